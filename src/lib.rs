@@ -1,0 +1,9 @@
+//! schedlab: a deterministic, actor-model simulator and research testbed for
+//! Mesos-style cluster scheduling. See `DESIGN.md` and the README.
+
+pub mod actor;
+pub mod alloc;
+pub mod bench;
+pub mod resources;
+pub mod sim;
+pub mod units;

@@ -1,0 +1,377 @@
+//! The simulated network: per-link latency distributions, loss, duplication, FIFO
+//! links, partitions and temporary link changes ("slow link").
+//!
+//! Links are configured per pair of actor groups (masters -> agents, ...), directed;
+//! a pair with no entry uses the default link. Partitions and link changes are applied
+//! between two sides (sets of actors) and can overlap. A message is dropped if a
+//! partition separates its ends when it is sent or when it would arrive: a link cut
+//! while a packet is in flight loses it, as on a real network.
+//!
+//! Latencies are drawn from the engine's own ChaCha stream, so the network adds no
+//! nondeterminism; all arithmetic ends in integer nanoseconds.
+
+use crate::actor::{ActorId, Time};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Uniform};
+use serde::{Deserialize, Serialize};
+
+/// A latency distribution, in nanoseconds. Samples below zero are clamped to zero.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    Constant {
+        #[serde(with = "crate::units::duration")]
+        value: Time,
+    },
+    Uniform {
+        #[serde(with = "crate::units::duration")]
+        low: Time,
+        #[serde(with = "crate::units::duration")]
+        high: Time,
+    },
+    Normal {
+        #[serde(with = "crate::units::duration")]
+        mean: Time,
+        #[serde(with = "crate::units::duration")]
+        std: Time,
+    },
+    /// Parameterized by the mean and standard deviation of the latency itself (not of
+    /// its logarithm), which is what one measures on a real network.
+    LogNormal {
+        #[serde(with = "crate::units::duration")]
+        mean: Time,
+        #[serde(with = "crate::units::duration")]
+        std: Time,
+    },
+    Exponential {
+        #[serde(with = "crate::units::duration")]
+        mean: Time,
+    },
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency::Constant { value: 500_000 }
+    }
+}
+
+impl Latency {
+    /// The configured mean, in ns (what tests compare measured means against).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Latency::Constant { value } => value as f64,
+            Latency::Uniform { low, high } => (low as f64 + high as f64) / 2.0,
+            Latency::Normal { mean, .. } => mean as f64,
+            Latency::LogNormal { mean, .. } => mean as f64,
+            Latency::Exponential { mean } => mean as f64,
+        }
+    }
+
+    /// Checks parameters; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Latency::Uniform { low, high } if high < low => Err(format!(
+                "latency.high ({high} ns) is below latency.low ({low} ns)"
+            )),
+            Latency::LogNormal { mean: 0, .. } | Latency::Exponential { mean: 0 } => {
+                Err("latency.mean must be positive".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn sampler(&self) -> Sampler {
+        match *self {
+            Latency::Constant { value } => Sampler::Constant(value),
+            Latency::Uniform { low, high } => Sampler::Uniform(Uniform::new_inclusive(low, high)),
+            Latency::Normal { mean, std } => Sampler::Normal(
+                Normal::new(mean as f64, std as f64).expect("std is finite and non-negative"),
+            ),
+            Latency::LogNormal { mean, std } => {
+                let (m, s) = (mean as f64, std as f64);
+                let sigma2 = (1.0 + (s * s) / (m * m)).ln();
+                let mu = m.ln() - sigma2 / 2.0;
+                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("validated"))
+            }
+            Latency::Exponential { mean } => {
+                Sampler::Exp(Exp::new(1.0 / mean as f64).expect("validated"))
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Sampler {
+    Constant(Time),
+    Uniform(Uniform<u64>),
+    Normal(Normal<f64>),
+    LogNormal(LogNormal<f64>),
+    Exp(Exp<f64>),
+}
+
+impl Sampler {
+    #[inline]
+    fn sample(&self, rng: &mut ChaCha8Rng) -> Time {
+        match self {
+            Sampler::Constant(v) => *v,
+            Sampler::Uniform(u) => u.sample(rng),
+            Sampler::Normal(d) => to_ns(d.sample(rng)),
+            Sampler::LogNormal(d) => to_ns(d.sample(rng)),
+            Sampler::Exp(d) => to_ns(d.sample(rng)),
+        }
+    }
+}
+
+#[inline]
+fn to_ns(x: f64) -> Time {
+    if x <= 0.0 {
+        0
+    } else {
+        x.round() as Time
+    }
+}
+
+/// How one directed link behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkModel {
+    pub latency: Latency,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a message is delivered twice (the copy has its own latency).
+    pub duplicate: f64,
+    /// Deliver in send order on this link (as one TCP connection does).
+    pub fifo: bool,
+}
+
+impl Default for LinkModel {
+    fn default() -> Self {
+        LinkModel {
+            latency: Latency::default(),
+            loss: 0.0,
+            duplicate: 0.0,
+            fifo: false,
+        }
+    }
+}
+
+impl LinkModel {
+    pub fn validate(&self) -> Result<(), String> {
+        self.latency.validate()?;
+        for (name, p) in [("loss", self.loss), ("duplicate", self.duplicate)] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("{name} must be a probability in [0, 1], got {p}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CompiledLink {
+    sampler: Sampler,
+    loss: f64,
+    duplicate: f64,
+    fifo: bool,
+}
+
+impl From<&LinkModel> for CompiledLink {
+    fn from(m: &LinkModel) -> Self {
+        CompiledLink {
+            sampler: m.latency.sampler(),
+            loss: m.loss,
+            duplicate: m.duplicate,
+            fifo: m.fifo,
+        }
+    }
+}
+
+/// Index of an actor group in the network (masters, agents, ...).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GroupId(pub u16);
+
+/// Which side of a cut an actor is on: 0 = neither, 1 = side A, 2 = side B.
+type Sides = Vec<u8>;
+
+#[inline]
+fn separated(sides: &Sides, a: ActorId, b: ActorId) -> bool {
+    let x = sides.get(a.index()).copied().unwrap_or(0);
+    let y = sides.get(b.index()).copied().unwrap_or(0);
+    x | y == 3
+}
+
+struct ActiveCut {
+    id: u32,
+    sides: Sides,
+}
+
+struct ActiveChange {
+    id: u32,
+    sides: Sides,
+    link: CompiledLink,
+}
+
+/// The fate of one sent message.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Dropped,
+    Partitioned,
+    Deliver(Time),
+    /// Delivered twice, at these two arrival times.
+    Duplicated(Time, Time),
+}
+
+/// The network model of one run.
+#[derive(Default)]
+pub struct Network {
+    group_names: Vec<String>,
+    actor_group: Vec<GroupId>,
+    default_link: Option<LinkModel>,
+    links: Vec<(GroupId, GroupId, LinkModel)>,
+    compiled: Vec<CompiledLink>,
+    matrix: Vec<u16>,
+    groups_compiled: usize,
+    #[allow(clippy::disallowed_types)] // looked up by key only, never iterated
+    fifo_last: std::collections::HashMap<(u32, u32), Time, rustc_hash::FxBuildHasher>,
+    cuts: Vec<ActiveCut>,
+    changes: Vec<ActiveChange>,
+}
+
+impl Network {
+    /// The group named `name`, created if new.
+    pub fn group(&mut self, name: &str) -> GroupId {
+        if let Some(i) = self.group_names.iter().position(|g| g == name) {
+            return GroupId(i as u16);
+        }
+        self.group_names.push(name.to_string());
+        self.groups_compiled = 0;
+        GroupId((self.group_names.len() - 1) as u16)
+    }
+
+    pub fn group_name(&self, g: GroupId) -> &str {
+        &self.group_names[g.0 as usize]
+    }
+
+    pub fn find_group(&self, name: &str) -> Option<GroupId> {
+        self.group_names
+            .iter()
+            .position(|g| g == name)
+            .map(|i| GroupId(i as u16))
+    }
+
+    pub fn group_of(&self, a: ActorId) -> GroupId {
+        self.actor_group[a.index()]
+    }
+
+    pub(crate) fn register_actor(&mut self, g: GroupId) {
+        self.actor_group.push(g);
+    }
+
+    /// The link used between groups that have no link of their own.
+    pub fn set_default(&mut self, model: LinkModel) {
+        self.default_link = Some(model);
+        self.groups_compiled = 0;
+    }
+
+    /// Sets the directed link `from -> to`.
+    pub fn set_link(&mut self, from: GroupId, to: GroupId, model: LinkModel) {
+        self.links.retain(|(f, t, _)| !(*f == from && *t == to));
+        self.links.push((from, to, model));
+        self.groups_compiled = 0;
+    }
+
+    /// Sets both directions between two groups.
+    pub fn set_link_both(&mut self, a: GroupId, b: GroupId, model: LinkModel) {
+        self.set_link(a, b, model.clone());
+        self.set_link(b, a, model);
+    }
+
+    fn compile(&mut self) {
+        let g = self.group_names.len().max(1);
+        self.compiled.clear();
+        self.compiled.push(CompiledLink::from(
+            &self.default_link.clone().unwrap_or_default(),
+        ));
+        self.matrix = vec![0; g * g];
+        for (from, to, model) in &self.links {
+            self.compiled.push(CompiledLink::from(model));
+            self.matrix[from.0 as usize * g + to.0 as usize] = (self.compiled.len() - 1) as u16;
+        }
+        self.groups_compiled = g;
+    }
+
+    pub(crate) fn start_cut(&mut self, id: u32, sides: Sides) {
+        self.cuts.push(ActiveCut { id, sides });
+    }
+
+    pub(crate) fn end_cut(&mut self, id: u32) {
+        self.cuts.retain(|c| c.id != id);
+    }
+
+    pub(crate) fn start_change(&mut self, id: u32, sides: Sides, model: &LinkModel) {
+        self.changes.push(ActiveChange {
+            id,
+            sides,
+            link: CompiledLink::from(model),
+        });
+    }
+
+    pub(crate) fn end_change(&mut self, id: u32) {
+        self.changes.retain(|c| c.id != id);
+    }
+
+    /// True if an active partition separates `a` and `b`.
+    #[inline]
+    pub fn partitioned(&self, a: ActorId, b: ActorId) -> bool {
+        !self.cuts.is_empty() && self.cuts.iter().any(|c| separated(&c.sides, a, b))
+    }
+
+    /// Decides what happens to a message sent now from `from` to `to`.
+    #[inline]
+    pub fn route(&mut self, now: Time, from: ActorId, to: ActorId, rng: &mut ChaCha8Rng) -> Route {
+        if self.partitioned(from, to) {
+            return Route::Partitioned;
+        }
+        if self.groups_compiled != self.group_names.len().max(1) {
+            self.compile();
+        }
+        let link = self
+            .changes
+            .iter()
+            .rev()
+            .find(|c| separated(&c.sides, from, to))
+            .map(|c| &c.link)
+            .unwrap_or_else(|| {
+                let g = self.groups_compiled;
+                let fg = self.actor_group[from.index()].0 as usize;
+                let tg = self.actor_group[to.index()].0 as usize;
+                &self.compiled[self.matrix[fg * g + tg] as usize]
+            });
+        if link.loss > 0.0 && rng.gen::<f64>() < link.loss {
+            return Route::Dropped;
+        }
+        let mut at = now + link.sampler.sample(rng);
+        let dup = link.duplicate > 0.0 && rng.gen::<f64>() < link.duplicate;
+        let second = if dup {
+            Some(now + link.sampler.sample(rng))
+        } else {
+            None
+        };
+        if link.fifo {
+            let last = self.fifo_last.entry((from.0, to.0)).or_insert(0);
+            at = at.max(*last);
+            *last = at;
+            if let Some(s) = second {
+                let s = s.max(*last);
+                *last = s;
+                return Route::Duplicated(at, s);
+            }
+            return Route::Deliver(at);
+        }
+        match second {
+            Some(s) => Route::Duplicated(at, s),
+            None => Route::Deliver(at),
+        }
+    }
+}

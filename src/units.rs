@@ -1,0 +1,140 @@
+//! Human units in scenario files: durations like `"1.5s"`, `"200ms"`, `"10min"`, parsed to
+//! integer nanoseconds once, at load time, so that no float time enters a run.
+
+use crate::actor::Time;
+
+/// Parses `"<number><unit>"` with unit one of ns, us, ms, s, min, h, d (a bare number is
+/// seconds). Returns an error naming what is wrong.
+pub fn parse_duration(s: &str) -> Result<Time, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num.trim().parse().map_err(|_| {
+        format!("`{s}` is not a duration (expected e.g. \"500ms\", \"5s\", \"10min\")")
+    })?;
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "" | "s" => 1e9,
+        "min" | "m" => 60e9,
+        "h" => 3600e9,
+        "d" => 86400e9,
+        other => {
+            return Err(format!(
+                "unknown time unit `{other}` in `{s}` (use ns, us, ms, s, min, h, d)"
+            ))
+        }
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("duration `{s}` must be a non-negative number"));
+    }
+    Ok((value * scale).round() as Time)
+}
+
+/// Formats nanoseconds the way `parse_duration` reads them back, for messages and reports.
+pub fn format_duration(t: Time) -> String {
+    const UNITS: [(Time, &str); 6] = [
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
+    if t == 0 {
+        return "0s".into();
+    }
+    for (scale, name) in UNITS {
+        if t >= scale && t.is_multiple_of(scale) {
+            return format!("{}{name}", t / scale);
+        }
+    }
+    format!("{:.3}s", t as f64 / 1e9)
+}
+
+/// Serde adapter: a duration is a string with a unit, or a number of seconds.
+pub mod duration {
+    use super::*;
+    use serde::{de, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Time;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration such as \"500ms\" or a number of seconds")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Time, E> {
+                parse_duration(v).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Time, E> {
+                if v < 0 {
+                    return Err(E::custom(format!("duration must not be negative, got {v}")));
+                }
+                Ok(v as Time * 1_000_000_000)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
+                Ok(v * 1_000_000_000)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
+                parse_duration(&v.to_string()).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Serde adapter for `Option<Time>`.
+pub mod duration_opt {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format_duration(*t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Time>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "super::duration")] Time);
+        Ok(Some(W::deserialize(d)?.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_units() {
+        assert_eq!(parse_duration("5s"), Ok(5_000_000_000));
+        assert_eq!(parse_duration("1.5ms"), Ok(1_500_000));
+        assert_eq!(parse_duration("10min"), Ok(600_000_000_000));
+        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
+        assert_eq!(parse_duration("100us"), Ok(100_000));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for t in [
+            0,
+            1,
+            1_500,
+            2_000_000,
+            75_000_000_000,
+            600_000_000_000,
+            86_400_000_000_000,
+        ] {
+            assert_eq!(parse_duration(&format_duration(t)), Ok(t));
+        }
+    }
+}
