@@ -7,3 +7,4 @@ pub mod bench;
 pub mod resources;
 pub mod sim;
 pub mod units;
+pub mod workload;
