@@ -87,3 +87,5 @@ pub trait Allocator {
     /// framework order.
     fn shares(&self) -> Vec<(FrameworkId, f64)>;
 }
+mod stub;
+pub use stub::{build, jain_index, AllocatorConfig};
