@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod alloc;
 pub mod bench;
+pub mod check;
 pub mod frameworks;
 pub mod mesos;
 pub mod metrics;

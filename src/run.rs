@@ -326,7 +326,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             break StopReason::Requested;
         }
         if scn.run.stop_when_done && cluster.all_done() {
-            break StopReason::Requested;
+            break StopReason::WorkloadDone;
         }
         if let Some(b) = &bar {
             if steps.is_multiple_of(4096) {

@@ -97,6 +97,11 @@ impl Agent {
         self.tasks.keys().copied()
     }
 
+    /// Tasks running, or ended with their final update not yet acknowledged.
+    pub fn tracked(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
+        self.tasks.keys().chain(self.streams.keys()).copied()
+    }
+
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
         ctx.send(
             self.cfg.master,
@@ -187,8 +192,11 @@ impl Actor<Mesos> for Agent {
                 framework, task, ..
             } => {
                 let key = (framework, task.id);
+                if self.tasks.contains_key(&key) {
+                    return; // a duplicated delivery of a launch already running
+                }
                 let fits = self.cfg.resources.contains(&(self.used + task.resources));
-                if !fits || self.tasks.contains_key(&key) {
+                if !fits {
                     self.refused += 1;
                     self.report(
                         ctx,

@@ -82,6 +82,8 @@ pub enum StopReason {
     EventLimit,
     /// An actor asked for the run to end (`Ctx::stop_run`).
     Requested,
+    /// The driver saw every workload complete.
+    WorkloadDone,
 }
 
 /// Counters of what the network did.
