@@ -5,6 +5,7 @@ pub mod actor;
 pub mod alloc;
 pub mod bench;
 pub mod check;
+pub mod coord;
 pub mod frameworks;
 pub mod mesos;
 pub mod metrics;

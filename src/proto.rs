@@ -221,6 +221,9 @@ pub enum Msg {
     ShutdownFramework {
         framework: FrameworkId,
     },
+
+    // ---- coordination service (ZooKeeper-like) ----
+    Coord(crate::coord::CoordMsg),
 }
 
 impl Message for Msg {
@@ -246,6 +249,7 @@ impl Message for Msg {
             Msg::StatusUpdate { .. } => "status_update",
             Msg::StatusAck { .. } => "status_ack",
             Msg::ShutdownFramework { .. } => "shutdown_framework",
+            Msg::Coord(_) => "coord",
         }
     }
 }
@@ -265,6 +269,8 @@ pub enum Timer {
     // frameworks
     FrameworkRegisterRetry,
     NextJob,
+    // coordination servers and clients
+    Coord(crate::coord::CoordTimer),
 }
 
 /// The Mesos protocol family, as one engine type.
