@@ -249,7 +249,7 @@ impl Message for Msg {
             Msg::StatusUpdate { .. } => "status_update",
             Msg::StatusAck { .. } => "status_ack",
             Msg::ShutdownFramework { .. } => "shutdown_framework",
-            Msg::Coord(_) => "coord",
+            Msg::Coord(m) => m.kind(),
         }
     }
 }

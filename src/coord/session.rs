@@ -1,0 +1,119 @@
+//! Session liveness at the ensemble leader, and why a client may trust its lease.
+//!
+//! As in ZooKeeper, only the leader expires sessions (its `SessionTracker`), by
+//! proposing a `CloseSession` transaction; followers relay their clients' pings to it.
+//! Deadlines are in-memory: a new leader restarts the countdown of every session, as
+//! ZooKeeper does, so a leader change never expires a session early.
+//!
+//! The client-side lease. A client that wants "no two leaders at once" must stop
+//! acting on its ephemeral nodes *before* the ensemble can delete them. The client
+//! timestamps each ping with its send time `s`; the leader answers it only while it
+//! holds a quorum lease, and then the session's deadline at that leader is at least
+//! `s + timeout` (the leader received the ping after `s`). A newer leader could have
+//! taken over meanwhile; it sets every deadline to at least `T2 + timeout + sync_timeout`
+//! where `T2` is when it was established. The old leader answers pings only while a
+//! quorum acknowledged, within `sync_timeout`, a heartbeat it sent; any quorum includes a
+//! server that switched to the new epoch before `T2`, so that heartbeat was sent before
+//! `T2` and every answered ping has `s < T2 + sync_timeout`. Hence the client may treat
+//! its session as alive until `s + timeout` for the newest answered `s`, and no server
+//! expires it before then. A single virtual clock makes this exact; real systems need
+//! a clock-drift margin.
+
+use super::msg::SessionId;
+use crate::actor::Time;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The leader's session deadlines.
+#[derive(Clone, Debug, Default)]
+pub struct SessionTracker {
+    deadline: BTreeMap<SessionId, (Time, Time)>,
+    closing: BTreeSet<SessionId>,
+}
+
+impl SessionTracker {
+    /// A new leader's tracker: every open session gets a full timeout plus
+    /// `grace` from `now`.
+    pub fn restart(
+        sessions: impl Iterator<Item = (SessionId, Time)>,
+        now: Time,
+        grace: Time,
+    ) -> Self {
+        SessionTracker {
+            deadline: sessions
+                .map(|(s, timeout)| (s, (now + timeout + grace, timeout)))
+                .collect(),
+            closing: BTreeSet::new(),
+        }
+    }
+
+    /// A session being created (its deadline runs from now).
+    pub fn add(&mut self, s: SessionId, timeout: Time, now: Time) {
+        self.deadline.insert(s, (now + timeout, timeout));
+    }
+
+    /// Pushes a live session's deadline to `now + timeout`. False if the session is
+    /// unknown or already being closed: the client must be told it expired.
+    pub fn touch(&mut self, s: SessionId, now: Time) -> bool {
+        if self.closing.contains(&s) {
+            return false;
+        }
+        match self.deadline.get_mut(&s) {
+            Some((d, timeout)) => {
+                *d = (*d).max(now + *timeout);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_live(&self, s: SessionId) -> bool {
+        self.deadline.contains_key(&s) && !self.closing.contains(&s)
+    }
+
+    /// Sessions past their deadline, now marked closing (to be proposed once).
+    pub fn take_expired(&mut self, now: Time) -> Vec<SessionId> {
+        let due: Vec<SessionId> = self
+            .deadline
+            .iter()
+            .filter(|(s, (d, _))| *d <= now && !self.closing.contains(s))
+            .map(|(s, _)| *s)
+            .collect();
+        self.closing.extend(due.iter().copied());
+        due
+    }
+
+    /// Marks a session closing on its client's request.
+    pub fn close(&mut self, s: SessionId) -> bool {
+        self.deadline.contains_key(&s) && self.closing.insert(s)
+    }
+
+    /// The `CloseSession` committed: forget the session.
+    pub fn remove(&mut self, s: SessionId) {
+        self.deadline.remove(&s);
+        self.closing.remove(&s);
+    }
+
+    pub fn deadline(&self, s: SessionId) -> Option<Time> {
+        self.deadline.get(&s).map(|(d, _)| *d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_extends_expiry_takes_once() {
+        let mut t = SessionTracker::restart([(1, 10), (2, 10)].into_iter(), 0, 5);
+        assert_eq!(t.deadline(1), Some(15));
+        assert!(t.touch(1, 12));
+        assert_eq!(t.deadline(1), Some(22));
+        assert!(t.touch(2, 1), "touching early never shortens");
+        assert_eq!(t.deadline(2), Some(15));
+        assert_eq!(t.take_expired(15), vec![2]);
+        assert_eq!(t.take_expired(16), Vec::<SessionId>::new());
+        assert!(!t.touch(2, 16), "a closing session is not revived");
+        t.remove(2);
+        assert!(!t.is_live(2));
+    }
+}
