@@ -215,7 +215,12 @@ impl Core {
 }
 
 enum Role {
-    Looking { fle: Fle, finalizing: bool },
+    /// `outside`: peers already out of the election, and whom they follow.
+    Looking {
+        fle: Fle,
+        finalizing: bool,
+        outside: BTreeMap<ActorId, ActorId>,
+    },
     Following(Follower),
     Leading(Box<Leader>),
 }
@@ -254,6 +259,7 @@ impl CoordServer {
                     },
                 ),
                 finalizing: false,
+                outside: BTreeMap::new(),
             },
             round: 0,
             tick_timer: None,
@@ -310,6 +316,11 @@ impl CoordServer {
         }
     }
 
+    /// The committed prefix of this server's log (to compare replicas in tests).
+    pub fn committed_log(&self) -> &[Entry] {
+        &self.core.log.entries()[..self.core.log.committed()]
+    }
+
     /// Number of sessions connected to this server.
     pub fn connections(&self) -> usize {
         self.core.conns.len()
@@ -336,6 +347,7 @@ impl CoordServer {
         self.role = Role::Looking {
             fle: Fle::new(self.round, self.core.own_vote()),
             finalizing: false,
+            outside: BTreeMap::new(),
         };
         ctx.log("coord_looking", serde_json::json!({ "round": self.round }));
         self.broadcast_vote(ctx);
@@ -346,7 +358,7 @@ impl CoordServer {
     fn check_quorum(&mut self, ctx: &mut Ctx<Mesos>) {
         let n = self.core.peers.len();
         let wait = self.core.cfg.finalize_wait;
-        if let Role::Looking { fle, finalizing } = &mut self.role {
+        if let Role::Looking { fle, finalizing, .. } = &mut self.role {
             if !*finalizing && fle.has_quorum(n) {
                 *finalizing = true;
                 let round = fle.round;
@@ -360,7 +372,7 @@ impl CoordServer {
 
     fn finalize(&mut self, ctx: &mut Ctx<Mesos>, round: u64) {
         let n = self.core.peers.len();
-        let Role::Looking { fle, finalizing } = &mut self.role else {
+        let Role::Looking { fle, finalizing, .. } = &mut self.role else {
             return;
         };
         if fle.round != round {
@@ -452,6 +464,19 @@ impl CoordServer {
                 }
                 // The sender leads: join it (Zab's discovery decides if it really can).
                 PeerState::Leading if vote.leader == from => self.follow(ctx, from),
+                // Peers that already decided on this server (their notification crossed
+                // ours, or this server's finalize wait lost a reordered vote): lead when
+                // they make a quorum, as ZooKeeper's out-of-election votes do.
+                PeerState::Following if vote.leader == self.core.me => {
+                    let Role::Looking { outside, .. } = &mut self.role else {
+                        unreachable!()
+                    };
+                    outside.insert(from, vote.leader);
+                    let me = self.core.me;
+                    if outside.values().filter(|l| **l == me).count() + 1 >= self.core.quorum() {
+                        self.lead(ctx);
+                    }
+                }
                 // Ask the leader the sender follows.
                 PeerState::Leading | PeerState::Following => {
                     if vote.leader != self.core.me && self.core.peers.contains(&vote.leader) {
@@ -465,8 +490,13 @@ impl CoordServer {
                 }
             },
             Role::Following(f) => {
-                if from == f.leader && state != PeerState::Leading {
-                    self.look(ctx); // our leader is not leading any more
+                // Our leader is electing: after it served us it has stepped down; before,
+                // it has given up on leading only if it votes for someone else.
+                let gave_up = from == f.leader
+                    && state == PeerState::Looking
+                    && (f.synced() || vote.leader != from);
+                if gave_up {
+                    self.look(ctx);
                 } else if state == PeerState::Looking {
                     let msg =
                         Self::notification(&self.core, self.round, PeerState::Following, f.leader);
@@ -492,18 +522,10 @@ impl CoordServer {
             return self.on_notification(ctx, from, round, vote, state);
         }
         let next = match &mut self.role {
-            Role::Looking { fle, .. } => {
-                if matches!(msg, CoordMsg::FollowerInfo { .. }) {
-                    // Not leading: tell the would-be follower so it elects again.
-                    let reply = CoordMsg::Notification {
-                        round: fle.round,
-                        vote: fle.vote,
-                        state: PeerState::Looking,
-                    };
-                    self.core.send(ctx, from, reply);
-                }
-                Next::Stay
-            }
+            // Not leading (yet: a peer may have decided on this server before this
+            // server's own finalize wait ended); the follower retries, as a ZooKeeper
+            // learner retries connecting to its leader.
+            Role::Looking { .. } => Next::Stay,
             Role::Following(f) => {
                 if from != f.leader {
                     if matches!(msg, CoordMsg::FollowerInfo { .. }) {
@@ -641,16 +663,23 @@ impl CoordServer {
                 };
                 self.via_leader(ctx, client, req);
             }
+            // Everything but `Connect` needs the session connected *here*: a server
+            // that restarted (or that the client left) has no connection, as its TCP
+            // connection would be gone; the client must reconnect and re-send its
+            // watches.
+            CoordMsg::Ping { session, .. }
+            | CoordMsg::Request { session, .. }
+            | CoordMsg::Close { session }
+                if self.core.conns.get(&session) != Some(&client) =>
+            {
+                self.core.send(ctx, client, CoordMsg::NotServing);
+            }
             CoordMsg::Ping { session, sent_at } => {
                 self.via_leader(ctx, client, Forwarded::Touch { session, sent_at })
             }
             CoordMsg::Request { session, req, op } => {
                 if op.is_write() {
                     return self.via_leader(ctx, client, Forwarded::Write { session, req, op });
-                }
-                if self.core.conns.get(&session) != Some(&client) {
-                    self.core.send(ctx, client, CoordMsg::NotServing);
-                    return;
                 }
                 let result = self.core.tree.read(&op);
                 let watch = match (&op, &result) {

@@ -84,7 +84,10 @@ impl Fle {
             changed = true;
         }
         self.votes.insert(self.me, self.vote);
-        self.votes.insert(from, vote);
+        // Within a round a server's vote only improves; keeping the best one received
+        // makes a late, reordered notification harmless.
+        let v = self.votes.entry(from).or_insert(vote);
+        *v = (*v).max(vote);
         if changed {
             Received::Changed
         } else {
@@ -120,6 +123,9 @@ mod tests {
         // 0 and 2 now agree on 2: a quorum of 3.
         assert!(a.has_quorum(3));
         assert_eq!(a.receive(ActorId(1), 0, v(0, 0, 1)), Received::Stale);
+        // A late, older notification of 2 does not undo its vote.
+        assert_eq!(a.receive(ActorId(2), 1, v(0, 0, 2)), Received::Counted);
+        assert!(a.has_quorum(3));
         // A newer round restarts the count.
         assert_eq!(a.receive(ActorId(1), 2, v(1, 4, 1)), Received::Changed);
         assert_eq!(a.vote, v(1, 5, 0));

@@ -544,6 +544,11 @@ impl Follower {
         f
     }
 
+    /// Holds the leader's history (acknowledged its NEWLEADER).
+    pub fn synced(&self) -> bool {
+        self.synced
+    }
+
     fn send_info(&self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         let msg = CoordMsg::FollowerInfo {
             accepted_epoch: core.log.accepted_epoch,
