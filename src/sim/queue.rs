@@ -3,35 +3,55 @@
 //! A discrete-event engine only ever schedules into the future: every pushed time is at
 //! or after the time of the last popped event. That monotonicity is what a *radix heap*
 //! (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster algorithms for the shortest path problem",
-//! JACM 1990) exploits, here with 8-bit digits. Let `last` be the queue's current
-//! minimum time. An event at `t > last` lives in bucket (level `l`, digit `d`) where
-//! digit `l` (bits `8l..8l+8`) is the highest digit in which `t` differs from `last`
-//! and `d` is `t`'s value of that digit; events at exactly `last` live in the `zero`
-//! list. Buckets order lexicographically by (level, digit), so the lowest non-empty one
-//! (found through bitmaps) holds the minimum. When `zero` runs dry that bucket is
-//! emptied: a level-0 bucket holds a single time and simply becomes `zero`; a higher
-//! one is scanned for its earliest time, which becomes `last`, and its events are
-//! redistributed into strictly lower levels. An event moves at most 8 times, in
-//! practice 2 or 3 (a 1 ms delay spans three digits), always through sequential
-//! memory; a comparison heap instead pays a cache miss per level of every pop once the
-//! queue outgrows the cache.
+//! JACM 1990) exploits, here with 8-bit digits. Let `last` be a reference time no later
+//! than any bucketed event. An event at `t > last` lives in bucket (level `l`, digit
+//! `d`) where digit `l` (bits `8l..8l+8`) is the highest digit in which `t` differs
+//! from `last`, and `d` is `t`'s value of that digit. Buckets order lexicographically by
+//! (level, digit), so the lowest non-empty one (found through two bitmap words) holds
+//! the earliest events.
 //!
-//! Ties need no sequence number: every bucket's list is kept in insertion order (an
-//! event is appended when pushed, and a redistribution only ever fills buckets that are
-//! empty, walking its source in order), and `zero` is read front to back. So events at
-//! the same nanosecond leave in the order they were scheduled, on every machine.
-//! `tests::matches_reference_order` checks this against a map keyed by (time,
-//! insertion index).
+//! Events are popped from `run`, a list sorted by time. When it runs dry the lowest
+//! bucket is taken: one of at most [`SORT_MAX`] events (or a level-0 one, which holds a
+//! single time) is sorted into the run; a larger one is scanned for its earliest time,
+//! which becomes `last`, its events at that time form the run and the others are
+//! redistributed into strictly lower levels. Taking the minimum of the lowest bucket as
+//! `last` leaves every other event in its bucket, which is what makes the structure
+//! work. An event is filed once or twice and sorted once, always in sequential memory;
+//! a comparison heap instead pays a cache miss per level of every pop once the queue
+//! outgrows the cache. A push at or before the run's last time (a small delay) goes to
+//! a small binary heap of late events that is merged with the run as it is popped.
+//!
+//! Ties need no global sequence number: every bucket's list is kept in insertion order
+//! (an event is appended when pushed, and a redistribution only ever fills buckets that
+//! are empty, walking its source in order), each entry records its index in its bucket,
+//! the sort orders by (time, that index), and a late event goes after the run's events
+//! of equal time (they were all pushed before it). So events at the same nanosecond leave in the order they were
+//! scheduled, on every machine. `tests::matches_reference_order` checks this against a
+//! map keyed by (time, insertion index).
 //!
 //! Payloads live aside in a slab whose slots are reused LIFO (the hot ones stay in
-//! cache), so the lists move 16-byte entries whatever the message size.
+//! cache), so the lists move 16-byte entries whatever the message size. A slot also
+//! carries a generation, so that a [`Handle`] can reach a queued event (to cancel a
+//! timer) without a hash map, and a stale handle reaches nothing.
 
 use crate::actor::Time;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 #[derive(Copy, Clone, Debug)]
 struct Entry {
     time: Time,
     slot: u32,
+    /// Index in its bucket's list: insertion order among equal times. (Fills padding.)
+    ord: u32,
+}
+
+impl Entry {
+    /// Sort key: later first, and among equal times the later inserted first.
+    #[inline(always)]
+    fn key(&self) -> Reverse<(Time, u32)> {
+        Reverse((self.time, self.ord))
+    }
 }
 
 const DIGIT: u32 = 8;
@@ -39,22 +59,51 @@ const RADIX: usize = 1 << DIGIT;
 const LEVELS: usize = 64 / DIGIT as usize;
 const BUCKETS: usize = LEVELS * RADIX;
 const WORDS: usize = BUCKETS / 64;
+/// Buckets up to this size are sorted rather than redistributed.
+pub const SORT_MAX: usize = 256;
+
+/// Names one queued event; stale once that event is popped or removed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle(u64);
+
+impl Handle {
+    pub fn to_bits(self) -> u64 {
+        self.0
+    }
+    pub fn from_bits(bits: u64) -> Handle {
+        Handle(bits)
+    }
+}
+
+struct Slot<T> {
+    gen: u32,
+    item: Option<T>,
+}
 
 /// A deterministic, monotone priority queue of events.
 pub struct EventQueue<T> {
-    /// The events at exactly `last`, in insertion order; read from `head`.
-    zero: Vec<Entry>,
-    head: usize,
+    /// The next events, latest first: popped from the end.
+    run: Vec<Entry>,
+    /// Latest time the run was built to cover: later pushes go to the buckets.
+    hi: Time,
+    /// Events pushed at or before `hi` after the run was built (small delays), ordered
+    /// by (time, push count). They come after the run's events of equal time, which
+    /// were all pushed before them. Invariant: `run` and `late` are both empty only
+    /// when the whole queue is.
+    late: BinaryHeap<Reverse<(Time, u64, u32)>>,
+    late_seq: u64,
     /// Bucket `level * RADIX + digit`, each in insertion order.
     buckets: Vec<Vec<Entry>>,
     /// Bit `i % 64` of word `i / 64` is set iff bucket `i` is non-empty.
     masks: [u64; WORDS],
     /// Bit `w` is set iff `masks[w]` is non-zero.
     summary: u32,
-    /// The queue's current minimum: the time of `zero`, and of the last popped event.
+    /// The buckets' reference time; no event in a bucket is earlier.
     last: Time,
+    /// Time of the last popped event: nothing may be pushed before it.
+    floor: Time,
     len: usize,
-    slab: Vec<Option<T>>,
+    slab: Vec<Slot<T>>,
     free: Vec<u32>,
 }
 
@@ -67,12 +116,15 @@ impl<T> Default for EventQueue<T> {
 impl<T> EventQueue<T> {
     pub fn new() -> Self {
         EventQueue {
-            zero: Vec::new(),
-            head: 0,
+            run: Vec::new(),
+            hi: 0,
+            late: BinaryHeap::new(),
+            late_seq: 0,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             masks: [0; WORDS],
             summary: 0,
             last: 0,
+            floor: 0,
             len: 0,
             slab: Vec::new(),
             free: Vec::new(),
@@ -87,11 +139,6 @@ impl<T> EventQueue<T> {
         self.len == 0
     }
 
-    /// Earliest time that may still be pushed: the queue's current minimum.
-    pub fn floor(&self) -> Time {
-        self.last
-    }
-
     /// Bucket of a time strictly after `last`.
     #[inline(always)]
     fn bucket(last: Time, time: Time) -> usize {
@@ -102,79 +149,98 @@ impl<T> EventQueue<T> {
     }
 
     #[inline(always)]
-    fn file(&mut self, e: Entry) {
-        let b = Self::bucket(self.last, e.time);
-        self.buckets[b].push(e);
+    fn file(&mut self, time: Time, slot: u32) {
+        let b = Self::bucket(self.last, time);
+        let list = &mut self.buckets[b];
+        let ord = list.len() as u32;
+        list.push(Entry { time, slot, ord });
         self.masks[b / 64] |= 1 << (b % 64);
         self.summary |= 1 << (b / 64);
     }
 
-    /// Schedules `item` at `time`, which must not be before the queue's minimum.
+    /// Schedules `item` at `time`, which must not be before the last popped event.
+    /// (A time before `last` is at most `hi`, so it goes into the run, never a bucket.)
     #[inline]
-    pub fn push(&mut self, time: Time, item: T) {
+    pub fn push(&mut self, time: Time, item: T) -> Handle {
         assert!(
-            time >= self.last,
+            time >= self.floor,
             "event scheduled in the past ({time} < {})",
-            self.last
+            self.floor
         );
-        let slot = match self.free.pop() {
+        let (slot, gen) = match self.free.pop() {
             Some(s) => {
-                self.slab[s as usize] = Some(item);
-                s
+                let x = &mut self.slab[s as usize];
+                x.gen = x.gen.wrapping_add(1);
+                x.item = Some(item);
+                (s, x.gen)
             }
             None => {
-                self.slab.push(Some(item));
-                (self.slab.len() - 1) as u32
+                self.slab.push(Slot {
+                    gen: 0,
+                    item: Some(item),
+                });
+                ((self.slab.len() - 1) as u32, 0)
             }
         };
         self.len += 1;
-        let e = Entry { time, slot };
-        if time == self.last {
-            self.zero.push(e);
+        if time > self.hi {
+            self.file(time, slot);
+            if self.run.is_empty() && self.late.is_empty() {
+                // The queue was empty: keep the invariant.
+                self.refill();
+            }
         } else {
-            self.file(e);
+            self.late.push(Reverse((time, self.late_seq, slot)));
+            self.late_seq += 1;
         }
+        Handle((gen as u64) << 32 | slot as u64)
     }
 
-    /// Makes `zero` non-empty unless the whole queue is empty.
+    /// The queued event `h` names, if it is still queued.
     #[inline]
-    fn refill(&mut self) {
-        if self.head < self.zero.len() {
-            return;
+    pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
+        let slot = self.slab.get_mut((h.0 & u32::MAX as u64) as usize)?;
+        if slot.gen as u64 != h.0 >> 32 {
+            return None;
         }
-        self.zero.clear();
-        self.head = 0;
-        if self.summary == 0 {
-            return;
-        }
-        self.refill_from_buckets();
+        slot.item.as_mut()
     }
 
+    /// Refills the drained run from the lowest bucket.
     #[inline(never)]
-    fn refill_from_buckets(&mut self) {
+    fn refill(&mut self) {
+        debug_assert!(self.run.is_empty() && self.late.is_empty() && self.summary != 0);
         let w = self.summary.trailing_zeros() as usize;
         let b = w * 64 + self.masks[w].trailing_zeros() as usize;
         self.masks[w] &= !(1 << (b % 64));
         if self.masks[w] == 0 {
             self.summary &= !(1 << w);
         }
-        if b < RADIX {
-            // Level 0 holds a single time: the (empty) `zero` list takes its place.
-            std::mem::swap(&mut self.zero, &mut self.buckets[b]);
-            self.last = self.zero[0].time;
+        if b < RADIX || self.buckets[b].len() <= SORT_MAX {
+            // The (empty) run takes the bucket's place; the bucket keeps the capacity.
+            std::mem::swap(&mut self.run, &mut self.buckets[b]);
+            if b < RADIX {
+                self.run.reverse(); // a single time: insertion order, reversed
+            } else {
+                self.run.sort_unstable_by_key(Entry::key);
+            }
+            self.hi = self.run[0].time;
+            self.last = self.run[self.run.len() - 1].time;
             return;
         }
         let mut src = std::mem::take(&mut self.buckets[b]);
         let min = src.iter().map(|e| e.time).min().expect("non-empty bucket");
         self.last = min;
-        for &e in &src {
+        self.hi = min;
+        for e in &src {
             if e.time == min {
-                self.zero.push(e);
+                self.run.push(*e);
             } else {
                 debug_assert!(Self::bucket(min, e.time) < b - b % RADIX, "moves down");
-                self.file(e);
+                self.file(e.time, e.slot);
             }
         }
+        self.run.reverse();
         src.clear();
         // Keep the source's capacity for its next fill.
         self.buckets[b] = src;
@@ -182,21 +248,56 @@ impl<T> EventQueue<T> {
 
     /// Time of the earliest event, if any.
     #[inline]
-    pub fn peek_time(&mut self) -> Option<Time> {
-        self.refill();
-        (self.head < self.zero.len()).then_some(self.last)
+    pub fn peek_time(&self) -> Option<Time> {
+        match (self.run.last(), self.late.peek()) {
+            (Some(e), Some(Reverse(l))) => Some(e.time.min(l.0)),
+            (Some(e), None) => Some(e.time),
+            (None, l) => l.map(|Reverse(l)| l.0),
+        }
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, T)> {
-        self.refill();
-        let e = *self.zero.get(self.head)?;
-        self.head += 1;
+        self.pop_handle().map(|(t, _, item)| (t, item))
+    }
+
+    /// Removes and returns the earliest event with the handle it had while queued.
+    #[inline]
+    pub fn pop_handle(&mut self) -> Option<(Time, Handle, T)> {
+        let (time, slot) = if self.late.is_empty() {
+            let e = self.run.pop()?;
+            (e.time, e.slot)
+        } else {
+            self.pop_late_or_run()
+        };
+        if self.run.is_empty() && self.late.is_empty() && self.summary != 0 {
+            self.refill();
+        }
         self.len -= 1;
-        let item = self.slab[e.slot as usize].take().expect("live slot");
-        self.free.push(e.slot);
-        Some((e.time, item))
+        self.floor = time;
+        let s = &mut self.slab[slot as usize];
+        let item = s.item.take().expect("live slot");
+        let h = Handle((s.gen as u64) << 32 | slot as u64);
+        self.free.push(slot);
+        Some((time, h, item))
+    }
+
+    /// The earlier of the run's next event and the earliest late one; the run's on a
+    /// tie (pushed first).
+    #[cold]
+    fn pop_late_or_run(&mut self) -> (Time, u32) {
+        let Reverse((lt, _, ls)) = *self.late.peek().expect("late is not empty");
+        match self.run.last() {
+            Some(e) if e.time <= lt => {
+                let e = self.run.pop().expect("checked");
+                (e.time, e.slot)
+            }
+            _ => {
+                self.late.pop();
+                (lt, ls)
+            }
+        }
     }
 }
 
@@ -274,6 +375,49 @@ mod tests {
             now = t;
             q.push(now + rng.gen_range(0..100), i);
         }
+    }
+
+    /// The hold model of a busy simulation: a large queue, each pop followed by a push
+    /// about 1 ms later, with ties on a coarse grid (big redistributions and sorts).
+    #[test]
+    fn hold_model_matches_reference() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut q = EventQueue::new();
+        let mut reference: BTreeMap<(Time, u64), u64> = BTreeMap::new();
+        let mut n = 0u64;
+        for _ in 0..5000 {
+            let t = rng.gen_range(0..100) * 1000;
+            q.push(t, n);
+            reference.insert((t, n), n);
+            n += 1;
+        }
+        for _ in 0..200_000 {
+            let expect = reference.pop_first().map(|((t, _), v)| (t, v));
+            assert_eq!(q.pop(), expect);
+            let now = expect.unwrap().0;
+            let t = now + 1_000_000 + rng.gen_range(0..100) * 1000;
+            q.push(t, n);
+            reference.insert((t, n), n);
+            n += 1;
+        }
+    }
+
+    #[test]
+    fn handles_reach_queued_events_only() {
+        let mut q = EventQueue::new();
+        let a = q.push(5, "a");
+        let b = q.push(7, "b");
+        assert_eq!(q.get_mut(a).map(|x| *x), Some("a"));
+        *q.get_mut(b).unwrap() = "B";
+        assert_eq!(q.pop(), Some((5, "a")));
+        assert_eq!(q.get_mut(a), None, "popped");
+        let c = q.push(8, "c"); // reuses a's slot, with a new generation
+        assert_ne!(a, c);
+        assert_eq!(q.get_mut(a), None, "stale handle");
+        assert_eq!(q.pop(), Some((7, "B")));
+        assert_eq!(q.pop(), Some((8, "c")));
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.get_mut(Handle::from_bits(u64::MAX)), None);
     }
 
     #[test]
