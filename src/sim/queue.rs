@@ -23,9 +23,8 @@
 //!
 //! Ties need no global sequence number: every bucket's list is kept in insertion order
 //! (an event is appended when pushed, and a redistribution only ever fills buckets that
-//! are empty, walking its source in order), each entry records its index in its bucket,
-//! the sort orders by (time, that index), and a late event goes after the run's events
-//! of equal time (they were all pushed before it). So events at the same nanosecond leave in the order they were
+//! are empty, walking its source in order), the sort is stable, and a late event goes
+//! after the run's events of equal time (they were all pushed before it). So events at the same nanosecond leave in the order they were
 //! scheduled, on every machine. `tests::matches_reference_order` checks this against a
 //! map keyed by (time, insertion index).
 //!
@@ -42,16 +41,6 @@ use std::collections::BinaryHeap;
 struct Entry {
     time: Time,
     slot: u32,
-    /// Index in its bucket's list: insertion order among equal times. (Fills padding.)
-    ord: u32,
-}
-
-impl Entry {
-    /// Sort key: later first, and among equal times the later inserted first.
-    #[inline(always)]
-    fn key(&self) -> Reverse<(Time, u32)> {
-        Reverse((self.time, self.ord))
-    }
 }
 
 const DIGIT: u32 = 8;
@@ -61,6 +50,8 @@ const BUCKETS: usize = LEVELS * RADIX;
 const WORDS: usize = BUCKETS / 64;
 /// Buckets up to this size are sorted rather than redistributed.
 pub const SORT_MAX: usize = 256;
+/// Buckets up to this size are sorted by insertion.
+const INSERTION_MAX: usize = 24;
 
 /// Names one queued event; stale once that event is popped or removed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -151,9 +142,7 @@ impl<T> EventQueue<T> {
     #[inline(always)]
     fn file(&mut self, time: Time, slot: u32) {
         let b = Self::bucket(self.last, time);
-        let list = &mut self.buckets[b];
-        let ord = list.len() as u32;
-        list.push(Entry { time, slot, ord });
+        self.buckets[b].push(Entry { time, slot });
         self.masks[b / 64] |= 1 << (b % 64);
         self.summary |= 1 << (b / 64);
     }
@@ -216,16 +205,22 @@ impl<T> EventQueue<T> {
         if self.masks[w] == 0 {
             self.summary &= !(1 << w);
         }
-        if b < RADIX || self.buckets[b].len() <= SORT_MAX {
+        let n = self.buckets[b].len();
+        if b < RADIX || n <= SORT_MAX {
             // The (empty) run takes the bucket's place; the bucket keeps the capacity.
             std::mem::swap(&mut self.run, &mut self.buckets[b]);
-            if b < RADIX {
-                self.run.reverse(); // a single time: insertion order, reversed
-            } else {
-                self.run.sort_unstable_by_key(Entry::key);
+            // Latest first, and among equal times the last inserted first: the reverse
+            // of the insertion order, stably sorted by time, descending.
+            self.run.reverse();
+            if b >= RADIX {
+                if n <= INSERTION_MAX {
+                    insertion_sort_desc(&mut self.run);
+                } else {
+                    self.run.sort_by(|a, b| b.time.cmp(&a.time));
+                }
             }
             self.hi = self.run[0].time;
-            self.last = self.run[self.run.len() - 1].time;
+            self.last = self.run[n - 1].time;
             return;
         }
         let mut src = std::mem::take(&mut self.buckets[b]);
@@ -298,6 +293,20 @@ impl<T> EventQueue<T> {
                 (lt, ls)
             }
         }
+    }
+}
+
+/// Stable sort by time, descending, of a short list.
+#[inline]
+fn insertion_sort_desc(v: &mut [Entry]) {
+    for i in 1..v.len() {
+        let e = v[i];
+        let mut j = i;
+        while j > 0 && v[j - 1].time < e.time {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = e;
     }
 }
 
