@@ -16,6 +16,7 @@
 
 pub mod fault;
 mod kernel;
+pub mod latency;
 pub mod net;
 pub mod queue;
 
@@ -124,8 +125,8 @@ pub trait Observer<P: Protocol> {
 
 type Factory<P> = Box<dyn FnMut() -> Box<dyn Actor<P>>>;
 
+/// What the engine knows of an actor besides its live instance (cold data).
 struct Slot<P: Protocol> {
-    actor: Option<Box<dyn Actor<P>>>,
     factory: Factory<P>,
     name: String,
 }
@@ -135,7 +136,10 @@ pub struct Sim<P: Protocol> {
     /// What effects act on (queue, network, epochs), lent to each handler's `Ctx`.
     k: Kernel<P>,
     slots: Vec<Slot<P>>,
-    // Per-actor state kept outside the actor object, indexed by actor id.
+    // Per-actor state kept outside the actor object, indexed by actor id. Hot fields
+    // live in dense vectors of their own (the live instances apart from the cold
+    // factories and names), so a delivery touches few cache lines.
+    actors: Vec<Option<Box<dyn Actor<P>>>>,
     rngs: Vec<ChaCha8Rng>,
     durable: Vec<Durable>,
     alive: Vec<bool>,
@@ -156,6 +160,7 @@ impl<P: Protocol> Sim<P> {
         Sim {
             k: Kernel::new(net_rng),
             slots: Vec::new(),
+            actors: Vec::new(),
             rngs: Vec::new(),
             durable: Vec::new(),
             alive: Vec::new(),
@@ -210,8 +215,8 @@ impl<P: Protocol> Sim<P> {
         F: FnMut() -> A + 'static,
     {
         let id = ActorId(self.slots.len() as u32);
+        self.actors.push(None);
         self.slots.push(Slot {
-            actor: None,
             factory: Box::new(move || Box::new(factory())),
             name: name.to_string(),
         });
@@ -247,8 +252,7 @@ impl<P: Protocol> Sim<P> {
 
     /// The live instance of an actor, as its concrete type (for tests and checkers).
     pub fn actor<A: 'static>(&self, id: ActorId) -> Option<&A> {
-        self.slots[id.index()]
-            .actor
+        self.actors[id.index()]
             .as_ref()
             .and_then(|a| a.as_any().downcast_ref::<A>())
     }
@@ -420,7 +424,6 @@ impl<P: Protocol> Sim<P> {
     /// Runs until a stop condition holds.
     pub fn run(&mut self, stop: Stop) -> RunReport {
         let max_events = stop.max_events.unwrap_or(u64::MAX);
-        let until = stop.at.unwrap_or(Time::MAX);
         let reason = loop {
             if self.k.stop_requested {
                 break StopReason::Requested;
@@ -428,15 +431,17 @@ impl<P: Protocol> Sim<P> {
             if self.events >= max_events {
                 break StopReason::EventLimit;
             }
-            match self.k.queue.peek_time() {
-                None => break StopReason::QueueEmpty,
-                Some(t) if t > until => {
-                    self.k.now = until;
-                    break StopReason::TimeLimit;
+            if let Some(until) = stop.at {
+                match self.k.queue.peek_time() {
+                    Some(t) if t > until => {
+                        self.k.now = self.k.now.max(until);
+                        break StopReason::TimeLimit;
+                    }
+                    _ => {}
                 }
-                Some(_) => {
-                    self.step();
-                }
+            }
+            if !self.step() {
+                break StopReason::QueueEmpty;
             }
         };
         self.report(reason)
@@ -505,7 +510,7 @@ impl<P: Protocol> Sim<P> {
         if let Some(o) = self.observer.as_mut() {
             o.on_message(time, from, to, &msg);
         }
-        let actor = self.slots[i].actor.as_mut().expect("alive actor");
+        let actor = self.actors[i].as_mut().expect("alive actor");
         let mut ctx = Ctx::engine(
             &mut self.k,
             to,
@@ -536,7 +541,7 @@ impl<P: Protocol> Sim<P> {
                 detail: format!("{timer:?}"),
             });
         }
-        let actor = self.slots[i].actor.as_mut().expect("alive actor");
+        let actor = self.actors[i].as_mut().expect("alive actor");
         let mut ctx = Ctx::engine(
             &mut self.k,
             to,
@@ -557,8 +562,7 @@ impl<P: Protocol> Sim<P> {
         self.hasher.write_u64(self.k.now);
         self.hasher.write_u32(u32::MAX - 1);
         self.hasher.write_u32(id.0);
-        let slot = &mut self.slots[i];
-        let mut actor = (slot.factory)();
+        let mut actor = (self.slots[i].factory)();
         let mut ctx = Ctx::engine(
             &mut self.k,
             id,
@@ -567,7 +571,7 @@ impl<P: Protocol> Sim<P> {
             self.log.as_mut(),
         );
         actor.on_start(&mut ctx);
-        slot.actor = Some(actor);
+        self.actors[i] = Some(actor);
     }
 
     fn fault(&mut self, idx: u32) {
@@ -591,7 +595,7 @@ impl<P: Protocol> Sim<P> {
                     if self.alive[i] {
                         self.alive[i] = false;
                         self.k.epoch[i] += 1;
-                        self.slots[i].actor = None;
+                        self.actors[i] = None;
                     }
                 }
             }

@@ -149,7 +149,7 @@ impl<T> EventQueue<T> {
 
     /// Schedules `item` at `time`, which must not be before the last popped event.
     /// (A time before `last` is at most `hi`, so it goes into the run, never a bucket.)
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: Time, item: T) -> Handle {
         assert!(
             time >= self.floor,
@@ -216,7 +216,7 @@ impl<T> EventQueue<T> {
                 if n <= INSERTION_MAX {
                     insertion_sort_desc(&mut self.run);
                 } else {
-                    self.run.sort_by(|a, b| b.time.cmp(&a.time));
+                    self.run.sort_by_key(|e| Reverse(e.time));
                 }
             }
             self.hi = self.run[0].time;
