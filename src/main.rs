@@ -1,6 +1,7 @@
 //! The `schedlab` command line: parsing only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -33,6 +34,13 @@ enum BenchCmd {
         /// Actor counts to run.
         #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000, 10000])]
         actors: Vec<usize>,
+        /// Also build and run the peer engines of this cargo project (e.g.
+        /// ../shared/bench/peer-bench) and print schedlab/peer ratios.
+        #[arg(long, value_name = "DIR")]
+        peer: Option<PathBuf>,
+        /// Runs of each engine; the best is kept (default: 3 with --peer, else 1).
+        #[arg(long)]
+        rounds: Option<u32>,
     },
 }
 
@@ -40,10 +48,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Bench { what } => match what {
-            BenchCmd::Engine { events, actors } => {
-                for a in actors {
-                    let r = schedlab::bench::engine(a, events);
-                    println!("{}", serde_json::to_string(&r).expect("serializable"));
+            BenchCmd::Engine {
+                events,
+                actors,
+                peer,
+                rounds,
+            } => {
+                let rounds = rounds.unwrap_or(if peer.is_some() { 3 } else { 1 });
+                let r = schedlab::bench::engine_cli(&actors, events, peer.as_deref(), rounds);
+                if let Err(e) = r {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
                 }
             }
         },
