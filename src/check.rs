@@ -5,11 +5,13 @@
 //! - No offer is used twice: the tasks launched against one offer belong to the
 //!   framework it was made to and together fit in it.
 //! - Every launched task reaches a terminal state or is still running at the end.
+//! - No task runs twice: once an agent that was removed reconnects, none of the tasks
+//!   reported LOST with it is still running there.
 
 use crate::actor::{ActorId, Time};
-use crate::alloc::FrameworkId;
+use crate::alloc::{AgentId, FrameworkId};
 use crate::mesos::agent::Agent;
-use crate::proto::{Msg, OfferId, TaskId};
+use crate::proto::{Msg, OfferId, Reason, TaskId};
 use crate::resources::Resources;
 use crate::run::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +31,11 @@ pub struct Checker {
     offers: BTreeMap<OfferId, OfferUse>,
     launched: BTreeSet<(FrameworkId, TaskId)>,
     ended: BTreeSet<(FrameworkId, TaskId)>,
+    agent_actor: BTreeMap<AgentId, ActorId>,
+    /// Tasks reported LOST because their agent was removed, by agent actor.
+    lost_with_agent: BTreeMap<ActorId, BTreeSet<(FrameworkId, TaskId)>>,
+    /// Agents that reconnected since the last state check.
+    reconnected: BTreeSet<ActorId>,
     pub violations: Vec<String>,
 }
 
@@ -85,6 +92,26 @@ impl Checker {
             Msg::StatusUpdate { framework, status } if status.state.is_terminal() => {
                 self.ended.insert((*framework, status.task));
             }
+            Msg::AgentRegistered { id } => {
+                self.agent_actor.insert(*id, to);
+                if self.lost_with_agent.contains_key(&to) {
+                    self.reconnected.insert(to);
+                }
+            }
+            Msg::Update { status } if status.state.is_terminal() => {
+                let Some(&fw) = self.fw_by_actor.get(&to) else {
+                    return;
+                };
+                self.ended.insert((fw, status.task));
+                if status.reason == Reason::AgentRemoved {
+                    if let Some(&actor) = status.agent.and_then(|a| self.agent_actor.get(&a)) {
+                        self.lost_with_agent
+                            .entry(actor)
+                            .or_default()
+                            .insert((fw, status.task));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -106,6 +133,17 @@ impl Checker {
                     self.violations.push(format!(
                         "t={now}: agent {} was sent tasks that do not fit",
                         c.sim.name(a)
+                    ));
+                }
+            }
+        }
+        for actor in std::mem::take(&mut self.reconnected) {
+            let lost = self.lost_with_agent.remove(&actor).unwrap_or_default();
+            if let Some(agent) = c.sim.actor::<Agent>(actor) {
+                for t in agent.running().filter(|t| lost.contains(t)) {
+                    self.violations.push(format!(
+                        "t={now}: task {t:?} was reported LOST but still runs on {} after it reconnected",
+                        c.sim.name(actor)
                     ));
                 }
             }

@@ -149,6 +149,22 @@ impl Cluster {
         (0..self.frameworks.len()).all(|i| self.framework(i).is_some_and(|f| f.done()))
     }
 
+    /// Removals, shutdowns and re-registrations of agents so far.
+    pub fn agent_events(&self) -> crate::metrics::AgentEvents {
+        let c = &self.master().counters;
+        crate::metrics::AgentEvents {
+            removed: c.agents_removed,
+            shutdown: c.agents_shutdown,
+            reregistered: c.agents_reregistered,
+            tasks_killed_on_shutdown: self
+                .agents
+                .iter()
+                .filter_map(|&a| self.sim.actor::<Agent>(a))
+                .map(|a| a.killed_on_shutdown)
+                .sum(),
+        }
+    }
+
     /// Workload errors reported by frameworks (bad trace rows).
     pub fn workload_error(&self) -> Option<String> {
         (0..self.frameworks.len()).find_map(|i| self.framework(i).and_then(|f| f.error.clone()))
@@ -411,6 +427,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             max_share_gap: if means.is_empty() { 0.0 } else { round6(gap) },
         },
         tasks: r.counts.clone(),
+        agents: cluster.agent_events(),
         failovers: 0,
         frameworks,
         network: report.net,

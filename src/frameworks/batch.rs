@@ -50,6 +50,10 @@ pub struct BatchConfig {
     /// When the framework registers.
     #[serde(default, with = "crate::units::duration")]
     pub start: Time,
+    /// Mesos' PARTITION_AWARE capability: tasks on an unreachable agent are reported
+    /// UNREACHABLE (and RUNNING again if it returns) instead of LOST.
+    #[serde(default)]
+    pub partition_aware: bool,
     /// Cap on tasks held pending in memory.
     #[serde(default = "pending_cap")]
     pub pending_cap: usize,
@@ -157,6 +161,7 @@ impl BatchFramework {
                     .principal
                     .clone()
                     .unwrap_or_else(|| self.cfg.name.clone()),
+                partition_aware: self.cfg.partition_aware,
             },
         );
         ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
@@ -299,7 +304,20 @@ impl BatchFramework {
                 },
             );
         }
-        if !status.state.is_terminal() {
+        if status.state == TaskState::Running && !self.running.contains_key(&status.task) {
+            // A task given up for lost came back (an unreachable agent re-registered):
+            // its replacement already runs, so this one must go.
+            ctx.send(
+                self.master,
+                Msg::Kill {
+                    framework: fw,
+                    task: status.task,
+                },
+            );
+            return;
+        }
+        // UNREACHABLE is handled like LOST: relaunch now rather than wait.
+        if !status.state.is_terminal() && status.state != TaskState::Unreachable {
             return;
         }
         let Some(info) = self.running.remove(&status.task) else {
@@ -307,7 +325,7 @@ impl BatchFramework {
         };
         match status.state {
             TaskState::Finished => self.stats.tasks_finished += 1,
-            TaskState::Failed | TaskState::Lost | TaskState::Killed => {
+            TaskState::Failed | TaskState::Lost | TaskState::Killed | TaskState::Unreachable => {
                 if status.state == TaskState::Failed {
                     self.stats.tasks_failed += 1;
                 } else {

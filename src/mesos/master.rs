@@ -14,6 +14,8 @@
 //!   forwarded back to the agent, which retries until then.
 //! - Reconciliation answers from the master's view, without acknowledgement, and LOST
 //!   for tasks it does not know.
+//! - Agent health checks, removal and what a removed agent meets when it returns are in
+//!   [`super::health`].
 
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
@@ -37,6 +39,28 @@ pub struct MasterConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub offer_timeout: Option<Time>,
+    /// Mesos `--agent_ping_timeout` (default 15 s): period of the health-check pings.
+    #[serde(with = "crate::units::duration")]
+    pub agent_ping_timeout: Time,
+    /// Mesos `--max_agent_ping_timeouts` (default 5): missed pongs before removal.
+    pub max_agent_ping_timeouts: u32,
+    /// What a removed (unreachable) agent meets when it comes back.
+    pub agent_return: AgentReturn,
+}
+
+/// What happens when a removed agent reconnects. Mesos changed this in 1.5; schedlab
+/// offers both so they can be compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentReturn {
+    /// Before Mesos 1.5: the agent is told to shut down, its tasks are killed (they
+    /// were reported LOST), and it registers again as a new agent.
+    #[default]
+    Shutdown,
+    /// Mesos 1.5+: the agent re-registers under its id. Partition-aware frameworks saw
+    /// UNREACHABLE and now see RUNNING again; tasks of other frameworks, which were
+    /// reported LOST, are killed.
+    Reregister,
 }
 
 impl Default for MasterConfig {
@@ -44,6 +68,9 @@ impl Default for MasterConfig {
         MasterConfig {
             allocation_interval: crate::actor::SEC,
             offer_timeout: None,
+            agent_ping_timeout: 15 * crate::actor::SEC,
+            max_agent_ping_timeouts: 5,
+            agent_return: AgentReturn::Shutdown,
         }
     }
 }
@@ -55,6 +82,7 @@ pub struct FrameworkEntry {
     pub name: String,
     pub role: String,
     pub active: bool,
+    pub partition_aware: bool,
     pub offers: BTreeSet<OfferId>,
 }
 
@@ -67,6 +95,11 @@ pub struct AgentEntry {
     /// Resources of the tasks the master believes run there.
     pub used: Resources,
     pub tasks: BTreeSet<(FrameworkId, TaskId)>,
+    pub reserved: Vec<(String, Resources)>,
+    /// Removed after missing `max_agent_ping_timeouts` pongs.
+    pub removed: bool,
+    pub(super) awaiting_pong: bool,
+    pub(super) missed_pongs: u32,
 }
 
 /// An outstanding offer.
@@ -96,21 +129,26 @@ pub struct MasterCounters {
     pub tasks_launched: u64,
     pub invalid_accepts: u64,
     pub allocation_runs: u64,
+    pub agents_removed: u64,
+    pub agents_shutdown: u64,
+    pub agents_reregistered: u64,
 }
 
 pub struct Master {
-    cfg: MasterConfig,
-    alloc: Box<dyn Allocator>,
+    pub(super) cfg: MasterConfig,
+    pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
     fw_by_actor: BTreeMap<ActorId, FrameworkId>,
     pub agents: Vec<AgentEntry>,
-    agent_by_actor: BTreeMap<ActorId, AgentId>,
+    pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
     pub tasks: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
+    pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     next_offer: OfferId,
     allocation_pending: bool,
-    total: Resources,
-    used: Resources,
+    pub(super) total: Resources,
+    pub(super) used: Resources,
     offered: Resources,
     pub counters: MasterCounters,
 }
@@ -126,6 +164,7 @@ impl Master {
             agent_by_actor: BTreeMap::new(),
             offers: BTreeMap::new(),
             tasks: BTreeMap::new(),
+            unreachable: BTreeMap::new(),
             next_offer: 0,
             allocation_pending: false,
             total: Resources::ZERO,
@@ -165,7 +204,7 @@ impl Master {
         self.used
     }
 
-    fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+    pub(super) fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
         if !self.allocation_pending {
             self.allocation_pending = true;
             ctx.set_timer(0, Timer::AllocateNow);
@@ -208,7 +247,7 @@ impl Master {
     }
 
     /// Takes an offer out of circulation; returns it if it belonged to `fw`.
-    fn take_offer(
+    pub(super) fn take_offer(
         &mut self,
         ctx: &mut Ctx<Mesos>,
         fw: FrameworkId,
@@ -226,7 +265,7 @@ impl Master {
         Some(o)
     }
 
-    fn update(&self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
+    pub(super) fn update(&self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
         if let Some(f) = self.frameworks.get(fw as usize) {
             ctx.send(f.actor, Msg::Update { status });
         }
@@ -443,6 +482,7 @@ impl Actor<Mesos> for Master {
                 name,
                 role,
                 weight_milli,
+                partition_aware,
                 ..
             } => {
                 let id = match self.fw_by_actor.get(&from) {
@@ -454,6 +494,7 @@ impl Actor<Mesos> for Master {
                             name,
                             role: role.clone(),
                             active: true,
+                            partition_aware,
                             offers: BTreeSet::new(),
                         });
                         self.fw_by_actor.insert(from, id);
@@ -471,30 +512,15 @@ impl Actor<Mesos> for Master {
                 hostname,
                 resources,
                 reserved,
-            } => {
-                let id = match self.agent_by_actor.get(&from) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.agents.len() as AgentId;
-                        self.agents.push(AgentEntry {
-                            actor: from,
-                            hostname,
-                            total: resources,
-                            used: Resources::ZERO,
-                            tasks: BTreeSet::new(),
-                        });
-                        self.agent_by_actor.insert(from, id);
-                        self.alloc.add_agent(id, resources);
-                        for (role, res) in &reserved {
-                            self.alloc.reserve(id, role, *res);
-                        }
-                        self.total += resources;
-                        id
-                    }
-                };
-                ctx.send(from, Msg::AgentRegistered { id });
-                self.request_allocation(ctx);
-            }
+            } => self.register_agent(ctx, from, hostname, resources, reserved),
+            Msg::ReregisterAgent {
+                id,
+                hostname,
+                resources,
+                reserved,
+                tasks,
+            } => self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks),
+            Msg::Pong => self.pong(from),
             Msg::Accept {
                 framework,
                 offers,
@@ -553,8 +579,12 @@ impl Actor<Mesos> for Master {
             Msg::Teardown { framework } if self.known_framework(from, framework) => {
                 self.teardown(ctx, framework)
             }
-            Msg::StatusUpdate { framework, status } if self.agent_by_actor.contains_key(&from) => {
-                self.status_update(ctx, framework, status)
+            Msg::StatusUpdate { framework, status } => {
+                if self.live_agent(from).is_some() {
+                    self.status_update(ctx, framework, status)
+                } else {
+                    self.refuse_unknown_agent(ctx, from)
+                }
             }
             _ => {
                 if ctx.logging() {
@@ -577,6 +607,7 @@ impl Actor<Mesos> for Master {
                 self.allocation_pending = false;
                 self.allocate(ctx);
             }
+            Timer::PingTick(agent) => self.ping_tick(ctx, agent),
             Timer::OfferTimeout(id) => {
                 if let Some(o) = self.offers.get(&id).cloned() {
                     let fw = o.framework;

@@ -70,6 +70,16 @@ pub struct Utilization {
     pub gpus: f64,
 }
 
+/// What happened to agents: removals after missed health checks, shutdowns of
+/// removed agents that came back (with the tasks that killed), re-registrations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AgentEvents {
+    pub removed: u64,
+    pub shutdown: u64,
+    pub reregistered: u64,
+    pub tasks_killed_on_shutdown: u64,
+}
+
 /// `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
@@ -89,6 +99,7 @@ pub struct Summary {
     pub utilization: Utilization,
     pub fairness: Fairness,
     pub tasks: TaskCounts,
+    pub agents: AgentEvents,
     pub failovers: u64,
     pub frameworks: Vec<FrameworkSummary>,
     pub network: NetStats,
@@ -131,6 +142,15 @@ impl Summary {
             self.utilization.cpus * 100.0,
             self.utilization.mem * 100.0
         ));
+        if self.agents != AgentEvents::default() {
+            s.push_str(&format!(
+                "agents: {} removed, {} shut down on return ({} tasks killed), {} re-registered\n",
+                self.agents.removed,
+                self.agents.shutdown,
+                self.agents.tasks_killed_on_shutdown,
+                self.agents.reregistered
+            ));
+        }
         s.push_str(&format!(
             "fairness: Jain {:.3}, max share gap {:.3}\n",
             self.fairness.jain_index, self.fairness.max_share_gap
