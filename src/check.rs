@@ -4,7 +4,8 @@
 //!   the agent's own accounting and in the master's.
 //! - No offer is used twice: the tasks launched against one offer belong to the
 //!   framework it was made to and together fit in it.
-//! - Every launched task reaches a terminal state or is still running at the end.
+//! - Every launched task reaches a terminal state or is still running at the end (or
+//!   is still live in the master's view, its agent's failure not yet detected).
 //! - No task runs twice: once an agent that was removed reconnects, none of the tasks
 //!   reported LOST with it is still running there.
 
@@ -160,7 +161,10 @@ impl Checker {
         }
     }
 
-    /// At the end of a run: every launched task ended or is still running on an agent.
+    /// At the end of a run: every launched task ended, or runs on an agent, or the
+    /// master still holds it on an agent it cannot currently hear (dead, partitioned or
+    /// already removed, whose failure the health checks report in due time). A task the
+    /// master believes live on a reachable agent that does not run it is a violation.
     pub fn check_end(&mut self, c: &Cluster) {
         let mut running = BTreeSet::new();
         for &a in &c.agents {
@@ -168,11 +172,24 @@ impl Checker {
                 running.extend(agent.tracked());
             }
         }
+        let Some(m) = c.sim.actor::<crate::mesos::master::Master>(c.master) else {
+            return;
+        };
         for t in &self.launched {
-            if !self.ended.contains(t) && !running.contains(t) {
+            if self.ended.contains(t) || running.contains(t) {
+                continue;
+            }
+            let Some(task) = m.tasks.get(t) else {
+                continue; // the master ended it (its verdict may have been lost on the way)
+            };
+            let agent = &m.agents[task.agent as usize];
+            let reachable = !agent.removed
+                && c.sim.is_alive(agent.actor)
+                && !c.sim.net().partitioned(c.master, agent.actor);
+            if reachable {
                 self.violations.push(format!(
-                    "task {t:?} of framework {} was launched but neither ended nor is running",
-                    t.0
+                    "task {t:?} is {:?} on {} in the master's view, but the agent does not run it",
+                    task.state, agent.hostname
                 ));
             }
         }

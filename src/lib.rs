@@ -7,6 +7,7 @@ pub mod bench;
 pub mod check;
 pub mod coord;
 pub mod frameworks;
+pub mod fuzz;
 pub mod mesos;
 pub mod metrics;
 pub mod proto;

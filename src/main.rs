@@ -39,6 +39,20 @@ enum Cmd {
     },
     /// Checks a scenario file without running it.
     Validate { scenario: PathBuf },
+    /// Runs N seeds of a randomized scenario with faults, checking every invariant
+    /// after every event; prints the first failing seed and how to replay it.
+    Fuzz {
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long, default_value_t = 1)]
+        start: u64,
+        /// Print the scenario of each seed (as TOML) instead of running it.
+        #[arg(long)]
+        dump: bool,
+        /// Test-only: run with a deliberate defect to show the checker catches it.
+        #[arg(long, hide = true)]
+        sabotage: bool,
+    },
     /// Benchmarks; each prints one JSON object per line.
     Bench {
         #[command(subcommand)]
@@ -69,6 +83,49 @@ fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
         None => (QUICKSTART.to_string(), "quickstart (built in)".to_string()),
     };
     Scenario::parse_with_overrides(&text, &file, sets).map_err(|e| e.to_string())
+}
+
+fn fuzz(seeds: u64, start: u64, dump: bool, sabotage: bool) -> ExitCode {
+    use schedlab::fuzz::{run_many, scenario, Sabotage};
+    if dump {
+        for s in start..start + seeds {
+            println!(
+                "# seed {s}\n{}",
+                toml::to_string(&scenario(s)).expect("serializable")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let sabotage = if sabotage {
+        Sabotage::KeepTasksOnShutdown
+    } else {
+        Sabotage::None
+    };
+    let results = run_many(start, seeds, sabotage);
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    match results.iter().find(|r| r.violation.is_some()) {
+        None => {
+            println!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
+            ExitCode::SUCCESS
+        }
+        Some(r) => {
+            println!(
+                "fuzz: seed {} violates an invariant: {}",
+                r.seed,
+                r.violation.as_deref().unwrap_or_default()
+            );
+            println!(
+                "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
+                r.seed,
+                if sabotage == Sabotage::None {
+                    ""
+                } else {
+                    " --sabotage"
+                }
+            );
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -124,6 +181,12 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Fuzz {
+            seeds,
+            start,
+            dump,
+            sabotage,
+        } => fuzz(seeds, start, dump, sabotage),
         Cmd::Bench { what } => match what {
             BenchCmd::Engine { events, actors } => {
                 for a in actors {

@@ -192,6 +192,9 @@ pub enum Msg {
 
     // ---- agent <-> master ----
     RegisterAgent {
+        /// Differs on every start of the agent process: tells a retried registration
+        /// from a restarted agent.
+        incarnation: u64,
         hostname: String,
         resources: Resources,
         /// Static reservations (role, resources) configured on the agent.
@@ -296,6 +299,7 @@ pub enum Timer {
     // frameworks
     FrameworkRegisterRetry,
     NextJob,
+    Reconcile,
     // coordination servers and clients
     Coord(crate::coord::CoordTimer),
 }

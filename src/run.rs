@@ -35,6 +35,16 @@ fn framework_seed(seed: u64, index: usize) -> u64 {
 impl Cluster {
     /// Builds the actors of `scn` with run seed `seed`.
     pub fn build(scn: &Scenario, seed: u64, sim_cfg: SimConfig) -> Result<Cluster, String> {
+        Cluster::build_with(scn, seed, sim_cfg, crate::fuzz::Sabotage::None)
+    }
+
+    /// As `build`, with a deliberate defect for checking the checker (fuzz tests).
+    pub fn build_with(
+        scn: &Scenario,
+        seed: u64,
+        sim_cfg: SimConfig,
+        sabotage: crate::fuzz::Sabotage,
+    ) -> Result<Cluster, String> {
         let mut sim = Sim::new(SimConfig { seed, ..sim_cfg });
         let gm = sim.net_mut().group("masters");
         let ga = sim.net_mut().group("agents");
@@ -105,6 +115,9 @@ impl Cluster {
                 let mut cfg = AgentConfig::new(master, &name, g.resources());
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
+                cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
+                cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
+                cfg.keep_tasks_on_shutdown = sabotage == crate::fuzz::Sabotage::KeepTasksOnShutdown;
                 agents.push(sim.add_actor(&name, ga, move || Agent::new(cfg.clone())));
             }
         }

@@ -54,6 +54,10 @@ pub struct BatchConfig {
     /// UNREACHABLE (and RUNNING again if it returns) instead of LOST.
     #[serde(default)]
     pub partition_aware: bool,
+    /// Period of explicit reconciliation of the tasks it believes live (Marathon's
+    /// default is 10 min): catches verdicts lost on the way.
+    #[serde(default = "ten_minutes", with = "crate::units::duration")]
+    pub reconcile_interval: Time,
     /// Cap on tasks held pending in memory.
     #[serde(default = "pending_cap")]
     pub pending_cap: usize,
@@ -71,6 +75,9 @@ fn three() -> u32 {
 }
 fn five_seconds() -> Time {
     5 * SEC
+}
+fn ten_minutes() -> Time {
+    600 * SEC
 }
 fn pending_cap() -> usize {
     10_000
@@ -363,6 +370,7 @@ impl Actor<Mesos> for BatchFramework {
             Msg::FrameworkRegistered { id } if self.id.is_none() => {
                 self.id = Some(id);
                 self.register_backoff = SEC;
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
                 self.refill(ctx);
             }
             Msg::Offers(offers) => self.on_offers(ctx, offers),
@@ -375,6 +383,13 @@ impl Actor<Mesos> for BatchFramework {
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
         match timer {
             Timer::FrameworkRegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::Reconcile => {
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                if let (Some(framework), false) = (self.id, self.running.is_empty()) {
+                    let tasks = self.running.keys().copied().collect();
+                    ctx.send(self.master, Msg::Reconcile { framework, tasks });
+                }
+            }
             Timer::NextJob => {
                 self.job_timer = None;
                 self.refill(ctx);

@@ -43,6 +43,9 @@ pub struct AgentConfig {
     /// their product means the master is lost.
     pub ping_timeout: Time,
     pub max_ping_timeouts: u32,
+    /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
+    /// running (what the invariant checker must catch).
+    pub keep_tasks_on_shutdown: bool,
 }
 
 impl AgentConfig {
@@ -55,6 +58,7 @@ impl AgentConfig {
             launch_delay: 100 * MS,
             ping_timeout: 15 * SEC,
             max_ping_timeouts: 5,
+            keep_tasks_on_shutdown: false,
         }
     }
 }
@@ -87,6 +91,7 @@ pub struct Agent {
     last_ping: Time,
     /// Tasks killed because the master told this agent to shut down.
     pub killed_on_shutdown: u64,
+    incarnation: u64,
 }
 
 impl Agent {
@@ -103,6 +108,7 @@ impl Agent {
             reregistering: None,
             last_ping: 0,
             killed_on_shutdown: 0,
+            incarnation: 0,
         }
     }
 
@@ -134,6 +140,7 @@ impl Agent {
                     .collect(),
             },
             None => Msg::RegisterAgent {
+                incarnation: self.incarnation,
                 hostname: self.cfg.hostname.clone(),
                 resources: self.cfg.resources,
                 reserved: self.cfg.reserved.clone(),
@@ -158,11 +165,14 @@ impl Agent {
             let killed: Vec<String> = self.tasks.keys().map(|k| format!("{k:?}")).collect();
             ctx.log("agent_shutdown", serde_json::json!({ "killed": killed }));
         }
-        self.tasks.clear();
+        if !self.cfg.keep_tasks_on_shutdown {
+            self.tasks.clear();
+            self.used = Resources::ZERO;
+        }
         self.streams.clear();
-        self.used = Resources::ZERO;
         self.id = None;
         self.reregistering = None;
+        self.incarnation = rand::Rng::gen(ctx.rng());
         self.backoff = REGISTER_BACKOFF_MIN;
         self.register(ctx);
     }
@@ -228,6 +238,7 @@ impl Agent {
 
 impl Actor<Mesos> for Agent {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.incarnation = rand::Rng::gen(ctx.rng());
         self.register(ctx);
         ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
     }

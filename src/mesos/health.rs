@@ -45,16 +45,21 @@ impl Master {
         &mut self,
         ctx: &mut Ctx<Mesos>,
         from: ActorId,
+        incarnation: u64,
         hostname: String,
         resources: Resources,
         reserved: Vec<(String, Resources)>,
     ) {
-        // A repeated registration (the reply was slow) gets the same id; an agent that
-        // was removed and registers afresh is a new agent, as a restarted Mesos agent
-        // is.
+        // A repeated registration (the reply was slow) gets the same id. A new
+        // incarnation on the address of a live agent is that agent restarted without
+        // its tasks: the old one is removed (its tasks LOST), as Mesos does when a
+        // registration comes from the address of a registered agent.
         if let Some(id) = self.live_agent(from) {
-            ctx.send(from, Msg::AgentRegistered { id });
-            return;
+            if self.agents[id as usize].incarnation == incarnation {
+                ctx.send(from, Msg::AgentRegistered { id });
+                return;
+            }
+            self.remove_agent(ctx, id);
         }
         let id = self.agents.len() as AgentId;
         self.agents.push(AgentEntry {
@@ -64,6 +69,7 @@ impl Master {
             used: Resources::ZERO,
             tasks: BTreeSet::new(),
             reserved,
+            incarnation,
             removed: true,
             awaiting_pong: false,
             missed_pongs: 0,
@@ -106,6 +112,11 @@ impl Master {
             a.reserved = reserved;
             self.activate_agent(ctx, id);
             self.counters.agents_reregistered += 1;
+        } else {
+            // Re-registration is proof of life: the health check starts over.
+            let a = &mut self.agents[id as usize];
+            a.awaiting_pong = false;
+            a.missed_pongs = 0;
         }
         // Reconcile what the agent runs with what the master knows.
         for (fw, info) in tasks {

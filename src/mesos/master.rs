@@ -96,6 +96,7 @@ pub struct AgentEntry {
     pub used: Resources,
     pub tasks: BTreeSet<(FrameworkId, TaskId)>,
     pub reserved: Vec<(String, Resources)>,
+    pub(super) incarnation: u64,
     /// Removed after missing `max_agent_ping_timeouts` pongs.
     pub removed: bool,
     pub(super) awaiting_pong: bool,
@@ -187,6 +188,11 @@ impl Master {
         for (role, q) in quotas {
             self.alloc.set_quota(role, *q);
         }
+    }
+
+    /// True if the task sits on an unreachable agent (Mesos 1.5+ policy).
+    pub fn is_unreachable(&self, key: &(FrameworkId, TaskId)) -> bool {
+        self.unreachable.contains_key(key)
     }
 
     /// Resources on offer right now (allocated but not used by tasks).
@@ -509,10 +515,11 @@ impl Actor<Mesos> for Master {
                 self.request_allocation(ctx);
             }
             Msg::RegisterAgent {
+                incarnation,
                 hostname,
                 resources,
                 reserved,
-            } => self.register_agent(ctx, from, hostname, resources, reserved),
+            } => self.register_agent(ctx, from, incarnation, hostname, resources, reserved),
             Msg::ReregisterAgent {
                 id,
                 hostname,
