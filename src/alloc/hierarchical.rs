@@ -96,7 +96,7 @@ pub struct HierarchicalAllocator {
 
 impl HierarchicalAllocator {
     pub fn new(cfg: &AllocatorConfig) -> HierarchicalAllocator {
-        let mut a = HierarchicalAllocator {
+        HierarchicalAllocator {
             policy: cfg.policy,
             min_allocatable: cfg.min_allocatable,
             agents: Vec::new(),
@@ -110,14 +110,7 @@ impl HierarchicalAllocator {
             total: Resources::ZERO,
             allocated: Resources::ZERO,
             stale: false,
-        };
-        for (role, &w) in &cfg.weights {
-            a.set_weight(role, w);
         }
-        for (role, &q) in &cfg.quotas {
-            a.set_quota(role, q);
-        }
-        a
     }
 
     pub fn policy(&self) -> Policy {

@@ -57,7 +57,6 @@ use crate::actor::Time;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Dense framework index, assigned by the master.
 pub type FrameworkId = u32;
@@ -164,7 +163,9 @@ pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
     gpus: 0,
 };
 
-/// How to build an allocator.
+/// How to build an allocator. Role weights, quotas and reservations are not part of it:
+/// the master applies them with `set_weight`, `set_quota` and `reserve`, which also lets
+/// them change during a run (Mesos' weights and quota APIs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AllocatorConfig {
@@ -173,10 +174,6 @@ pub struct AllocatorConfig {
     /// least one non-zero kind of this (an OR, as in Mesos' `cpus:0.01|mem:32`); all
     /// zero means any non-empty bundle. Default [`MESOS_MIN_ALLOCATABLE`].
     pub min_allocatable: Resources,
-    /// Role weights (Mesos `--weights`); roles not listed weigh 1.
-    pub weights: BTreeMap<String, f64>,
-    /// Role quota guarantees (Mesos quota API).
-    pub quotas: BTreeMap<String, Resources>,
 }
 
 impl Default for AllocatorConfig {
@@ -191,14 +188,11 @@ impl AllocatorConfig {
         AllocatorConfig {
             policy,
             min_allocatable: MESOS_MIN_ALLOCATABLE,
-            weights: BTreeMap::new(),
-            quotas: BTreeMap::new(),
         }
     }
 }
 
-/// The allocator for `cfg`, with its weights and quotas applied. Panics on a weight
-/// that is not finite and positive.
+/// The allocator for `cfg`: every policy is a [`HierarchicalAllocator`].
 pub fn build(cfg: &AllocatorConfig) -> Box<dyn Allocator> {
     Box::new(HierarchicalAllocator::new(cfg))
 }

@@ -172,18 +172,6 @@ fn weighted_drf_gives_b_four_thirds_of_a() {
     assert!((roles[1].1 - 0.4).abs() < 1e-12);
 }
 
-#[test]
-fn weights_from_config_are_applied() {
-    let mut cfg = AllocatorConfig::new(Policy::Drf);
-    cfg.weights.insert("b".into(), 2.0);
-    let mut a = HierarchicalAllocator::new(&cfg);
-    a.add_agent(0, res(90.0, 180));
-    a.add_framework(0, "a");
-    a.add_framework(1, "b");
-    let tasks = play_one_task_per_offer(&mut a, &[res(1.0, 4), res(3.0, 1)], &mut rng(2));
-    assert_eq!(tasks, vec![18, 24]);
-}
-
 /// 100 agents of <16 CPU, 64 GiB>, two frameworks with identical tasks <1 CPU, 2 GiB>.
 fn two_identical(policy: Policy) -> (HierarchicalAllocator, Vec<u64>) {
     let mut a = alloc(policy);

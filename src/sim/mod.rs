@@ -82,6 +82,8 @@ pub enum StopReason {
     EventLimit,
     /// An actor asked for the run to end (`Ctx::stop_run`).
     Requested,
+    /// The driver saw every workload complete.
+    WorkloadDone,
 }
 
 /// Counters of what the network did.
@@ -302,6 +304,21 @@ impl<P: Protocol> Sim<P> {
 
     pub fn events(&self) -> u64 {
         self.k.events
+    }
+
+    /// Time of the next event, if any (for drivers that sample state between events).
+    pub fn peek_time(&self) -> Option<Time> {
+        self.k.queue.peek_time()
+    }
+
+    /// True once an actor has asked for the run to end.
+    pub fn stop_requested(&self) -> bool {
+        self.k.stop_requested
+    }
+
+    /// Moves the clock forward to `t` without delivering anything (end of a run).
+    pub fn advance_to(&mut self, t: Time) {
+        self.k.now = self.k.now.max(t);
     }
 
     pub fn fingerprint(&self) -> u64 {

@@ -1,0 +1,4 @@
+//! Mesos itself: the master and the agent actors.
+
+pub mod agent;
+pub mod master;
