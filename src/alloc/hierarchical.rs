@@ -113,10 +113,6 @@ impl HierarchicalAllocator {
         }
     }
 
-    pub fn policy(&self) -> Policy {
-        self.policy
-    }
-
     /// Mesos' `--min_allocatable_resources` (default `cpus:0.01|mem:32`): a bundle is
     /// worth offering if it reaches at least one non-zero kind of `min_allocatable`. With
     /// an all-zero minimum, any non-empty bundle is.
@@ -534,8 +530,11 @@ impl Allocator for HierarchicalAllocator {
         self.refresh_role(f.role);
     }
 
-    /// Adds `agent`, or updates its total if known (allocations are kept; Mesos'
-    /// `updateSlave` also clears the decline filters for the agent, so this does).
+    /// Adds `agent`, or updates its total if known (allocations and reservations are
+    /// kept; Mesos' `updateSlave` also clears the decline filters for the agent, so this
+    /// does). Shrinking an agent below what is allocated on it is not refused, but
+    /// nothing more is offered there until enough is recovered, and
+    /// `check_invariants` reports it.
     fn add_agent(&mut self, agent: AgentId, total: Resources) {
         if let Some(a) = self.agent_mut(agent) {
             let old = std::mem::replace(&mut a.total, total);

@@ -687,6 +687,17 @@ fn random_sequence(policy: Policy, seed: u64, steps: usize) {
                     );
                     per_agent_role.push((o.agent, f.role));
                 }
+                for agent in 0..12 {
+                    let (b, c) = (
+                        reservation_excess(&before, agent),
+                        reservation_excess(&a, agent),
+                    );
+                    assert!(
+                        b.contains(&c),
+                        "{}: agent {agent} reservation eaten: {b} -> {c}",
+                        ctx(step)
+                    );
+                }
                 now += SEC;
             }
         }
@@ -694,4 +705,54 @@ fn random_sequence(policy: Policy, seed: u64, steps: usize) {
             panic!("{}: {e}", ctx(step));
         }
     }
+}
+
+/// How far the allocation on `agent` eats into reservations, computed without the
+/// allocator's own accounting: each reserving role occupies at least its reservation,
+/// kind-wise `(sum_R max(alloc_R, reserved_R) + alloc_others - total)^+`. A round may
+/// never make it grow (it can be non-zero only after `reserve` or `add_allocated` were
+/// called on resources already in use).
+fn reservation_excess(a: &HierarchicalAllocator, agent: AgentId) -> Resources {
+    let Some(ag) = a.agent(agent) else {
+        return Resources::ZERO;
+    };
+    let mut per_role = vec![Resources::ZERO; a.roles.len()];
+    let mut others = Resources::ZERO;
+    for (fw, r) in &ag.by_fw {
+        match a.fw(*fw) {
+            Some(f) => per_role[f.role as usize] += *r,
+            None => others += *r,
+        }
+    }
+    let mut need = others;
+    for (role, used) in per_role.iter().enumerate() {
+        let reserved = ag
+            .reserved
+            .iter()
+            .find(|(x, _)| *x as usize == role)
+            .map_or(Resources::ZERO, |(_, x)| *x);
+        need += Resources::from_array(std::array::from_fn(|k| {
+            used.as_array()[k].max(reserved.as_array()[k])
+        }));
+    }
+    need.saturating_sub(&ag.total)
+}
+
+#[test]
+fn a_role_over_its_reservation_uses_unreserved_not_another_reservation() {
+    // Agent <10, 10 GiB>: <4, 4> reserved for r, <4, 4> for s, <2, 2> unreserved.
+    let mut a = alloc(Policy::Drf);
+    a.add_agent(0, res(10.0, 10));
+    a.reserve(0, "r", res(4.0, 4));
+    a.reserve(0, "s", res(4.0, 4));
+    a.add_framework(0, "r");
+    a.add_framework(1, "t");
+    // r holds 6: its reservation and all of the unreserved part.
+    a.add_allocated(0, 0, res(6.0, 6));
+    let o = a.allocate(0, &mut rng(24));
+    assert!(o.is_empty(), "only s's reservation is free: {o:?}");
+    a.add_framework(2, "s");
+    let o = a.allocate(SEC, &mut rng(24));
+    assert_eq!(o.len(), 1);
+    assert_eq!((o[0].framework, o[0].resources), (2, res(4.0, 4)));
 }
