@@ -41,7 +41,7 @@
 //! let a = sim.add_actor("a", g, || Echo { peer: None });
 //! sim.add_actor("b", g, move || Echo { peer: Some(a) });
 //! let report = sim.run(Stop::default());
-//! assert_eq!(report.events, 11); // Ping(0)..=Ping(10)
+//! assert_eq!(report.events, 13); // two starts, then Ping(0)..=Ping(10)
 //! ```
 
 use rand_chacha::ChaCha8Rng;
