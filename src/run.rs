@@ -9,7 +9,7 @@ use crate::alloc::AllocatorConfig;
 use crate::frameworks::batch::BatchFramework;
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::master::Master;
-use crate::metrics::{Dist, Fairness, FrameworkSummary, Recorder, Summary, Utilization};
+use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, Utilization};
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
@@ -281,6 +281,14 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     let interval = scn.run.sample_interval;
     let mut share_sums = vec![0.0f64; fw_names.len()];
     let mut samples = 0u64;
+    // Role weight of each framework: DRF equalizes share / weight among frameworks
+    // that want more, so fairness is judged on weighted shares of backlogged ones.
+    let weights: Vec<f64> = scn
+        .frameworks
+        .iter()
+        .map(|f| scn.allocator.weights.get(&f.role).map_or(f.weight, |w| w.0))
+        .collect();
+    let mut contention = crate::metrics::Contention::default();
     let mut next_sample: Time = 0;
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new(stop_at / 1_000_000_000);
@@ -307,13 +315,19 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             *s += v;
         }
         samples += 1;
+        let pending: Vec<usize> = (0..cluster.frameworks.len())
+            .map(|i| cluster.framework(i).map_or(0, |f| f.pending()))
+            .collect();
+        let backlogged: Vec<f64> = (0..fw_names.len())
+            .filter(|&i| pending[i] > 0)
+            .map(|i| row_shares[i] / weights[i])
+            .collect();
+        contention.add(&backlogged);
         let Some(w) = ts.as_mut() else { return Ok(()) };
         let total = m.total();
         let used = m.used();
         let alloc = used + m.offered();
-        let pending: usize = (0..cluster.frameworks.len())
-            .filter_map(|i| cluster.framework(i).map(|f| f.pending()))
-            .sum();
+        let pending: usize = pending.iter().sum();
         let running = m.tasks.len();
         let mut row = vec![
             crate::metrics::secs(t),
@@ -393,8 +407,6 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             }
         })
         .collect();
-    let gap = means.iter().cloned().fold(f64::MIN, f64::max)
-        - means.iter().cloned().fold(f64::MAX, f64::min);
     let frameworks = (0..cluster.frameworks.len())
         .map(|i| {
             let f = &scn.frameworks[i];
@@ -435,10 +447,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             disk: round6(util[2]),
             gpus: round6(util[3]),
         },
-        fairness: Fairness {
-            jain_index: round6(crate::alloc::jain_index(&means)),
-            max_share_gap: if means.is_empty() { 0.0 } else { round6(gap) },
-        },
+        fairness: contention.summary(),
         tasks: r.counts.clone(),
         agents: cluster.agent_events(),
         failovers: 0,
