@@ -6,5 +6,6 @@ pub mod alloc;
 pub mod bench;
 pub mod resources;
 pub mod sim;
+pub mod trace;
 pub mod units;
 pub mod workload;

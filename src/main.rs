@@ -21,6 +21,11 @@ enum Cmd {
         #[command(subcommand)]
         what: BenchCmd,
     },
+    /// Real workload traces: inspect, convert to the normalized CSV, synthesize.
+    Trace {
+        #[command(subcommand)]
+        cmd: schedlab::trace::cli::TraceCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
                 }
             }
         },
+        Cmd::Trace { cmd } => return schedlab::trace::cli::main(cmd),
     }
     ExitCode::SUCCESS
 }
