@@ -153,6 +153,12 @@ impl Feed for Feed2011 {
             });
             match parsed {
                 Ok((e, ty)) => {
+                    if !row.str(1).is_empty() {
+                        self.bad
+                            .stats
+                            .borrow_mut()
+                            .bump(&format!("missing_info:{}", row.str(1)), 1);
+                    }
                     self.bad
                         .stats
                         .borrow_mut()
