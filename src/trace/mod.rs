@@ -274,7 +274,7 @@ pub fn default_machine_capacity() -> Resources {
 }
 
 fn default_sort_buffer() -> usize {
-    2_000_000
+    250_000
 }
 
 /// How a scenario replays a trace. Paths are used as given (the scenario loader makes
