@@ -840,3 +840,41 @@ fn shipped_synth_sample_config_loads() {
     let mut f = std::io::sink();
     writeln!(f, "{r}").unwrap();
 }
+
+// ---------------------------------------------------------------- CLI
+
+#[test]
+fn cli_errors_exit_2_naming_file_and_line() {
+    let bin = env!("CARGO_BIN_EXE_schedlab");
+    let d = tmpdir("cli");
+    let p = d.join("bad.swf");
+    write(
+        &p,
+        "; MaxNodes: 4\n1 0 0 10 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1\n",
+    );
+    let out = std::process::Command::new(bin)
+        .args(["trace", "inspect"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:2: expected 18", p.display())),
+        "{err}"
+    );
+    let out = std::process::Command::new(bin)
+        .args(["trace", "inspect", "--skip-bad", "--json"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["skipped_rows"], 1);
+    let out = std::process::Command::new(bin)
+        .args(["trace", "inspect", "--format", "nope", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2)); // clap's usage error
+    let _ = std::fs::remove_dir_all(&d);
+}

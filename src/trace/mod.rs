@@ -572,11 +572,16 @@ pub fn apply_replay_options(src: &TraceSource, jobs: TraceJobs) -> TraceJobs {
 /// The replay stream of a trace for a scenario: time-ordered `Job`s, lazily read, after
 /// the window, speedup and sampling of `src`.
 pub fn open(src: &TraceSource) -> Result<JobStream, TraceError> {
-    let (jobs, _stats) = read(src)?;
+    open_with_stats(src).map(|(jobs, _)| jobs)
+}
+
+/// [`open`], plus the reader's counters (rows read, bad rows skipped with `skip_bad`,
+/// tasks dropped because they never ran), to be read once the stream is drained.
+pub fn open_with_stats(src: &TraceSource) -> Result<(JobStream, Stats), TraceError> {
+    let (jobs, stats) = read(src)?;
     let jobs = apply_replay_options(src, jobs);
-    Ok(Box::new(
-        jobs.map(|r| r.map(TraceJob::into_job).map_err(String::from)),
-    ))
+    let jobs: JobStream = Box::new(jobs.map(|r| r.map(TraceJob::into_job).map_err(String::from)));
+    Ok((jobs, stats))
 }
 
 /// The traced cluster's machines, where the format has them (Google `machine_events`,
