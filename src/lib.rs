@@ -15,5 +15,6 @@ pub mod resources;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod trace;
 pub mod units;
 pub mod workload;

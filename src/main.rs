@@ -58,6 +58,11 @@ enum Cmd {
         #[command(subcommand)]
         what: BenchCmd,
     },
+    /// Real workload traces: inspect, convert to the normalized CSV, synthesize.
+    Trace {
+        #[command(subcommand)]
+        cmd: schedlab::trace::cli::TraceCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -196,5 +201,6 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         },
+        Cmd::Trace { cmd } => return schedlab::trace::cli::main(cmd),
     }
 }
