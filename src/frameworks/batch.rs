@@ -185,9 +185,11 @@ impl BatchFramework {
                 match self.stream.next() {
                     Some(Ok(job)) => self.next_job = Some(job),
                     Some(Err(e)) => {
+                        // Bad input ends the workload here; what was read still runs,
+                        // so the results written so far are complete, and the run
+                        // reports the error at its end.
                         self.error = Some(e);
                         self.stream_done = true;
-                        ctx.stop_run();
                     }
                     None => self.stream_done = true,
                 }
