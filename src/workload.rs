@@ -166,10 +166,10 @@ impl WorkloadSpec {
                 Ok(jobs) => jobs,
                 Err(e) => Box::new(std::iter::once(Err(e.to_string()))),
             },
-            WorkloadSpec::Synth(cfg) => Box::new(
-                crate::trace::synth::generate(&cfg)
-                    .map(|r| r.map(crate::trace::TraceJob::into_job).map_err(String::from)),
-            ),
+            WorkloadSpec::Synth(cfg) => Box::new(crate::trace::synth::generate(&cfg).map(|r| {
+                r.map(crate::trace::TraceJob::into_job)
+                    .map_err(String::from)
+            })),
             WorkloadSpec::Greedy { size, duration } => {
                 let res = size.resources();
                 let duration = duration.unwrap_or(Time::MAX);

@@ -46,7 +46,11 @@ fn kth_sample_replays_every_task() {
             expected.insert((job.id, t.index));
         }
     }
-    assert!(expected.len() > 500, "two days of KTH: {} tasks", expected.len());
+    assert!(
+        expected.len() > 500,
+        "two days of KTH: {} tasks",
+        expected.len()
+    );
 
     let out = std::env::temp_dir().join(format!("schedlab-kth-{}", std::process::id()));
     let summary = execute(
@@ -66,7 +70,10 @@ fn kth_sample_replays_every_task() {
         assert_eq!(&r[6], "1", "one CPU per SWF processor");
         finished.insert((r[0].parse::<u64>().unwrap(), r[1].parse::<u32>().unwrap()));
     }
-    assert_eq!(finished, expected, "tasks.csv has exactly the trace's tasks");
+    assert_eq!(
+        finished, expected,
+        "tasks.csv has exactly the trace's tasks"
+    );
     assert_eq!(summary.tasks.duplicated, 0);
 }
 
@@ -107,6 +114,9 @@ fn a_corrupt_trace_fails_the_run_with_exit_2_and_keeps_what_was_written() {
     // The jobs read before the bad row ran to completion and their rows were kept.
     let tasks = std::fs::read_to_string(out.join("tasks.csv")).unwrap();
     assert!(tasks.lines().count() >= 2, "{tasks}");
-    assert!(tasks.lines().nth(1).unwrap().contains("TASK_FINISHED"), "{tasks}");
+    assert!(
+        tasks.lines().nth(1).unwrap().contains("TASK_FINISHED"),
+        "{tasks}"
+    );
     assert!(out.join("summary.json").exists());
 }

@@ -682,7 +682,16 @@ impl Allocator for HierarchicalAllocator {
     }
 
     fn allocate(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision> {
-        self.run_round(now, rng)
+        self.run_round(now, rng, None)
+    }
+
+    fn allocate_agents(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        agents: &[AgentId],
+    ) -> Vec<OfferDecision> {
+        self.run_round(now, rng, Some(agents))
     }
 
     fn shares(&self) -> Vec<(FrameworkId, f64)> {

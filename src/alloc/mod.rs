@@ -129,6 +129,15 @@ pub trait Allocator {
     /// One allocation round at time `now`: the offers to make. Each offered bundle is
     /// counted as allocated to its framework until `recover`ed.
     fn allocate(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision>;
+    /// A round over `agents` only: what Mesos runs when an event changes what one agent
+    /// can offer (`allocate(slaveId)`), so an event costs O(changed agents), not
+    /// O(cluster).
+    fn allocate_agents(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        agents: &[AgentId],
+    ) -> Vec<OfferDecision>;
     /// Current dominant share of each framework (by the allocator's own accounting), in
     /// framework order.
     fn shares(&self) -> Vec<(FrameworkId, f64)>;

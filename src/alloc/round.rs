@@ -75,13 +75,25 @@ struct Round {
 
 impl HierarchicalAllocator {
     /// One round at `now` (see the module doc).
-    pub(crate) fn run_round(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision> {
+    pub(crate) fn run_round(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        only: Option<&[AgentId]>,
+    ) -> Vec<OfferDecision> {
         if self.stale {
             self.resort();
         }
-        let ids: Vec<AgentId> = (0..self.agents.len() as AgentId)
-            .filter(|&a| self.agent(a).is_some())
-            .collect();
+        let ids: Vec<AgentId> = match only {
+            Some(agents) => agents
+                .iter()
+                .copied()
+                .filter(|&a| self.agent(a).is_some())
+                .collect(),
+            None => (0..self.agents.len() as AgentId)
+                .filter(|&a| self.agent(a).is_some())
+                .collect(),
+        };
         let total = self.total;
         let free_share = |a: AgentId| {
             let ag = self.agent(a).expect("listed agent");

@@ -38,7 +38,7 @@ impl Master {
         }
         self.total += total;
         ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id));
-        self.request_allocation(ctx);
+        self.request_agent_allocation(ctx, id);
     }
 
     pub(super) fn register_agent(

@@ -147,7 +147,12 @@ pub struct Master {
     /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
     pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     next_offer: OfferId,
+    /// An event-triggered allocation is scheduled (a zero-delay timer).
     allocation_pending: bool,
+    /// ...over the whole cluster (frameworks came or revived) ...
+    full_allocation: bool,
+    /// ...or over these agents only (their free resources changed).
+    dirty_agents: BTreeSet<AgentId>,
     pub(super) total: Resources,
     pub(super) used: Resources,
     offered: Resources,
@@ -168,6 +173,8 @@ impl Master {
             unreachable: BTreeMap::new(),
             next_offer: 0,
             allocation_pending: false,
+            full_allocation: false,
+            dirty_agents: BTreeSet::new(),
             total: Resources::ZERO,
             used: Resources::ZERO,
             offered: Resources::ZERO,
@@ -210,17 +217,32 @@ impl Master {
         self.used
     }
 
+    /// Schedules an allocation over the whole cluster, right after the current event.
     pub(super) fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.full_allocation = true;
+        self.arm_allocation(ctx);
+    }
+
+    /// Schedules an allocation of `agent` alone: its free resources changed.
+    pub(super) fn request_agent_allocation(&mut self, ctx: &mut Ctx<Mesos>, agent: AgentId) {
+        self.dirty_agents.insert(agent);
+        self.arm_allocation(ctx);
+    }
+
+    fn arm_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
         if !self.allocation_pending {
             self.allocation_pending = true;
             ctx.set_timer(0, Timer::AllocateNow);
         }
     }
 
-    fn allocate(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn allocate(&mut self, ctx: &mut Ctx<Mesos>, only: Option<Vec<AgentId>>) {
         self.counters.allocation_runs += 1;
         let now = ctx.now();
-        let decisions = self.alloc.allocate(now, ctx.rng());
+        let decisions = match only {
+            None => self.alloc.allocate(now, ctx.rng()),
+            Some(agents) => self.alloc.allocate_agents(now, ctx.rng(), &agents),
+        };
         let mut per_fw: BTreeMap<FrameworkId, Vec<Offer>> = BTreeMap::new();
         for d in decisions {
             let id = self.next_offer;
@@ -309,11 +331,11 @@ impl Master {
             self.counters.invalid_accepts += 1;
             for o in &valid {
                 self.alloc.recover(o.agent, fw, o.resources);
+                self.request_agent_allocation(ctx, o.agent);
             }
             for t in tasks {
                 self.update(ctx, fw, Self::lost(t.id, None, Reason::InvalidOffers));
             }
-            self.request_allocation(ctx);
             return;
         }
         self.counters.offers_accepted += valid.len() as u64;
@@ -364,7 +386,7 @@ impl Master {
             if refuse > 0 {
                 self.alloc.filter(fw, agent, ctx.now() + refuse);
             }
-            self.request_allocation(ctx);
+            self.request_agent_allocation(ctx, agent);
         }
     }
 
@@ -382,22 +404,23 @@ impl Master {
                 if refuse > 0 {
                     self.alloc.filter(fw, o.agent, ctx.now() + refuse);
                 }
+                self.request_agent_allocation(ctx, o.agent);
             }
         }
-        self.request_allocation(ctx);
     }
 
-    /// A task reached a terminal state: it no longer holds resources.
-    fn finish_task(&mut self, fw: FrameworkId, task: TaskId) {
-        if let Some(t) = self.tasks.remove(&(fw, task)) {
-            self.used -= t.resources;
-            let a = &mut self.agents[t.agent as usize];
-            a.used -= t.resources;
-            a.tasks.remove(&(fw, task));
-            if self.frameworks[fw as usize].active {
-                self.alloc.recover(t.agent, fw, t.resources);
-            }
+    /// A task reached a terminal state: it no longer holds resources. Returns the
+    /// agent it ran on, if the master knew the task.
+    fn finish_task(&mut self, fw: FrameworkId, task: TaskId) -> Option<AgentId> {
+        let t = self.tasks.remove(&(fw, task))?;
+        self.used -= t.resources;
+        let a = &mut self.agents[t.agent as usize];
+        a.used -= t.resources;
+        a.tasks.remove(&(fw, task));
+        if self.frameworks[fw as usize].active {
+            self.alloc.recover(t.agent, fw, t.resources);
         }
+        Some(t.agent)
     }
 
     fn status_update(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
@@ -405,8 +428,9 @@ impl Master {
             t.state = status.state;
         }
         if status.state.is_terminal() {
-            self.finish_task(fw, status.task);
-            self.request_allocation(ctx);
+            if let Some(agent) = self.finish_task(fw, status.task) {
+                self.request_agent_allocation(ctx, agent);
+            }
         }
         if self.frameworks.get(fw as usize).is_some_and(|f| f.active) {
             self.update(ctx, fw, status);
@@ -608,11 +632,16 @@ impl Actor<Mesos> for Master {
         match timer {
             Timer::AllocationTick => {
                 ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
-                self.allocate(ctx);
+                self.allocate(ctx, None);
             }
             Timer::AllocateNow => {
                 self.allocation_pending = false;
-                self.allocate(ctx);
+                let dirty = std::mem::take(&mut self.dirty_agents);
+                if std::mem::take(&mut self.full_allocation) {
+                    self.allocate(ctx, None);
+                } else {
+                    self.allocate(ctx, Some(dirty.into_iter().collect()));
+                }
             }
             Timer::PingTick(agent) => self.ping_tick(ctx, agent),
             Timer::OfferTimeout(id) => {
@@ -625,7 +654,7 @@ impl Actor<Mesos> for Master {
                         self.frameworks[fw as usize].actor,
                         Msg::Rescind { offer: id },
                     );
-                    self.request_allocation(ctx);
+                    self.request_agent_allocation(ctx, o.agent);
                 }
             }
             _ => {}
