@@ -201,6 +201,6 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         },
-        Cmd::Trace { cmd } => return schedlab::trace::cli::main(cmd),
+        Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
     }
 }

@@ -125,7 +125,7 @@ pub enum WorkloadSpec {
     /// docs/traces.md). Paths are relative to the working directory.
     Trace(crate::trace::TraceSource),
     /// The full synthetic generator of `schedlab trace synth` (same keys as its TOML).
-    Synth(crate::trace::synth::SynthConfig),
+    Synth(Box<crate::trace::synth::SynthConfig>),
 }
 
 impl WorkloadSpec {
