@@ -122,7 +122,7 @@ pub enum WorkloadSpec {
         start: Option<Time>,
     },
     /// A real trace, read lazily (Google 2011/2019, Alibaba, SWF, normalized CSV; see
-    /// docs/traces.md). Paths are relative to the working directory.
+    /// the README's Traces section). Paths are relative to the working directory.
     Trace(crate::trace::TraceSource),
     /// The full synthetic generator of `schedlab trace synth` (same keys as its TOML).
     Synth(Box<crate::trace::synth::SynthConfig>),

@@ -7,7 +7,7 @@
 //! Format (SWF), and schedlab's own normalized CSV. Each reads plain or gzip files, one
 //! file or a folder of parts, row by row: memory holds the in-flight state of the format
 //! (tasks that have been submitted but have not ended) and a bounded sort buffer, never
-//! the whole file. See `docs/traces.md` for units and normalizations per format.
+//! the whole file. See the README's Traces section for units and normalizations per format.
 //!
 //! ```
 //! use schedlab::trace::{self, synth::SynthConfig, TraceSource};
