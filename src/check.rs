@@ -12,10 +12,14 @@
 use crate::actor::{ActorId, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::mesos::agent::Agent;
+use crate::proto::Mesos;
 use crate::proto::{Msg, OfferId, Reason, TaskId};
 use crate::resources::Resources;
 use crate::run::Cluster;
+use crate::sim::Observer;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 #[derive(Default)]
 struct OfferUse {
@@ -194,4 +198,31 @@ impl Checker {
             }
         }
     }
+}
+
+/// Feeds a shared checker from the engine's deliveries.
+pub struct CheckerTap(pub Rc<RefCell<Checker>>);
+
+impl Observer<Mesos> for CheckerTap {
+    fn on_message(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        self.0.borrow_mut().observe(time, from, to, msg);
+    }
+}
+
+/// Runs `c` until `stop`, checking every invariant after every event. Returns the first
+/// violation, if any (the run stops there).
+pub fn run_checked(c: &mut Cluster, stop: Time) -> Option<String> {
+    let checker = Rc::new(RefCell::new(Checker::default()));
+    c.sim.set_observer(Box::new(CheckerTap(checker.clone())));
+    while c.sim.peek_time().is_some_and(|t| t <= stop) {
+        c.sim.step();
+        let mut ch = checker.borrow_mut();
+        ch.check_state(c);
+        if let Some(v) = ch.violations.first() {
+            return Some(v.clone());
+        }
+    }
+    let mut ch = checker.borrow_mut();
+    ch.check_end(c);
+    ch.violations.first().cloned()
 }

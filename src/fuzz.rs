@@ -7,21 +7,17 @@
 //! exactly: `schedlab fuzz --seeds 1 --start SEED` (add `--dump` to see its scenario).
 //! Seeds run in parallel on rayon; each run is single-threaded and deterministic.
 
-use crate::actor::{ActorId, Time, MS, SEC};
-use crate::check::Checker;
+use crate::actor::{MS, SEC};
 use crate::frameworks::batch::BatchConfig;
-use crate::proto::{Mesos, Msg};
 use crate::run::Cluster;
 use crate::scenario::{AgentGroup, NonNeg, Scenario};
 use crate::sim::fault::Fault;
 use crate::sim::net::{Latency, LinkModel};
-use crate::sim::{Observer, SimConfig};
+use crate::sim::SimConfig;
 use crate::workload::{TaskSize, WorkloadSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use std::cell::RefCell;
-use std::rc::Rc;
 
 /// Test-only ways to break the system, to show that the checker catches them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,13 +125,6 @@ fn scn_framework(name: &str) -> BatchConfig {
     toml::from_str(&text).expect("a framework table")
 }
 
-struct Tap(Rc<RefCell<Checker>>);
-impl Observer<Mesos> for Tap {
-    fn on_message(&mut self, t: Time, from: ActorId, to: ActorId, msg: &Msg) {
-        self.0.borrow_mut().observe(t, from, to, msg);
-    }
-}
-
 /// What one seed did.
 #[derive(Clone, Debug)]
 pub struct SeedResult {
@@ -150,23 +139,7 @@ pub fn run_seed(seed: u64, sabotage: Sabotage) -> SeedResult {
     let scn = scenario(seed);
     let mut c = Cluster::build_with(&scn, seed, SimConfig::default(), sabotage)
         .expect("fuzz scenarios build");
-    let checker = Rc::new(RefCell::new(Checker::default()));
-    c.sim.set_observer(Box::new(Tap(checker.clone())));
-    let mut violation = None;
-    while c.sim.peek_time().is_some_and(|t| t <= scn.run.stop) {
-        c.sim.step();
-        let mut ch = checker.borrow_mut();
-        ch.check_state(&c);
-        if let Some(v) = ch.violations.first() {
-            violation = Some(v.clone());
-            break;
-        }
-    }
-    if violation.is_none() {
-        let mut ch = checker.borrow_mut();
-        ch.check_end(&c);
-        violation = ch.violations.first().cloned();
-    }
+    let violation = crate::check::run_checked(&mut c, scn.run.stop);
     SeedResult {
         seed,
         events: c.sim.events(),

@@ -39,6 +39,14 @@ enum Cmd {
     },
     /// Checks a scenario file without running it.
     Validate { scenario: PathBuf },
+    /// Runs a scenario checking every invariant after every event (no files written).
+    Check {
+        scenario: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// Runs N seeds of a randomized scenario with faults, checking every invariant
     /// after every event; prints the first failing seed and how to replay it.
     Fuzz {
@@ -186,6 +194,41 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Check {
+            scenario,
+            seed,
+            sets,
+        } => {
+            let scn = match load(scenario.as_ref(), &sets) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let seed = seed.unwrap_or(scn.seed);
+            let mut c = match schedlab::run::Cluster::build(&scn, seed, Default::default()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match schedlab::check::run_checked(&mut c, scn.run.stop) {
+                None => {
+                    println!(
+                        "check: scenario `{}` seed {seed}: every invariant held after each of {} events",
+                        scn.name,
+                        c.sim.events()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(v) => {
+                    println!("check: scenario `{}` seed {seed}: {v}", scn.name);
+                    ExitCode::from(1)
+                }
+            }
+        }
         Cmd::Fuzz {
             seeds,
             start,
