@@ -4,7 +4,17 @@
 pub mod actor;
 pub mod alloc;
 pub mod bench;
+pub mod check;
+pub mod coord;
+pub mod frameworks;
+pub mod fuzz;
+pub mod mesos;
+pub mod metrics;
+pub mod proto;
 pub mod resources;
+pub mod run;
+pub mod scenario;
 pub mod sim;
+pub mod trace;
 pub mod units;
 pub mod workload;

@@ -1,6 +1,9 @@
 //! The `schedlab` command line: parsing only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+use schedlab::run::{execute, RunOptions};
+use schedlab::scenario::{Scenario, QUICKSTART};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,10 +20,56 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Runs a scenario (the built-in quickstart without one) and writes its results.
+    Run {
+        /// Scenario TOML file; omit to run the built-in quickstart.
+        scenario: Option<PathBuf>,
+        /// Run seed (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results directory (default: results/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a scenario value: --set allocator.policy=fifo (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Also write every protocol message to events.jsonl.
+        #[arg(long)]
+        events: bool,
+    },
+    /// Checks a scenario file without running it.
+    Validate { scenario: PathBuf },
+    /// Runs a scenario checking every invariant after every event (no files written).
+    Check {
+        scenario: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Runs N seeds of a randomized scenario with faults, checking every invariant
+    /// after every event; prints the first failing seed and how to replay it.
+    Fuzz {
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long, default_value_t = 1)]
+        start: u64,
+        /// Print the scenario of each seed (as TOML) instead of running it.
+        #[arg(long)]
+        dump: bool,
+        /// Test-only: run with a deliberate defect to show the checker catches it.
+        #[arg(long, hide = true)]
+        sabotage: bool,
+    },
     /// Benchmarks; each prints one JSON object per line.
     Bench {
         #[command(subcommand)]
         what: BenchCmd,
+    },
+    /// Real workload traces: inspect, convert to the normalized CSV, synthesize.
+    Trace {
+        #[command(subcommand)]
+        cmd: schedlab::trace::cli::TraceCmd,
     },
 }
 
@@ -44,9 +93,155 @@ enum BenchCmd {
     },
 }
 
+fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
+    let (text, file) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("{}: cannot read scenario: {e}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (QUICKSTART.to_string(), "quickstart (built in)".to_string()),
+    };
+    Scenario::parse_with_overrides(&text, &file, sets).map_err(|e| e.to_string())
+}
+
+fn fuzz(seeds: u64, start: u64, dump: bool, sabotage: bool) -> ExitCode {
+    use schedlab::fuzz::{run_many, scenario, Sabotage};
+    if dump {
+        for s in start..start + seeds {
+            println!(
+                "# seed {s}\n{}",
+                toml::to_string(&scenario(s)).expect("serializable")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let sabotage = if sabotage {
+        Sabotage::KeepTasksOnShutdown
+    } else {
+        Sabotage::None
+    };
+    let results = run_many(start, seeds, sabotage);
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    match results.iter().find(|r| r.violation.is_some()) {
+        None => {
+            println!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
+            ExitCode::SUCCESS
+        }
+        Some(r) => {
+            println!(
+                "fuzz: seed {} violates an invariant: {}",
+                r.seed,
+                r.violation.as_deref().unwrap_or_default()
+            );
+            println!(
+                "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
+                r.seed,
+                if sabotage == Sabotage::None {
+                    ""
+                } else {
+                    " --sabotage"
+                }
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
+        Cmd::Run {
+            scenario,
+            seed,
+            out,
+            sets,
+            events,
+        } => {
+            let scn = match load(scenario.as_ref(), &sets) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scn.name));
+            let opts = RunOptions {
+                seed,
+                out: Some(out.clone()),
+                events,
+                progress: std::io::stderr().is_terminal(),
+            };
+            match execute(&scn, &opts) {
+                Ok(summary) => {
+                    print!("{}", summary.human());
+                    println!("results: {}", out.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {}", e.message);
+                    ExitCode::from(e.code)
+                }
+            }
+        }
+        Cmd::Validate { scenario } => match load(Some(&scenario), &[]) {
+            Ok(s) => {
+                println!(
+                    "{}: ok (scenario `{}`: {} agent groups, {} frameworks, {} faults)",
+                    scenario.display(),
+                    s.name,
+                    s.agents.len(),
+                    s.frameworks.len(),
+                    s.faults.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Cmd::Check {
+            scenario,
+            seed,
+            sets,
+        } => {
+            let scn = match load(scenario.as_ref(), &sets) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let seed = seed.unwrap_or(scn.seed);
+            let mut c = match schedlab::run::Cluster::build(&scn, seed, Default::default()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match schedlab::check::run_checked(&mut c, scn.run.stop) {
+                None => {
+                    println!(
+                        "check: scenario `{}` seed {seed}: every invariant held after each of {} events",
+                        scn.name,
+                        c.sim.events()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(v) => {
+                    println!("check: scenario `{}` seed {seed}: {v}", scn.name);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Cmd::Fuzz {
+            seeds,
+            start,
+            dump,
+            sabotage,
+        } => fuzz(seeds, start, dump, sabotage),
         Cmd::Bench { what } => match what {
             BenchCmd::Engine {
                 events,
@@ -60,8 +255,9 @@ fn main() -> ExitCode {
                     eprintln!("error: {e}");
                     return ExitCode::FAILURE;
                 }
+                ExitCode::SUCCESS
             }
         },
+        Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
     }
-    ExitCode::SUCCESS
 }

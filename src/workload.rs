@@ -46,3 +46,203 @@ pub struct Job {
 
 /// A time-ordered, lazily read stream of jobs. Errors carry the file and line.
 pub type JobStream = Box<dyn Iterator<Item = Result<Job, String>>>;
+
+use crate::units::duration;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+
+/// The size of one task in a scenario file: CPUs (fractional) and MiB.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSize {
+    pub cpus: crate::scenario::NonNeg,
+    pub mem: crate::scenario::NonNeg,
+    #[serde(default)]
+    pub disk: crate::scenario::NonNeg,
+    #[serde(default)]
+    pub gpus: crate::scenario::NonNeg,
+}
+
+impl TaskSize {
+    pub fn resources(&self) -> Resources {
+        Resources::new(self.cpus.0, self.mem.0.round() as u64)
+            .with_disk(self.disk.0.round() as u64)
+            .with_gpus(self.gpus.0)
+    }
+}
+
+/// One job written out in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobEntry {
+    #[serde(with = "duration")]
+    pub at: Time,
+    pub tasks: u32,
+    #[serde(flatten)]
+    pub size: TaskSize,
+    #[serde(with = "duration")]
+    pub duration: Time,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// Where a framework's jobs come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WorkloadSpec {
+    /// Always wants more: an endless supply of identical one-task jobs, all submitted at
+    /// time 0 (the DRF paper's users "always wanting more").
+    Greedy {
+        #[serde(flatten)]
+        size: TaskSize,
+        /// Task run time; absent means the task runs until the end of the run.
+        #[serde(default, with = "crate::units::duration_opt")]
+        duration: Option<Time>,
+    },
+    /// The jobs listed in the file.
+    Jobs { jobs: Vec<JobEntry> },
+    /// Poisson arrivals of jobs with a uniform number of tasks and log-normal task
+    /// durations: the small built-in generator for examples.
+    Synthetic {
+        jobs: u64,
+        /// Mean time between job arrivals.
+        #[serde(with = "duration")]
+        interarrival: Time,
+        tasks_min: u32,
+        tasks_max: u32,
+        #[serde(flatten)]
+        size: TaskSize,
+        #[serde(with = "duration")]
+        duration_mean: Time,
+        #[serde(with = "duration")]
+        duration_std: Time,
+        /// Time of the first arrival's clock origin (default 0).
+        #[serde(default, with = "crate::units::duration_opt")]
+        start: Option<Time>,
+    },
+    /// A real trace, read lazily (Google 2011/2019, Alibaba, SWF, normalized CSV; see
+    /// the README's Traces section). Paths are relative to the working directory.
+    Trace(crate::trace::TraceSource),
+    /// The full synthetic generator of `schedlab trace synth` (same keys as its TOML).
+    Synth(Box<crate::trace::synth::SynthConfig>),
+}
+
+impl WorkloadSpec {
+    /// Checks values that serde cannot; the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            WorkloadSpec::Trace(src) => {
+                src.validate().map_err(|e| e.to_string())?;
+                // Open it once now, so that a missing or undetectable file is an
+                // error before the run rather than in the middle of it.
+                crate::trace::open(src).map(drop).map_err(|e| e.to_string())
+            }
+            WorkloadSpec::Synthetic {
+                tasks_min,
+                tasks_max,
+                interarrival,
+                duration_mean,
+                ..
+            } => {
+                if tasks_min > tasks_max || *tasks_min == 0 {
+                    return Err(format!(
+                        "tasks_min ({tasks_min}) must be at least 1 and at most tasks_max ({tasks_max})"
+                    ));
+                }
+                if *interarrival == 0 || *duration_mean == 0 {
+                    return Err("interarrival and duration_mean must be positive".into());
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens the job stream. `seed` makes generated workloads reproducible.
+    pub fn open(&self, seed: u64) -> JobStream {
+        match self.clone() {
+            WorkloadSpec::Trace(src) => match crate::trace::open(&src) {
+                Ok(jobs) => jobs,
+                Err(e) => Box::new(std::iter::once(Err(e.to_string()))),
+            },
+            WorkloadSpec::Synth(cfg) => Box::new(crate::trace::synth::generate(&cfg).map(|r| {
+                r.map(crate::trace::TraceJob::into_job)
+                    .map_err(String::from)
+            })),
+            WorkloadSpec::Greedy { size, duration } => {
+                let res = size.resources();
+                let duration = duration.unwrap_or(Time::MAX);
+                Box::new((0u64..).map(move |id| {
+                    Ok(Job {
+                        id,
+                        submit: 0,
+                        priority: 0,
+                        kind: JobKind::Service,
+                        user: None,
+                        tasks: vec![TaskSpec {
+                            index: 0,
+                            resources: res,
+                            duration,
+                        }],
+                    })
+                }))
+            }
+            WorkloadSpec::Jobs { mut jobs } => {
+                jobs.sort_by_key(|j| j.at);
+                Box::new(jobs.into_iter().enumerate().map(|(i, j)| {
+                    Ok(Job {
+                        id: i as u64,
+                        submit: j.at,
+                        priority: j.priority,
+                        kind: JobKind::Batch,
+                        user: None,
+                        tasks: (0..j.tasks)
+                            .map(|index| TaskSpec {
+                                index,
+                                resources: j.size.resources(),
+                                duration: j.duration,
+                            })
+                            .collect(),
+                    })
+                }))
+            }
+            WorkloadSpec::Synthetic {
+                jobs,
+                interarrival,
+                tasks_min,
+                tasks_max,
+                size,
+                duration_mean,
+                duration_std,
+                start,
+            } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let gap = Exp::new(1.0 / interarrival as f64).expect("validated");
+                let (m, s) = (duration_mean as f64, duration_std as f64);
+                let sigma2 = (1.0 + s * s / (m * m)).ln();
+                let dur = LogNormal::new(m.ln() - sigma2 / 2.0, sigma2.sqrt()).expect("validated");
+                let res = size.resources();
+                let mut t = start.unwrap_or(0) as f64;
+                Box::new((0..jobs).map(move |id| {
+                    t += gap.sample(&mut rng);
+                    let n = rng.gen_range(tasks_min..=tasks_max);
+                    Ok(Job {
+                        id,
+                        submit: t.round() as Time,
+                        priority: 0,
+                        kind: JobKind::Batch,
+                        user: None,
+                        tasks: (0..n)
+                            .map(|index| TaskSpec {
+                                index,
+                                resources: res,
+                                duration: (dur.sample(&mut rng).round() as Time).max(1),
+                            })
+                            .collect(),
+                    })
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! The trace-replay batch framework: submits a workload's jobs at their arrival times
+//! and launches their tasks on whatever offers fit.
+//!
+//! Scheduling inside the framework is first-fit over the pending queue in arrival order
+//! (a common choice for batch schedulers on Mesos). An offer it can use is accepted,
+//! with the unused part given back under `accept_refuse`; an offer it cannot use is
+//! declined with `decline_refuse` (Mesos' default filter, 5 s). With nothing pending and
+//! nothing more to come it SUPPRESSes offers, and REVIVEs when new work arrives.
+//! `tasks_per_offer` caps launches per offer: with 1, each offer round gives one task to
+//! the framework with the lowest share, which is how DRF's progressive filling plays
+//! out through Mesos offers.
+//!
+//! Memory stays bounded by `pending_cap`: jobs are pulled from the (possibly endless)
+//! stream only while fewer tasks than that are pending.
+
+use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
+use crate::alloc::FrameworkId;
+use crate::proto::{Mesos, Msg, Offer, TaskId, TaskInfo, TaskRun, TaskState, Timer};
+use crate::workload::{Job, JobStream, WorkloadSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Settings of one batch framework (the `[[frameworks]]` table of a scenario).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    pub name: String,
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// Weight of the role (DRF divides the dominant share by it).
+    #[serde(default = "one")]
+    pub weight: f64,
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// At most this many tasks per offer (0 = as many as fit).
+    #[serde(default)]
+    pub tasks_per_offer: u32,
+    /// Filter on the unused part of an accepted offer (Mesos default 5 s).
+    #[serde(default = "five_seconds", with = "crate::units::duration")]
+    pub accept_refuse: Time,
+    /// Filter on an offer the framework cannot use (Mesos default 5 s).
+    #[serde(default = "five_seconds", with = "crate::units::duration")]
+    pub decline_refuse: Time,
+    /// Relaunches of a FAILED or LOST task before giving up on it.
+    #[serde(default = "three")]
+    pub max_retries: u32,
+    /// Probability that a task's command fails (FAILED instead of FINISHED).
+    #[serde(default)]
+    pub failure_rate: f64,
+    /// When the framework registers.
+    #[serde(default, with = "crate::units::duration")]
+    pub start: Time,
+    /// Mesos' PARTITION_AWARE capability: tasks on an unreachable agent are reported
+    /// UNREACHABLE (and RUNNING again if it returns) instead of LOST.
+    #[serde(default)]
+    pub partition_aware: bool,
+    /// Period of explicit reconciliation of the tasks it believes live (Marathon's
+    /// default is 10 min): catches verdicts lost on the way.
+    #[serde(default = "ten_minutes", with = "crate::units::duration")]
+    pub reconcile_interval: Time,
+    /// Cap on tasks held pending in memory.
+    #[serde(default = "pending_cap")]
+    pub pending_cap: usize,
+    pub workload: WorkloadSpec,
+}
+
+fn default_role() -> String {
+    "*".into()
+}
+fn one() -> f64 {
+    1.0
+}
+fn three() -> u32 {
+    3
+}
+fn five_seconds() -> Time {
+    5 * SEC
+}
+fn ten_minutes() -> Time {
+    600 * SEC
+}
+fn pending_cap() -> usize {
+    10_000
+}
+
+/// What the framework has done, for summaries and tests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BatchStats {
+    pub jobs_submitted: u64,
+    pub tasks_launched: u64,
+    pub tasks_finished: u64,
+    pub tasks_failed: u64,
+    pub tasks_lost: u64,
+    pub tasks_given_up: u64,
+    pub offers_received: u64,
+    pub offers_declined: u64,
+}
+
+#[derive(Clone, Debug)]
+struct PendingTask {
+    info: TaskInfo,
+}
+
+pub struct BatchFramework {
+    cfg: BatchConfig,
+    master: ActorId,
+    pub id: Option<FrameworkId>,
+    stream: JobStream,
+    next_job: Option<Job>,
+    stream_done: bool,
+    job_timer: Option<Time>,
+    pending: VecDeque<PendingTask>,
+    /// Launched tasks not yet terminal.
+    pub running: BTreeMap<TaskId, TaskInfo>,
+    suppressed: bool,
+    register_backoff: Time,
+    pub stats: BatchStats,
+    /// A workload error (bad trace row): the run stops and reports it.
+    pub error: Option<String>,
+}
+
+impl BatchFramework {
+    pub fn new(cfg: BatchConfig, master: ActorId, seed: u64) -> BatchFramework {
+        let stream = cfg.workload.open(seed);
+        BatchFramework {
+            cfg,
+            master,
+            id: None,
+            stream,
+            next_job: None,
+            stream_done: false,
+            job_timer: None,
+            pending: VecDeque::new(),
+            running: BTreeMap::new(),
+            suppressed: false,
+            register_backoff: SEC,
+            stats: BatchStats::default(),
+            error: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True once every job of the workload has been submitted and has ended.
+    pub fn done(&self) -> bool {
+        self.stream_done
+            && self.next_job.is_none()
+            && self.pending.is_empty()
+            && self.running.is_empty()
+    }
+
+    fn register(&mut self, ctx: &mut Ctx<Mesos>) {
+        ctx.send(
+            self.master,
+            Msg::RegisterFramework {
+                id: self.id,
+                name: self.cfg.name.clone(),
+                role: self.cfg.role.clone(),
+                weight_milli: (self.cfg.weight * 1000.0).round() as u64,
+                principal: self
+                    .cfg
+                    .principal
+                    .clone()
+                    .unwrap_or_else(|| self.cfg.name.clone()),
+                partition_aware: self.cfg.partition_aware,
+            },
+        );
+        ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
+        self.register_backoff = (self.register_backoff * 2).min(60 * SEC);
+    }
+
+    /// Moves arrived jobs into the pending queue, up to the cap, and arms the timer for
+    /// the next arrival.
+    fn refill(&mut self, ctx: &mut Ctx<Mesos>) {
+        let now = ctx.now();
+        let was_empty = self.pending.is_empty();
+        while self.pending.len() < self.cfg.pending_cap {
+            if self.next_job.is_none() && !self.stream_done {
+                match self.stream.next() {
+                    Some(Ok(job)) => self.next_job = Some(job),
+                    Some(Err(e)) => {
+                        // Bad input ends the workload here; what was read still runs,
+                        // so the results written so far are complete, and the run
+                        // reports the error at its end.
+                        self.error = Some(e);
+                        self.stream_done = true;
+                    }
+                    None => self.stream_done = true,
+                }
+            }
+            let Some(job) = self.next_job.take_if(|j| j.submit <= now) else {
+                break;
+            };
+            self.stats.jobs_submitted += 1;
+            let n = job.tasks.len() as u32;
+            for t in job.tasks {
+                let succeeds = self.cfg.failure_rate <= 0.0
+                    || rand::Rng::gen::<f64>(ctx.rng()) >= self.cfg.failure_rate;
+                self.pending.push_back(PendingTask {
+                    info: TaskInfo {
+                        id: TaskId {
+                            job: job.id,
+                            index: t.index,
+                            attempt: 0,
+                        },
+                        resources: t.resources,
+                        run: TaskRun {
+                            duration: t.duration,
+                            succeeds,
+                        },
+                        submitted: job.submit,
+                        job_tasks: n,
+                    },
+                });
+            }
+        }
+        if let Some(j) = &self.next_job {
+            if j.submit > now && self.job_timer != Some(j.submit) {
+                self.job_timer = Some(j.submit);
+                ctx.set_timer(j.submit - now, Timer::NextJob);
+            }
+        }
+        if let Some(framework) = self.id {
+            if was_empty && !self.pending.is_empty() && self.suppressed {
+                self.suppressed = false;
+                ctx.send(self.master, Msg::Revive { framework });
+            } else if self.pending.is_empty()
+                && !self.suppressed
+                && self.next_job.is_none()
+                && self.stream_done
+            {
+                self.suppressed = true;
+                ctx.send(self.master, Msg::Suppress { framework });
+            }
+        }
+    }
+
+    fn on_offers(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
+        let Some(fw) = self.id else { return };
+        let mut declined = Vec::new();
+        for offer in offers {
+            self.stats.offers_received += 1;
+            let mut left = offer.resources;
+            let mut launch = Vec::new();
+            let cap = if self.cfg.tasks_per_offer == 0 {
+                usize::MAX
+            } else {
+                self.cfg.tasks_per_offer as usize
+            };
+            let mut i = 0;
+            // First fit, looking at a bounded window of the queue so an offer costs
+            // O(window), not O(pending).
+            let window = 256.min(self.pending.len());
+            let mut looked = 0;
+            while i < self.pending.len() && launch.len() < cap && looked < window {
+                looked += 1;
+                if let Some(rest) = left.checked_sub(&self.pending[i].info.resources) {
+                    left = rest;
+                    let t = self.pending.remove(i).expect("index in range");
+                    launch.push(t.info);
+                } else {
+                    i += 1;
+                }
+            }
+            if launch.is_empty() {
+                declined.push(offer.id);
+                continue;
+            }
+            for t in &launch {
+                self.running.insert(t.id, t.clone());
+            }
+            self.stats.tasks_launched += launch.len() as u64;
+            ctx.send(
+                self.master,
+                Msg::Accept {
+                    framework: fw,
+                    offers: vec![offer.id],
+                    tasks: launch,
+                    refuse: self.cfg.accept_refuse,
+                },
+            );
+        }
+        if !declined.is_empty() {
+            self.stats.offers_declined += declined.len() as u64;
+            ctx.send(
+                self.master,
+                Msg::Decline {
+                    framework: fw,
+                    offers: declined,
+                    refuse: self.cfg.decline_refuse,
+                },
+            );
+        }
+        self.refill(ctx);
+    }
+
+    fn on_update(&mut self, ctx: &mut Ctx<Mesos>, status: crate::proto::TaskStatus) {
+        let Some(fw) = self.id else { return };
+        if let (Some(uuid), Some(agent)) = (status.uuid, status.agent) {
+            ctx.send(
+                self.master,
+                Msg::Acknowledge {
+                    framework: fw,
+                    agent,
+                    task: status.task,
+                    uuid,
+                },
+            );
+        }
+        if status.state == TaskState::Running && !self.running.contains_key(&status.task) {
+            // A task given up for lost came back (an unreachable agent re-registered):
+            // its replacement already runs, so this one must go.
+            ctx.send(
+                self.master,
+                Msg::Kill {
+                    framework: fw,
+                    task: status.task,
+                },
+            );
+            return;
+        }
+        // UNREACHABLE is handled like LOST: relaunch now rather than wait.
+        if !status.state.is_terminal() && status.state != TaskState::Unreachable {
+            return;
+        }
+        let Some(info) = self.running.remove(&status.task) else {
+            return; // a duplicate or a reconciliation answer for a task already handled
+        };
+        match status.state {
+            TaskState::Finished => self.stats.tasks_finished += 1,
+            TaskState::Failed | TaskState::Lost | TaskState::Killed | TaskState::Unreachable => {
+                if status.state == TaskState::Failed {
+                    self.stats.tasks_failed += 1;
+                } else {
+                    self.stats.tasks_lost += 1;
+                }
+                if info.id.attempt < self.cfg.max_retries {
+                    let mut retry = info;
+                    retry.id.attempt += 1;
+                    let was_empty = self.pending.is_empty();
+                    self.pending.push_front(PendingTask { info: retry });
+                    if was_empty && self.suppressed {
+                        self.suppressed = false;
+                        ctx.send(self.master, Msg::Revive { framework: fw });
+                    }
+                } else {
+                    self.stats.tasks_given_up += 1;
+                }
+            }
+            _ => self.stats.tasks_given_up += 1,
+        }
+        self.refill(ctx);
+    }
+}
+
+impl Actor<Mesos> for BatchFramework {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.register(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        if from != self.master {
+            return;
+        }
+        match msg {
+            Msg::FrameworkRegistered { id } if self.id.is_none() => {
+                self.id = Some(id);
+                self.register_backoff = SEC;
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                self.refill(ctx);
+            }
+            Msg::Offers(offers) => self.on_offers(ctx, offers),
+            Msg::Update { status } => self.on_update(ctx, status),
+            Msg::Rescind { .. } => {}
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        match timer {
+            Timer::FrameworkRegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::Reconcile => {
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                if let (Some(framework), false) = (self.id, self.running.is_empty()) {
+                    let tasks = self.running.keys().copied().collect();
+                    ctx.send(self.master, Msg::Reconcile { framework, tasks });
+                }
+            }
+            Timer::NextJob => {
+                self.job_timer = None;
+                self.refill(ctx);
+            }
+            _ => {}
+        }
+    }
+}

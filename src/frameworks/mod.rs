@@ -1,0 +1,3 @@
+//! Frameworks: the schedulers that receive offers and launch tasks.
+
+pub mod batch;

@@ -1,0 +1,380 @@
+//! The Mesos agent: registers its resources, runs tasks, reports their status.
+//!
+//! What it models (Mesos 1.x `slave.cpp`, `status_update_manager.cpp`):
+//! - Registration is retried with back-off until the master answers: 1 s initial,
+//!   doubling, capped at 1 min (`--registration_backoff_factor`, as DESIGN.md states).
+//! - A launched task reports TASK_STARTING at once and TASK_RUNNING once its executor
+//!   has started (`launch_delay`), then FINISHED or FAILED when its command ends.
+//! - Status updates of one task form a stream: only the oldest unacknowledged update is
+//!   in flight, resent with back-off (10 s initial, doubling, max 10 min, Mesos'
+//!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`) until the framework's acknowledgement
+//!   arrives through the master.
+//! - The master pings the agent every `agent_ping_timeout`; an agent that has not been
+//!   pinged for `max_agent_ping_timeouts` periods considers the master lost and
+//!   re-registers with the tasks it runs (with back-off). Told to shut down (it was
+//!   removed meanwhile), it kills every task and registers again as a new agent.
+//! - The agent never runs more than its resources: a task that does not fit (which a
+//!   correct master never sends) is refused with TASK_ERROR and counted.
+
+use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
+use crate::alloc::{AgentId, FrameworkId};
+use crate::proto::{Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
+use crate::resources::Resources;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Registration back-off: first retry after 1 s, doubling, capped at 1 min.
+pub const REGISTER_BACKOFF_MIN: Time = SEC;
+pub const REGISTER_BACKOFF_MAX: Time = 60 * SEC;
+/// Mesos `STATUS_UPDATE_RETRY_INTERVAL_MIN` / `_MAX`.
+pub const UPDATE_RETRY_MIN: Time = 10 * SEC;
+pub const UPDATE_RETRY_MAX: Time = 600 * SEC;
+
+/// How an agent is set up.
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    pub master: ActorId,
+    pub hostname: String,
+    pub resources: Resources,
+    /// Static reservations (role, resources), as `--resources` with roles in Mesos.
+    pub reserved: Vec<(String, Resources)>,
+    /// Time from RunTask to TASK_RUNNING (fetching and starting the executor).
+    pub launch_delay: Time,
+    /// The master's `--agent_ping_timeout` and `--max_agent_ping_timeouts`: silence for
+    /// their product means the master is lost.
+    pub ping_timeout: Time,
+    pub max_ping_timeouts: u32,
+    /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
+    /// running (what the invariant checker must catch).
+    pub keep_tasks_on_shutdown: bool,
+}
+
+impl AgentConfig {
+    pub fn new(master: ActorId, hostname: &str, resources: Resources) -> AgentConfig {
+        AgentConfig {
+            master,
+            hostname: hostname.to_string(),
+            resources,
+            reserved: Vec::new(),
+            launch_delay: 100 * MS,
+            ping_timeout: 15 * SEC,
+            max_ping_timeouts: 5,
+            keep_tasks_on_shutdown: false,
+        }
+    }
+}
+
+/// The unacknowledged updates of one task, oldest first, and the current retry interval.
+#[derive(Clone, Debug, Default)]
+struct Stream {
+    updates: VecDeque<TaskStatus>,
+    retry: Time,
+}
+
+#[derive(Clone, Debug)]
+pub struct Running {
+    pub info: TaskInfo,
+    pub state: TaskState,
+}
+
+pub struct Agent {
+    cfg: AgentConfig,
+    pub id: Option<AgentId>,
+    backoff: Time,
+    pub used: Resources,
+    pub tasks: BTreeMap<(FrameworkId, TaskId), Running>,
+    streams: BTreeMap<(FrameworkId, TaskId), Stream>,
+    next_uuid: u64,
+    /// Tasks refused because they did not fit (a master bug if ever non-zero).
+    pub refused: u64,
+    /// The id this agent had before the master was lost: it re-registers under it.
+    reregistering: Option<AgentId>,
+    last_ping: Time,
+    /// Tasks killed because the master told this agent to shut down.
+    pub killed_on_shutdown: u64,
+    incarnation: u64,
+}
+
+impl Agent {
+    pub fn new(cfg: AgentConfig) -> Agent {
+        Agent {
+            cfg,
+            id: None,
+            backoff: REGISTER_BACKOFF_MIN,
+            used: Resources::ZERO,
+            tasks: BTreeMap::new(),
+            streams: BTreeMap::new(),
+            next_uuid: 0,
+            refused: 0,
+            reregistering: None,
+            last_ping: 0,
+            killed_on_shutdown: 0,
+            incarnation: 0,
+        }
+    }
+
+    pub fn total(&self) -> Resources {
+        self.cfg.resources
+    }
+
+    /// Tasks this agent is running (any non-terminal state).
+    pub fn running(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
+        self.tasks.keys().copied()
+    }
+
+    /// Tasks running, or ended with their final update not yet acknowledged.
+    pub fn tracked(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
+        self.tasks.keys().chain(self.streams.keys()).copied()
+    }
+
+    fn register(&mut self, ctx: &mut Ctx<Mesos>) {
+        let msg = match self.reregistering {
+            Some(id) => Msg::ReregisterAgent {
+                id,
+                hostname: self.cfg.hostname.clone(),
+                resources: self.cfg.resources,
+                reserved: self.cfg.reserved.clone(),
+                tasks: self
+                    .tasks
+                    .iter()
+                    .map(|((fw, _), t)| (*fw, t.info.clone()))
+                    .collect(),
+            },
+            None => Msg::RegisterAgent {
+                incarnation: self.incarnation,
+                hostname: self.cfg.hostname.clone(),
+                resources: self.cfg.resources,
+                reserved: self.cfg.reserved.clone(),
+            },
+        };
+        ctx.send(self.cfg.master, msg);
+        ctx.set_timer(self.backoff, Timer::RegisterRetry);
+        self.backoff = (self.backoff * 2).min(REGISTER_BACKOFF_MAX);
+    }
+
+    /// The master has been silent too long: re-register under the same id.
+    fn master_lost(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.reregistering = self.id.take();
+        self.backoff = REGISTER_BACKOFF_MIN;
+        self.register(ctx);
+    }
+
+    /// Told to shut down: every task is killed, and the agent starts over as new.
+    fn shutdown(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.killed_on_shutdown += self.tasks.len() as u64;
+        if ctx.logging() && !self.tasks.is_empty() {
+            let killed: Vec<String> = self.tasks.keys().map(|k| format!("{k:?}")).collect();
+            ctx.log("agent_shutdown", serde_json::json!({ "killed": killed }));
+        }
+        if !self.cfg.keep_tasks_on_shutdown {
+            self.tasks.clear();
+            self.used = Resources::ZERO;
+        }
+        self.streams.clear();
+        self.id = None;
+        self.reregistering = None;
+        self.incarnation = rand::Rng::gen(ctx.rng());
+        self.backoff = REGISTER_BACKOFF_MIN;
+        self.register(ctx);
+    }
+
+    /// Appends an update to the task's stream; sends it if it is the oldest unacked.
+    fn report(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        task: TaskId,
+        state: TaskState,
+        reason: Reason,
+    ) {
+        let uuid = self.next_uuid;
+        self.next_uuid += 1;
+        let status = TaskStatus {
+            task,
+            state,
+            agent: self.id,
+            reason,
+            uuid: Some(uuid),
+        };
+        let stream = self.streams.entry((fw, task)).or_default();
+        stream.updates.push_back(status);
+        if stream.updates.len() == 1 {
+            stream.retry = UPDATE_RETRY_MIN;
+            self.send_front(ctx, fw, task);
+        }
+    }
+
+    /// (Re)sends the oldest unacknowledged update of a task and arms its retry.
+    fn send_front(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, task: TaskId) {
+        let Some(stream) = self.streams.get(&(fw, task)) else {
+            return;
+        };
+        if let Some(status) = stream.updates.front() {
+            let uuid = status.uuid.expect("agent updates carry a uuid");
+            ctx.send(
+                self.cfg.master,
+                Msg::StatusUpdate {
+                    framework: fw,
+                    status: status.clone(),
+                },
+            );
+            ctx.set_timer(stream.retry, Timer::UpdateRetry(task, fw, uuid));
+        }
+    }
+
+    fn end_task(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        task: TaskId,
+        state: TaskState,
+        reason: Reason,
+    ) {
+        if let Some(t) = self.tasks.remove(&(fw, task)) {
+            self.used -= t.info.resources;
+            self.report(ctx, fw, task, state, reason);
+        }
+    }
+}
+
+impl Actor<Mesos> for Agent {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.incarnation = rand::Rng::gen(ctx.rng());
+        self.register(ctx);
+        ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        if from != self.cfg.master {
+            return;
+        }
+        match msg {
+            Msg::AgentRegistered { id } => {
+                self.id = Some(id);
+                self.reregistering = None;
+                self.backoff = REGISTER_BACKOFF_MIN;
+                self.last_ping = ctx.now();
+            }
+            Msg::Ping => {
+                self.last_ping = ctx.now();
+                ctx.send(self.cfg.master, Msg::Pong);
+            }
+            Msg::ShutdownAgent => self.shutdown(ctx),
+            Msg::RunTask {
+                framework, task, ..
+            } => {
+                let key = (framework, task.id);
+                if self.tasks.contains_key(&key) {
+                    return; // a duplicated delivery of a launch already running
+                }
+                let fits = self.cfg.resources.contains(&(self.used + task.resources));
+                if !fits {
+                    self.refused += 1;
+                    self.report(
+                        ctx,
+                        framework,
+                        task.id,
+                        TaskState::Error,
+                        Reason::TaskInvalid,
+                    );
+                    return;
+                }
+                self.used += task.resources;
+                self.tasks.insert(
+                    key,
+                    Running {
+                        info: task,
+                        state: TaskState::Starting,
+                    },
+                );
+                self.report(ctx, framework, key.1, TaskState::Starting, Reason::None);
+                ctx.set_timer(self.cfg.launch_delay, Timer::TaskStarted(key.1, framework));
+            }
+            Msg::KillTask { framework, task } => self.end_task(
+                ctx,
+                framework,
+                task,
+                TaskState::Killed,
+                Reason::KilledByFramework,
+            ),
+            Msg::ShutdownFramework { framework } => {
+                let keys: Vec<_> = self
+                    .tasks
+                    .range((framework, TaskId::default())..)
+                    .take_while(|((f, _), _)| *f == framework)
+                    .map(|(k, _)| *k)
+                    .collect();
+                for k in keys {
+                    let t = self.tasks.remove(&k).expect("listed");
+                    self.used -= t.info.resources;
+                    self.streams.remove(&k);
+                }
+            }
+            Msg::StatusAck {
+                framework,
+                task,
+                uuid,
+            } => {
+                let key = (framework, task);
+                let Some(stream) = self.streams.get_mut(&key) else {
+                    return;
+                };
+                if stream.updates.front().and_then(|s| s.uuid) != Some(uuid) {
+                    return; // a duplicate or stale acknowledgement
+                }
+                stream.updates.pop_front();
+                stream.retry = UPDATE_RETRY_MIN;
+                if stream.updates.is_empty() {
+                    self.streams.remove(&key);
+                } else {
+                    self.send_front(ctx, framework, task);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        match timer {
+            Timer::RegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::MasterCheck => {
+                ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
+                let silence = self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time;
+                if self.id.is_some() && ctx.now() - self.last_ping > silence {
+                    self.master_lost(ctx);
+                }
+            }
+            Timer::TaskStarted(task, fw) => {
+                let Some(t) = self.tasks.get_mut(&(fw, task)) else {
+                    return;
+                };
+                t.state = TaskState::Running;
+                let run = t.info.run;
+                self.report(ctx, fw, task, TaskState::Running, Reason::None);
+                if run.duration != Time::MAX {
+                    ctx.set_timer(run.duration, Timer::TaskEnded(task, fw));
+                }
+            }
+            Timer::TaskEnded(task, fw) => {
+                let Some(t) = self.tasks.get(&(fw, task)) else {
+                    return;
+                };
+                let (state, reason) = if t.info.run.succeeds {
+                    (TaskState::Finished, Reason::None)
+                } else {
+                    (TaskState::Failed, Reason::CommandFailed)
+                };
+                self.end_task(ctx, fw, task, state, reason);
+            }
+            Timer::UpdateRetry(task, fw, uuid) => {
+                let Some(stream) = self.streams.get_mut(&(fw, task)) else {
+                    return;
+                };
+                if stream.updates.front().and_then(|s| s.uuid) == Some(uuid) {
+                    stream.retry = (stream.retry * 2).min(UPDATE_RETRY_MAX);
+                    self.send_front(ctx, fw, task);
+                }
+            }
+            _ => {}
+        }
+    }
+}

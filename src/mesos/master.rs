@@ -1,0 +1,663 @@
+//! The Mesos master: framework and agent registry, offers, launches, status updates.
+//!
+//! What it models (Mesos 1.x `master.cpp`, NSDI'11 section 3):
+//! - Offers come from the allocator every `allocation_interval` (Mesos flag, default
+//!   1 s) and after events that change what can be offered (a framework or agent
+//!   added, resources given back, a framework reviving).
+//! - ACCEPT must name outstanding offers of the caller on one agent. If any offer is
+//!   no longer valid (rescinded, already used) the whole call is refused and its tasks
+//!   are reported LOST, so no offer is ever used twice. A task larger than what is left
+//!   of its offers is TASK_ERROR. The unused part goes back to the allocator with the
+//!   call's filter (`refuse_seconds`, default 5 s).
+//! - Offers are rescinded after `offer_timeout` when one is set (no default in Mesos).
+//! - Status updates from agents are forwarded to the framework; its acknowledgement is
+//!   forwarded back to the agent, which retries until then.
+//! - Reconciliation answers from the master's view, without acknowledgement, and LOST
+//!   for tasks it does not know.
+//! - Agent health checks, removal and what a removed agent meets when it returns are in
+//!   [`super::health`].
+
+use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
+use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
+use crate::proto::{
+    Mesos, Msg, Offer, OfferId, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer,
+};
+use crate::resources::Resources;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The master's flags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MasterConfig {
+    /// Mesos `--allocation_interval` (default 1 s).
+    #[serde(with = "crate::units::duration")]
+    pub allocation_interval: Time,
+    /// Mesos `--offer_timeout` (default: none).
+    #[serde(
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub offer_timeout: Option<Time>,
+    /// Mesos `--agent_ping_timeout` (default 15 s): period of the health-check pings.
+    #[serde(with = "crate::units::duration")]
+    pub agent_ping_timeout: Time,
+    /// Mesos `--max_agent_ping_timeouts` (default 5): missed pongs before removal.
+    pub max_agent_ping_timeouts: u32,
+    /// What a removed (unreachable) agent meets when it comes back.
+    pub agent_return: AgentReturn,
+}
+
+/// What happens when a removed agent reconnects. Mesos changed this in 1.5; schedlab
+/// offers both so they can be compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentReturn {
+    /// Before Mesos 1.5: the agent is told to shut down, its tasks are killed (they
+    /// were reported LOST), and it registers again as a new agent.
+    #[default]
+    Shutdown,
+    /// Mesos 1.5+: the agent re-registers under its id. Partition-aware frameworks saw
+    /// UNREACHABLE and now see RUNNING again; tasks of other frameworks, which were
+    /// reported LOST, are killed.
+    Reregister,
+}
+
+impl Default for MasterConfig {
+    fn default() -> Self {
+        MasterConfig {
+            allocation_interval: crate::actor::SEC,
+            offer_timeout: None,
+            agent_ping_timeout: 15 * crate::actor::SEC,
+            max_agent_ping_timeouts: 5,
+            agent_return: AgentReturn::Shutdown,
+        }
+    }
+}
+
+/// A framework as the master knows it.
+#[derive(Clone, Debug)]
+pub struct FrameworkEntry {
+    pub actor: ActorId,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub partition_aware: bool,
+    pub offers: BTreeSet<OfferId>,
+}
+
+/// An agent as the master knows it.
+#[derive(Clone, Debug)]
+pub struct AgentEntry {
+    pub actor: ActorId,
+    pub hostname: String,
+    pub total: Resources,
+    /// Resources of the tasks the master believes run there.
+    pub used: Resources,
+    pub tasks: BTreeSet<(FrameworkId, TaskId)>,
+    pub reserved: Vec<(String, Resources)>,
+    pub(super) incarnation: u64,
+    /// Removed after missing `max_agent_ping_timeouts` pongs.
+    pub removed: bool,
+    pub(super) awaiting_pong: bool,
+    pub(super) missed_pongs: u32,
+}
+
+/// An outstanding offer.
+#[derive(Clone, Debug)]
+pub struct OfferEntry {
+    pub framework: FrameworkId,
+    pub agent: AgentId,
+    pub resources: Resources,
+    timer: Option<TimerId>,
+}
+
+/// A task as the master knows it.
+#[derive(Clone, Debug)]
+pub struct TaskEntry {
+    pub agent: AgentId,
+    pub resources: Resources,
+    pub state: TaskState,
+}
+
+/// Counters the master keeps (Mesos' `/metrics/snapshot` names where one exists).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MasterCounters {
+    pub offers_sent: u64,
+    pub offers_declined: u64,
+    pub offers_accepted: u64,
+    pub offers_rescinded: u64,
+    pub tasks_launched: u64,
+    pub invalid_accepts: u64,
+    pub allocation_runs: u64,
+    pub agents_removed: u64,
+    pub agents_shutdown: u64,
+    pub agents_reregistered: u64,
+}
+
+pub struct Master {
+    pub(super) cfg: MasterConfig,
+    pub(super) alloc: Box<dyn Allocator>,
+    pub frameworks: Vec<FrameworkEntry>,
+    fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    pub agents: Vec<AgentEntry>,
+    pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
+    pub offers: BTreeMap<OfferId, OfferEntry>,
+    pub tasks: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
+    pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    next_offer: OfferId,
+    /// An event-triggered allocation is scheduled (a zero-delay timer).
+    allocation_pending: bool,
+    /// ...over the whole cluster (frameworks came or revived) ...
+    full_allocation: bool,
+    /// ...or over these agents only (their free resources changed).
+    dirty_agents: BTreeSet<AgentId>,
+    pub(super) total: Resources,
+    pub(super) used: Resources,
+    offered: Resources,
+    pub counters: MasterCounters,
+}
+
+impl Master {
+    pub fn new(cfg: MasterConfig, alloc_cfg: &AllocatorConfig) -> Master {
+        Master {
+            cfg,
+            alloc: alloc::build(alloc_cfg),
+            frameworks: Vec::new(),
+            fw_by_actor: BTreeMap::new(),
+            agents: Vec::new(),
+            agent_by_actor: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            unreachable: BTreeMap::new(),
+            next_offer: 0,
+            allocation_pending: false,
+            full_allocation: false,
+            dirty_agents: BTreeSet::new(),
+            total: Resources::ZERO,
+            used: Resources::ZERO,
+            offered: Resources::ZERO,
+            counters: MasterCounters::default(),
+        }
+    }
+
+    /// The allocator's view, for metrics and checks.
+    pub fn allocator(&self) -> &dyn Allocator {
+        self.alloc.as_ref()
+    }
+
+    /// Sets role weights and quotas (the `[allocator]` section of a scenario).
+    pub fn configure_roles(&mut self, weights: &[(String, f64)], quotas: &[(String, Resources)]) {
+        for (role, w) in weights {
+            self.alloc.set_weight(role, *w);
+        }
+        for (role, q) in quotas {
+            self.alloc.set_quota(role, *q);
+        }
+    }
+
+    /// True if the task sits on an unreachable agent (Mesos 1.5+ policy).
+    pub fn is_unreachable(&self, key: &(FrameworkId, TaskId)) -> bool {
+        self.unreachable.contains_key(key)
+    }
+
+    /// Resources on offer right now (allocated but not used by tasks).
+    pub fn offered(&self) -> Resources {
+        self.offered
+    }
+
+    /// Resources of all registered agents.
+    pub fn total(&self) -> Resources {
+        self.total
+    }
+
+    /// Resources of the tasks the master believes are running.
+    pub fn used(&self) -> Resources {
+        self.used
+    }
+
+    /// Schedules an allocation over the whole cluster, right after the current event.
+    pub(super) fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.full_allocation = true;
+        self.arm_allocation(ctx);
+    }
+
+    /// Schedules an allocation of `agent` alone: its free resources changed.
+    pub(super) fn request_agent_allocation(&mut self, ctx: &mut Ctx<Mesos>, agent: AgentId) {
+        self.dirty_agents.insert(agent);
+        self.arm_allocation(ctx);
+    }
+
+    fn arm_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+        if !self.allocation_pending {
+            self.allocation_pending = true;
+            ctx.set_timer(0, Timer::AllocateNow);
+        }
+    }
+
+    fn allocate(&mut self, ctx: &mut Ctx<Mesos>, only: Option<Vec<AgentId>>) {
+        self.counters.allocation_runs += 1;
+        let now = ctx.now();
+        let decisions = match only {
+            None => self.alloc.allocate(now, ctx.rng()),
+            Some(agents) => self.alloc.allocate_agents(now, ctx.rng(), &agents),
+        };
+        let mut per_fw: BTreeMap<FrameworkId, Vec<Offer>> = BTreeMap::new();
+        for d in decisions {
+            let id = self.next_offer;
+            self.next_offer += 1;
+            let timer = self
+                .cfg
+                .offer_timeout
+                .map(|t| ctx.set_timer(t, Timer::OfferTimeout(id)));
+            self.offered += d.resources;
+            self.offers.insert(
+                id,
+                OfferEntry {
+                    framework: d.framework,
+                    agent: d.agent,
+                    resources: d.resources,
+                    timer,
+                },
+            );
+            self.frameworks[d.framework as usize].offers.insert(id);
+            per_fw.entry(d.framework).or_default().push(Offer {
+                id,
+                agent: d.agent,
+                resources: d.resources,
+            });
+        }
+        for (fw, offers) in per_fw {
+            self.counters.offers_sent += offers.len() as u64;
+            ctx.send(self.frameworks[fw as usize].actor, Msg::Offers(offers));
+        }
+    }
+
+    /// Takes an offer out of circulation; returns it if it belonged to `fw`.
+    pub(super) fn take_offer(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        id: OfferId,
+    ) -> Option<OfferEntry> {
+        if self.offers.get(&id).is_none_or(|o| o.framework != fw) {
+            return None;
+        }
+        let o = self.offers.remove(&id).expect("checked");
+        self.offered -= o.resources;
+        self.frameworks[fw as usize].offers.remove(&id);
+        if let Some(t) = o.timer {
+            ctx.cancel_timer(t);
+        }
+        Some(o)
+    }
+
+    pub(super) fn update(&self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
+        if let Some(f) = self.frameworks.get(fw as usize) {
+            ctx.send(f.actor, Msg::Update { status });
+        }
+    }
+
+    fn lost(task: TaskId, agent: Option<AgentId>, reason: Reason) -> TaskStatus {
+        TaskStatus {
+            task,
+            state: TaskState::Lost,
+            agent,
+            reason,
+            uuid: None,
+        }
+    }
+
+    fn known_framework(&self, from: ActorId, fw: FrameworkId) -> bool {
+        self.fw_by_actor.get(&from) == Some(&fw) && self.frameworks[fw as usize].active
+    }
+
+    fn accept(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        offer_ids: Vec<OfferId>,
+        tasks: Vec<TaskInfo>,
+        refuse: Time,
+    ) {
+        let taken: Vec<Option<OfferEntry>> = offer_ids
+            .iter()
+            .map(|&id| self.take_offer(ctx, fw, id))
+            .collect();
+        let valid: Vec<OfferEntry> = taken.iter().flatten().cloned().collect();
+        let one_agent = valid.windows(2).all(|w| w[0].agent == w[1].agent);
+        if valid.len() != taken.len() || valid.is_empty() || !one_agent {
+            self.counters.invalid_accepts += 1;
+            for o in &valid {
+                self.alloc.recover(o.agent, fw, o.resources);
+                self.request_agent_allocation(ctx, o.agent);
+            }
+            for t in tasks {
+                self.update(ctx, fw, Self::lost(t.id, None, Reason::InvalidOffers));
+            }
+            return;
+        }
+        self.counters.offers_accepted += valid.len() as u64;
+        let agent = valid[0].agent;
+        let mut left = valid.iter().fold(Resources::ZERO, |a, o| a + o.resources);
+        let offer = offer_ids[0];
+        for t in tasks {
+            let duplicate = self.tasks.contains_key(&(fw, t.id));
+            match left.checked_sub(&t.resources) {
+                Some(rest) if !duplicate && !t.resources.is_zero() => {
+                    left = rest;
+                    self.counters.tasks_launched += 1;
+                    self.tasks.insert(
+                        (fw, t.id),
+                        TaskEntry {
+                            agent,
+                            resources: t.resources,
+                            state: TaskState::Staging,
+                        },
+                    );
+                    self.used += t.resources;
+                    let a = &mut self.agents[agent as usize];
+                    a.used += t.resources;
+                    a.tasks.insert((fw, t.id));
+                    ctx.send(
+                        a.actor,
+                        Msg::RunTask {
+                            framework: fw,
+                            offer,
+                            task: t,
+                        },
+                    );
+                }
+                _ => {
+                    let status = TaskStatus {
+                        task: t.id,
+                        state: TaskState::Error,
+                        agent: Some(agent),
+                        reason: Reason::TaskInvalid,
+                        uuid: None,
+                    };
+                    self.update(ctx, fw, status);
+                }
+            }
+        }
+        if !left.is_zero() {
+            self.alloc.recover(agent, fw, left);
+            if refuse > 0 {
+                self.alloc.filter(fw, agent, ctx.now() + refuse);
+            }
+            self.request_agent_allocation(ctx, agent);
+        }
+    }
+
+    fn decline(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        offer_ids: Vec<OfferId>,
+        refuse: Time,
+    ) {
+        for id in offer_ids {
+            if let Some(o) = self.take_offer(ctx, fw, id) {
+                self.counters.offers_declined += 1;
+                self.alloc.recover(o.agent, fw, o.resources);
+                if refuse > 0 {
+                    self.alloc.filter(fw, o.agent, ctx.now() + refuse);
+                }
+                self.request_agent_allocation(ctx, o.agent);
+            }
+        }
+    }
+
+    /// A task reached a terminal state: it no longer holds resources. Returns the
+    /// agent it ran on, if the master knew the task.
+    fn finish_task(&mut self, fw: FrameworkId, task: TaskId) -> Option<AgentId> {
+        let t = self.tasks.remove(&(fw, task))?;
+        self.used -= t.resources;
+        let a = &mut self.agents[t.agent as usize];
+        a.used -= t.resources;
+        a.tasks.remove(&(fw, task));
+        if self.frameworks[fw as usize].active {
+            self.alloc.recover(t.agent, fw, t.resources);
+        }
+        Some(t.agent)
+    }
+
+    fn status_update(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
+        if let Some(t) = self.tasks.get_mut(&(fw, status.task)) {
+            t.state = status.state;
+        }
+        if status.state.is_terminal() {
+            if let Some(agent) = self.finish_task(fw, status.task) {
+                self.request_agent_allocation(ctx, agent);
+            }
+        }
+        if self.frameworks.get(fw as usize).is_some_and(|f| f.active) {
+            self.update(ctx, fw, status);
+        }
+    }
+
+    fn reconcile(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, tasks: Vec<TaskId>) {
+        let answer = |t: TaskId, e: Option<&TaskEntry>| match e {
+            Some(e) => TaskStatus {
+                task: t,
+                state: e.state,
+                agent: Some(e.agent),
+                reason: Reason::Reconciliation,
+                uuid: None,
+            },
+            None => Self::lost(t, None, Reason::Reconciliation),
+        };
+        let statuses: Vec<TaskStatus> = if tasks.is_empty() {
+            self.tasks
+                .range((fw, TaskId::default())..)
+                .take_while(|((f, _), _)| *f == fw)
+                .map(|((_, t), e)| answer(*t, Some(e)))
+                .collect()
+        } else {
+            tasks
+                .into_iter()
+                .map(|t| answer(t, self.tasks.get(&(fw, t))))
+                .collect()
+        };
+        for s in statuses {
+            self.update(ctx, fw, s);
+        }
+    }
+
+    fn teardown(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId) {
+        let offers: Vec<OfferId> = self.frameworks[fw as usize]
+            .offers
+            .iter()
+            .copied()
+            .collect();
+        for id in offers {
+            if let Some(o) = self.take_offer(ctx, fw, id) {
+                self.alloc.recover(o.agent, fw, o.resources);
+            }
+        }
+        let tasks: Vec<TaskId> = self
+            .tasks
+            .range((fw, TaskId::default())..)
+            .take_while(|((f, _), _)| *f == fw)
+            .map(|((_, t), _)| *t)
+            .collect();
+        let mut agents = BTreeSet::new();
+        for t in tasks {
+            if let Some(e) = self.tasks.get(&(fw, t)) {
+                agents.insert(e.agent);
+            }
+            self.finish_task(fw, t);
+        }
+        for a in agents {
+            ctx.send(
+                self.agents[a as usize].actor,
+                Msg::ShutdownFramework { framework: fw },
+            );
+        }
+        self.frameworks[fw as usize].active = false;
+        self.alloc.remove_framework(fw);
+        self.request_allocation(ctx);
+    }
+}
+
+impl Actor<Mesos> for Master {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        match msg {
+            Msg::RegisterFramework {
+                name,
+                role,
+                weight_milli,
+                partition_aware,
+                ..
+            } => {
+                let id = match self.fw_by_actor.get(&from) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.frameworks.len() as FrameworkId;
+                        self.frameworks.push(FrameworkEntry {
+                            actor: from,
+                            name,
+                            role: role.clone(),
+                            active: true,
+                            partition_aware,
+                            offers: BTreeSet::new(),
+                        });
+                        self.fw_by_actor.insert(from, id);
+                        if weight_milli != 1000 {
+                            self.alloc.set_weight(&role, weight_milli as f64 / 1000.0);
+                        }
+                        self.alloc.add_framework(id, &role);
+                        id
+                    }
+                };
+                ctx.send(from, Msg::FrameworkRegistered { id });
+                self.request_allocation(ctx);
+            }
+            Msg::RegisterAgent {
+                incarnation,
+                hostname,
+                resources,
+                reserved,
+            } => self.register_agent(ctx, from, incarnation, hostname, resources, reserved),
+            Msg::ReregisterAgent {
+                id,
+                hostname,
+                resources,
+                reserved,
+                tasks,
+            } => self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks),
+            Msg::Pong => self.pong(from),
+            Msg::Accept {
+                framework,
+                offers,
+                tasks,
+                refuse,
+            } if self.known_framework(from, framework) => {
+                self.accept(ctx, framework, offers, tasks, refuse)
+            }
+            Msg::Decline {
+                framework,
+                offers,
+                refuse,
+            } if self.known_framework(from, framework) => {
+                self.decline(ctx, framework, offers, refuse)
+            }
+            Msg::Acknowledge {
+                framework,
+                agent,
+                task,
+                uuid,
+            } if self.known_framework(from, framework) => {
+                if let Some(a) = self.agents.get(agent as usize) {
+                    ctx.send(
+                        a.actor,
+                        Msg::StatusAck {
+                            framework,
+                            task,
+                            uuid,
+                        },
+                    );
+                }
+            }
+            Msg::Kill { framework, task } if self.known_framework(from, framework) => {
+                match self.tasks.get(&(framework, task)) {
+                    Some(e) => {
+                        let agent = self.agents[e.agent as usize].actor;
+                        ctx.send(agent, Msg::KillTask { framework, task });
+                    }
+                    None => self.update(
+                        ctx,
+                        framework,
+                        Self::lost(task, None, Reason::Reconciliation),
+                    ),
+                }
+            }
+            Msg::Reconcile { framework, tasks } if self.known_framework(from, framework) => {
+                self.reconcile(ctx, framework, tasks)
+            }
+            Msg::Suppress { framework } if self.known_framework(from, framework) => {
+                self.alloc.suppress(framework, true)
+            }
+            Msg::Revive { framework } if self.known_framework(from, framework) => {
+                self.alloc.suppress(framework, false);
+                self.request_allocation(ctx);
+            }
+            Msg::Teardown { framework } if self.known_framework(from, framework) => {
+                self.teardown(ctx, framework)
+            }
+            Msg::StatusUpdate { framework, status } => {
+                if self.live_agent(from).is_some() {
+                    self.status_update(ctx, framework, status)
+                } else {
+                    self.refuse_unknown_agent(ctx, from)
+                }
+            }
+            _ => {
+                if ctx.logging() {
+                    ctx.log(
+                        "master_ignored",
+                        serde_json::json!({ "from": from.0, "msg": format!("{msg:?}") }),
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        match timer {
+            Timer::AllocationTick => {
+                ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
+                self.allocate(ctx, None);
+            }
+            Timer::AllocateNow => {
+                self.allocation_pending = false;
+                let dirty = std::mem::take(&mut self.dirty_agents);
+                if std::mem::take(&mut self.full_allocation) {
+                    self.allocate(ctx, None);
+                } else {
+                    self.allocate(ctx, Some(dirty.into_iter().collect()));
+                }
+            }
+            Timer::PingTick(agent) => self.ping_tick(ctx, agent),
+            Timer::OfferTimeout(id) => {
+                if let Some(o) = self.offers.get(&id).cloned() {
+                    let fw = o.framework;
+                    self.take_offer(ctx, fw, id);
+                    self.counters.offers_rescinded += 1;
+                    self.alloc.recover(o.agent, fw, o.resources);
+                    ctx.send(
+                        self.frameworks[fw as usize].actor,
+                        Msg::Rescind { offer: id },
+                    );
+                    self.request_agent_allocation(ctx, o.agent);
+                }
+            }
+            _ => {}
+        }
+    }
+}

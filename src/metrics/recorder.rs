@@ -1,0 +1,389 @@
+//! The recorder: watches the protocol messages as the master sees them and turns them
+//! into task rows, wait and completion times, and exactly integrated utilization.
+//!
+//! Times are those at which the master learns of a change (it receives the agent's
+//! update), which is the view a Mesos operator has in `/master/state`. Task rows are
+//! written as soon as a task attempt ends, so memory holds only live tasks.
+
+use crate::actor::{ActorId, Time};
+use crate::alloc::{AgentId, FrameworkId};
+use crate::proto::{Msg, Reason, TaskId, TaskState};
+use crate::resources::Resources;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Formats integer nanoseconds as exact decimal seconds (`12.000500000`).
+pub fn secs(t: Time) -> String {
+    format!("{}.{:09}", t / 1_000_000_000, t % 1_000_000_000)
+}
+
+/// The snake_case name of a reason, as in events.jsonl.
+fn reason_name(r: Reason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[derive(Clone, Debug)]
+struct TaskRow {
+    agent: Option<AgentId>,
+    resources: Resources,
+    submit: Time,
+    job_tasks: u32,
+    start: Option<Time>,
+    state: TaskState,
+}
+
+#[derive(Clone, Debug, Default)]
+struct JobProgress {
+    submitted: Time,
+    finished: u32,
+}
+
+/// Counts of task attempts by final state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TaskCounts {
+    pub launched: u64,
+    pub finished: u64,
+    pub failed: u64,
+    pub killed: u64,
+    pub lost: u64,
+    pub error: u64,
+    /// A task reported running on a second agent while still live on the first.
+    pub duplicated: u64,
+}
+
+/// Framework identity as registered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameworkName {
+    pub name: String,
+    pub role: String,
+}
+
+pub struct Recorder {
+    master: ActorId,
+    pending_fw: BTreeMap<ActorId, FrameworkName>,
+    pub frameworks: BTreeMap<FrameworkId, FrameworkName>,
+    fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    pending_agent: BTreeMap<ActorId, (String, Resources)>,
+    agents: BTreeMap<AgentId, String>,
+    agent_by_actor: BTreeMap<ActorId, AgentId>,
+    tasks: BTreeMap<(FrameworkId, TaskId), TaskRow>,
+    jobs: BTreeMap<(FrameworkId, u64), JobProgress>,
+    pub counts: TaskCounts,
+    /// Wait of each started attempt (RUNNING - submitted), ns.
+    pub waits: Vec<Time>,
+    /// Completion time of each completed job (last task FINISHED - submitted), ns.
+    pub completions: Vec<Time>,
+    pub first_submit: Option<Time>,
+    pub last_end: Option<Time>,
+    used: Resources,
+    total: Resources,
+    last_t: Time,
+    used_integral: [u128; 4],
+    total_integral: [u128; 4],
+    tasks_csv: Option<csv::Writer<Box<dyn Write>>>,
+    events: Option<Box<dyn Write>>,
+    actor_names: Vec<String>,
+    pub io_error: Option<String>,
+}
+
+const TASK_HEADER: [&str; 13] = [
+    "job",
+    "task",
+    "attempt",
+    "framework",
+    "role",
+    "agent",
+    "cpus",
+    "mem",
+    "submit",
+    "start",
+    "end",
+    "state",
+    "reason",
+];
+
+impl Recorder {
+    /// `tasks_csv` receives one row per ended task attempt; `events` (if any) one JSON
+    /// line per delivered message.
+    pub fn new(
+        master: ActorId,
+        tasks_csv: Option<Box<dyn Write>>,
+        events: Option<Box<dyn Write>>,
+        actor_names: Vec<String>,
+    ) -> Recorder {
+        let mut rec = Recorder {
+            master,
+            pending_fw: BTreeMap::new(),
+            frameworks: BTreeMap::new(),
+            fw_by_actor: BTreeMap::new(),
+            pending_agent: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            agent_by_actor: BTreeMap::new(),
+            tasks: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            counts: TaskCounts::default(),
+            waits: Vec::new(),
+            completions: Vec::new(),
+            first_submit: None,
+            last_end: None,
+            used: Resources::ZERO,
+            total: Resources::ZERO,
+            last_t: 0,
+            used_integral: [0; 4],
+            total_integral: [0; 4],
+            tasks_csv: tasks_csv.map(csv::Writer::from_writer),
+            events,
+            actor_names,
+            io_error: None,
+        };
+        if let Some(w) = rec.tasks_csv.as_mut() {
+            if let Err(e) = w.write_record(TASK_HEADER) {
+                rec.io_error = Some(e.to_string());
+            }
+        }
+        rec
+    }
+
+    fn advance(&mut self, now: Time) {
+        if now > self.last_t {
+            let dt = (now - self.last_t) as u128;
+            let (u, t) = (self.used.as_array(), self.total.as_array());
+            for i in 0..4 {
+                self.used_integral[i] += u[i] as u128 * dt;
+                self.total_integral[i] += t[i] as u128 * dt;
+            }
+            self.last_t = now;
+        }
+    }
+
+    /// Time-average of used / total per resource kind over the run so far.
+    pub fn utilization(&mut self, now: Time) -> [f64; 4] {
+        self.advance(now);
+        std::array::from_fn(|i| {
+            if self.total_integral[i] == 0 {
+                0.0
+            } else {
+                self.used_integral[i] as f64 / self.total_integral[i] as f64
+            }
+        })
+    }
+
+    /// Tasks launched and not yet ended.
+    pub fn live_tasks(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn observe(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        if let Some(w) = self.events.as_mut() {
+            let line = serde_json::json!({
+                "t": secs(time),
+                "from": self.actor_names.get(from.index()),
+                "to": self.actor_names.get(to.index()),
+                "kind": crate::actor::Message::kind(msg),
+                "msg": msg,
+            });
+            if let Err(e) = writeln!(w, "{line}") {
+                self.io_error.get_or_insert(e.to_string());
+            }
+        }
+        match msg {
+            Msg::RegisterFramework { name, role, .. } if to == self.master => {
+                self.pending_fw.insert(
+                    from,
+                    FrameworkName {
+                        name: name.clone(),
+                        role: role.clone(),
+                    },
+                );
+            }
+            Msg::FrameworkRegistered { id } if from == self.master => {
+                if let Some(n) = self.pending_fw.remove(&to) {
+                    self.frameworks.insert(*id, n);
+                    self.fw_by_actor.insert(to, *id);
+                }
+            }
+            Msg::RegisterAgent {
+                hostname,
+                resources,
+                ..
+            } if to == self.master => {
+                self.pending_agent
+                    .insert(from, (hostname.clone(), *resources));
+            }
+            Msg::AgentRegistered { id } if from == self.master => {
+                if let Some((host, res)) = self.pending_agent.remove(&to) {
+                    if !self.agent_by_actor.contains_key(&to) {
+                        self.advance(time);
+                        self.total += res;
+                    }
+                    self.agents.insert(*id, host);
+                    self.agent_by_actor.insert(to, *id);
+                }
+            }
+            Msg::RunTask {
+                framework, task, ..
+            } if from == self.master => {
+                self.advance(time);
+                self.used += task.resources;
+                self.counts.launched += 1;
+                self.first_submit = Some(
+                    self.first_submit
+                        .map_or(task.submitted, |f| f.min(task.submitted)),
+                );
+                self.jobs
+                    .entry((*framework, task.id.job))
+                    .or_insert(JobProgress {
+                        submitted: task.submitted,
+                        finished: 0,
+                    });
+                self.tasks.insert(
+                    (*framework, task.id),
+                    TaskRow {
+                        agent: self.agent_by_actor.get(&to).copied(),
+                        resources: task.resources,
+                        submit: task.submitted,
+                        job_tasks: task.job_tasks,
+                        start: None,
+                        state: TaskState::Staging,
+                    },
+                );
+            }
+            Msg::StatusUpdate { framework, status } if to == self.master => {
+                let key = (*framework, status.task);
+                let reporter = self.agent_by_actor.get(&from).copied();
+                let Some(row) = self.tasks.get_mut(&key) else {
+                    return;
+                };
+                if row.agent != reporter && reporter.is_some() {
+                    self.counts.duplicated += 1;
+                }
+                if status.state == row.state {
+                    return; // a retried update
+                }
+                row.state = status.state;
+                if status.state == TaskState::Running && row.start.is_none() {
+                    row.start = Some(time);
+                    self.waits.push(time.saturating_sub(row.submit));
+                }
+                if status.state.is_terminal() {
+                    self.end_task(time, key, status.reason);
+                }
+            }
+            Msg::Update { status } if from == self.master => {
+                let Some(&fw) = self.fw_by_actor.get(&to) else {
+                    return;
+                };
+                let key = (fw, status.task);
+                match self.tasks.get_mut(&key) {
+                    // The master's own verdicts on live tasks: LOST or UNREACHABLE when
+                    // their agent is removed, RUNNING again when it re-registers.
+                    Some(row)
+                        if matches!(
+                            status.reason,
+                            Reason::AgentRemoved | Reason::AgentReregistered
+                        ) =>
+                    {
+                        if row.state == status.state {
+                            return;
+                        }
+                        row.state = status.state;
+                        if status.state.is_terminal() {
+                            self.end_task(time, key, status.reason);
+                        }
+                    }
+                    Some(_) => {}
+                    // Tasks the master refused never reached an agent: count them too.
+                    None => match status.reason {
+                        Reason::InvalidOffers => self.counts.lost += 1,
+                        Reason::TaskInvalid => self.counts.error += 1,
+                        _ => {}
+                    },
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end_task(&mut self, time: Time, key: (FrameworkId, TaskId), reason: Reason) {
+        let row = self.tasks.remove(&key).expect("present");
+        self.advance(time);
+        self.used -= row.resources;
+        self.last_end = Some(self.last_end.map_or(time, |l| l.max(time)));
+        match row.state {
+            TaskState::Finished => {
+                self.counts.finished += 1;
+                let jk = (key.0, key.1.job);
+                if let Some(j) = self.jobs.get_mut(&jk) {
+                    j.finished += 1;
+                    if j.finished >= row.job_tasks {
+                        self.completions.push(time.saturating_sub(j.submitted));
+                        self.jobs.remove(&jk);
+                    }
+                }
+            }
+            TaskState::Failed => self.counts.failed += 1,
+            TaskState::Killed => self.counts.killed += 1,
+            TaskState::Lost => self.counts.lost += 1,
+            _ => self.counts.error += 1,
+        }
+        self.write_row(key, &row, Some(time), reason);
+    }
+
+    fn write_row(
+        &mut self,
+        key: (FrameworkId, TaskId),
+        row: &TaskRow,
+        end: Option<Time>,
+        reason: Reason,
+    ) {
+        let Some(w) = self.tasks_csv.as_mut() else {
+            return;
+        };
+        let fw = self.frameworks.get(&key.0).cloned().unwrap_or_default();
+        let agent = row
+            .agent
+            .and_then(|a| self.agents.get(&a))
+            .cloned()
+            .unwrap_or_default();
+        let res = w.write_record([
+            key.1.job.to_string(),
+            key.1.index.to_string(),
+            key.1.attempt.to_string(),
+            fw.name,
+            fw.role,
+            agent,
+            format!("{}", row.resources.cpus_f64()),
+            row.resources.mem.to_string(),
+            secs(row.submit),
+            row.start.map(secs).unwrap_or_default(),
+            end.map(secs).unwrap_or_default(),
+            row.state.name().to_string(),
+            reason_name(reason),
+        ]);
+        if let Err(e) = res {
+            self.io_error.get_or_insert(e.to_string());
+        }
+    }
+
+    /// Writes the rows of tasks still live at the end of the run and flushes.
+    pub fn finish(&mut self, now: Time) {
+        self.advance(now);
+        let live: Vec<_> = self.tasks.iter().map(|(k, r)| (*k, r.clone())).collect();
+        for (k, r) in live {
+            self.write_row(k, &r, None, Reason::None);
+        }
+        if let Some(w) = self.tasks_csv.as_mut() {
+            if let Err(e) = w.flush() {
+                self.io_error.get_or_insert(e.to_string());
+            }
+        }
+        if let Some(w) = self.events.as_mut() {
+            if let Err(e) = w.flush() {
+                self.io_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The messages of the Mesos protocols: scheduler <-> master <-> agent.
+//!
+//! Modelled on the Mesos v1 scheduler API (`SUBSCRIBE`, `ACCEPT`, `DECLINE`,
+//! `ACKNOWLEDGE`, `KILL`, `RECONCILE`, `SUPPRESS`, `REVIVE`, `TEARDOWN` calls; `OFFERS`,
+//! `RESCIND`, `UPDATE` events) and on the master/agent internal protocol (register,
+//! run task, kill task, status update with acknowledgement). Every message is a plain
+//! value: serde-able for the real-network mode, hashable for the run fingerprint.
+
+use crate::actor::{Message, Protocol, Time};
+use crate::alloc::{AgentId, FrameworkId};
+use crate::resources::Resources;
+use serde::{Deserialize, Serialize};
+
+/// Master-assigned offer id, unique within a run.
+pub type OfferId = u64;
+
+/// A framework-chosen task id: (job, task index, attempt), unique within the framework.
+#[derive(
+    Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub struct TaskId {
+    pub job: u64,
+    pub index: u32,
+    pub attempt: u32,
+}
+
+/// Mesos task states (`mesos.proto` TaskState). `Staging` is the master's view between
+/// launch and the agent's first update.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskState {
+    Staging,
+    Starting,
+    Running,
+    Finished,
+    Failed,
+    Killed,
+    Lost,
+    /// The task description was invalid (e.g. larger than its offers).
+    Error,
+    /// Mesos 1.5+: the agent is unreachable; sent to partition-aware frameworks.
+    Unreachable,
+}
+
+impl TaskState {
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskState::Finished
+                | TaskState::Failed
+                | TaskState::Killed
+                | TaskState::Lost
+                | TaskState::Error
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskState::Staging => "TASK_STAGING",
+            TaskState::Starting => "TASK_STARTING",
+            TaskState::Running => "TASK_RUNNING",
+            TaskState::Finished => "TASK_FINISHED",
+            TaskState::Failed => "TASK_FAILED",
+            TaskState::Killed => "TASK_KILLED",
+            TaskState::Lost => "TASK_LOST",
+            TaskState::Error => "TASK_ERROR",
+            TaskState::Unreachable => "TASK_UNREACHABLE",
+        }
+    }
+}
+
+/// Why an update was sent (a subset of Mesos' `TaskStatus.Reason`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    None,
+    Reconciliation,
+    InvalidOffers,
+    TaskInvalid,
+    KilledByFramework,
+    FrameworkRemoved,
+    AgentRemoved,
+    /// An unreachable agent came back (Mesos 1.5+): its task runs again.
+    AgentReregistered,
+    CommandFailed,
+}
+
+/// How a simulated task behaves once running: the stand-in for the real command.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskRun {
+    /// Run time once RUNNING; `Time::MAX` for a service that runs until killed.
+    pub duration: Time,
+    /// Exit status at the end of `duration`: success (FINISHED) or failure (FAILED).
+    pub succeeds: bool,
+}
+
+/// What the framework launches (`TaskInfo`), with the bookkeeping labels metrics need.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskInfo {
+    pub id: TaskId,
+    pub resources: Resources,
+    pub run: TaskRun,
+    /// Label: when the framework received the task's job (for wait and completion times).
+    pub submitted: Time,
+    /// Label: how many tasks the job has (to tell when a job completed).
+    pub job_tasks: u32,
+}
+
+/// A task status update. `uuid` is set when the update must be acknowledged (those from
+/// the agent); reconciliation answers from the master carry none, as in Mesos.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskStatus {
+    pub task: TaskId,
+    pub state: TaskState,
+    pub agent: Option<AgentId>,
+    pub reason: Reason,
+    pub uuid: Option<u64>,
+}
+
+/// An offer as the framework sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Offer {
+    pub id: OfferId,
+    pub agent: AgentId,
+    pub resources: Resources,
+}
+
+/// Every message of the system.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Msg {
+    // ---- scheduler -> master (v1 scheduler calls) ----
+    /// SUBSCRIBE. `id` is set when re-registering after a failover.
+    RegisterFramework {
+        id: Option<FrameworkId>,
+        name: String,
+        role: String,
+        /// Weight of the framework's role (Mesos sets weights per role; the last
+        /// registration of a role wins).
+        weight_milli: u64,
+        principal: String,
+        /// Mesos' PARTITION_AWARE capability: sees UNREACHABLE instead of LOST.
+        partition_aware: bool,
+    },
+    Accept {
+        framework: FrameworkId,
+        offers: Vec<OfferId>,
+        tasks: Vec<TaskInfo>,
+        /// Filter on the unused part (Mesos `Filters.refuse_seconds`, default 5 s).
+        refuse: Time,
+    },
+    Decline {
+        framework: FrameworkId,
+        offers: Vec<OfferId>,
+        refuse: Time,
+    },
+    Acknowledge {
+        framework: FrameworkId,
+        agent: AgentId,
+        task: TaskId,
+        uuid: u64,
+    },
+    Kill {
+        framework: FrameworkId,
+        task: TaskId,
+    },
+    /// Explicit reconciliation of these tasks, or implicit (all) when empty.
+    Reconcile {
+        framework: FrameworkId,
+        tasks: Vec<TaskId>,
+    },
+    Suppress {
+        framework: FrameworkId,
+    },
+    Revive {
+        framework: FrameworkId,
+    },
+    Teardown {
+        framework: FrameworkId,
+    },
+
+    // ---- master -> scheduler (v1 scheduler events) ----
+    FrameworkRegistered {
+        id: FrameworkId,
+    },
+    Offers(Vec<Offer>),
+    Rescind {
+        offer: OfferId,
+    },
+    Update {
+        status: TaskStatus,
+    },
+
+    // ---- agent <-> master ----
+    RegisterAgent {
+        /// Differs on every start of the agent process: tells a retried registration
+        /// from a restarted agent.
+        incarnation: u64,
+        hostname: String,
+        resources: Resources,
+        /// Static reservations (role, resources) configured on the agent.
+        reserved: Vec<(String, Resources)>,
+    },
+    AgentRegistered {
+        id: AgentId,
+    },
+    RunTask {
+        framework: FrameworkId,
+        /// The scheduler actor to which updates are ultimately addressed (for logs).
+        offer: OfferId,
+        task: TaskInfo,
+    },
+    KillTask {
+        framework: FrameworkId,
+        task: TaskId,
+    },
+    /// Agent -> master: an update to forward to the framework; retried until acked.
+    StatusUpdate {
+        framework: FrameworkId,
+        status: TaskStatus,
+    },
+    /// Master -> agent: the framework acknowledged `uuid` of `task`.
+    StatusAck {
+        framework: FrameworkId,
+        task: TaskId,
+        uuid: u64,
+    },
+    /// Master -> agent: kill all tasks of a framework that was torn down.
+    ShutdownFramework {
+        framework: FrameworkId,
+    },
+    /// Master -> agent health check (every `agent_ping_timeout`).
+    Ping,
+    /// Agent -> master: answer to `Ping`.
+    Pong,
+    /// Master -> agent: you were removed; kill every task and register anew (Mesos
+    /// before 1.5, and the default here).
+    ShutdownAgent,
+    /// Agent -> master: re-registration of a known agent with the tasks it runs (after
+    /// a master failover, or of an unreachable agent under the Mesos 1.5+ policy).
+    ReregisterAgent {
+        id: AgentId,
+        hostname: String,
+        resources: Resources,
+        reserved: Vec<(String, Resources)>,
+        tasks: Vec<(FrameworkId, TaskInfo)>,
+    },
+
+    // ---- coordination service (ZooKeeper-like) ----
+    Coord(crate::coord::CoordMsg),
+}
+
+impl Message for Msg {
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::RegisterFramework { .. } => "register_framework",
+            Msg::Accept { .. } => "accept",
+            Msg::Decline { .. } => "decline",
+            Msg::Acknowledge { .. } => "acknowledge",
+            Msg::Kill { .. } => "kill",
+            Msg::Reconcile { .. } => "reconcile",
+            Msg::Suppress { .. } => "suppress",
+            Msg::Revive { .. } => "revive",
+            Msg::Teardown { .. } => "teardown",
+            Msg::FrameworkRegistered { .. } => "framework_registered",
+            Msg::Offers(_) => "offers",
+            Msg::Rescind { .. } => "rescind",
+            Msg::Update { .. } => "update",
+            Msg::RegisterAgent { .. } => "register_agent",
+            Msg::AgentRegistered { .. } => "agent_registered",
+            Msg::RunTask { .. } => "run_task",
+            Msg::KillTask { .. } => "kill_task",
+            Msg::StatusUpdate { .. } => "status_update",
+            Msg::StatusAck { .. } => "status_ack",
+            Msg::ShutdownFramework { .. } => "shutdown_framework",
+            Msg::Ping => "ping",
+            Msg::Pong => "pong",
+            Msg::ShutdownAgent => "shutdown_agent",
+            Msg::ReregisterAgent { .. } => "reregister_agent",
+            Msg::Coord(_) => "coord",
+        }
+    }
+}
+
+/// Timers of every actor kind.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Timer {
+    // master
+    AllocationTick,
+    AllocateNow,
+    OfferTimeout(OfferId),
+    PingTick(AgentId),
+    // agent
+    RegisterRetry,
+    /// The agent checks that the master still pings it.
+    MasterCheck,
+    TaskStarted(TaskId, FrameworkId),
+    TaskEnded(TaskId, FrameworkId),
+    UpdateRetry(TaskId, FrameworkId, u64),
+    // frameworks
+    FrameworkRegisterRetry,
+    NextJob,
+    Reconcile,
+    // coordination servers and clients
+    Coord(crate::coord::CoordTimer),
+}
+
+/// The Mesos protocol family, as one engine type.
+pub struct Mesos;
+
+impl Protocol for Mesos {
+    type Msg = Msg;
+    type Timer = Timer;
+}

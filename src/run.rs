@@ -1,0 +1,473 @@
+//! Running a scenario: build the actors, drive the engine, sample, write the results.
+//!
+//! Actor groups on the network are `masters`, `agents` and `frameworks`; actor names
+//! are `master`, `<agent group name>-<i>` and the framework names, which is what fault
+//! targets refer to.
+
+use crate::actor::{ActorId, Time};
+use crate::alloc::AllocatorConfig;
+use crate::frameworks::batch::BatchFramework;
+use crate::mesos::agent::{Agent, AgentConfig};
+use crate::mesos::master::Master;
+use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, Utilization};
+use crate::proto::{Mesos, Msg};
+use crate::resources::Resources;
+use crate::scenario::Scenario;
+use crate::sim::{Observer, Sim, SimConfig, StopReason};
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// A scenario turned into actors on an engine, ready to step.
+pub struct Cluster {
+    pub sim: Sim<Mesos>,
+    pub master: ActorId,
+    pub agents: Vec<ActorId>,
+    pub frameworks: Vec<ActorId>,
+}
+
+/// Per-framework seed: distinct streams for distinct frameworks, stable across runs.
+fn framework_seed(seed: u64, index: usize) -> u64 {
+    seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+impl Cluster {
+    /// Builds the actors of `scn` with run seed `seed`.
+    pub fn build(scn: &Scenario, seed: u64, sim_cfg: SimConfig) -> Result<Cluster, String> {
+        Cluster::build_with(scn, seed, sim_cfg, crate::fuzz::Sabotage::None)
+    }
+
+    /// As `build`, with a deliberate defect for checking the checker (fuzz tests).
+    pub fn build_with(
+        scn: &Scenario,
+        seed: u64,
+        sim_cfg: SimConfig,
+        sabotage: crate::fuzz::Sabotage,
+    ) -> Result<Cluster, String> {
+        let mut sim = Sim::new(SimConfig { seed, ..sim_cfg });
+        let gm = sim.net_mut().group("masters");
+        let ga = sim.net_mut().group("agents");
+        let gf = sim.net_mut().group("frameworks");
+        sim.net_mut().set_default(scn.network.default.clone());
+        for l in &scn.network.links {
+            let from = sim.net().find_group(&l.from).ok_or_else(|| {
+                format!(
+                    "network.links: unknown group `{}` (masters, agents, frameworks)",
+                    l.from
+                )
+            })?;
+            let to = sim.net().find_group(&l.to).ok_or_else(|| {
+                format!(
+                    "network.links: unknown group `{}` (masters, agents, frameworks)",
+                    l.to
+                )
+            })?;
+            if l.both {
+                sim.net_mut().set_link_both(from, to, l.model.clone());
+            } else {
+                sim.net_mut().set_link(from, to, l.model.clone());
+            }
+        }
+
+        let alloc_cfg = AllocatorConfig {
+            policy: scn.allocator.policy,
+            min_allocatable: Resources::new(
+                scn.allocator.min_allocatable_cpus.0,
+                scn.allocator.min_allocatable_mem.0.round() as u64,
+            ),
+        };
+        let weights: Vec<(String, f64)> = scn
+            .allocator
+            .weights
+            .iter()
+            .map(|(r, w)| (r.clone(), w.0))
+            .collect();
+        let quotas: Vec<(String, Resources)> = scn
+            .allocator
+            .quota
+            .iter()
+            .map(|(r, q)| (r.clone(), q.resources()))
+            .collect();
+        let master_flags = scn.masters.flags.clone();
+        let master = sim.add_actor("master", gm, move || {
+            let mut m = Master::new(master_flags.clone(), &alloc_cfg);
+            m.configure_roles(&weights, &quotas);
+            m
+        });
+
+        let mut agents = Vec::new();
+        let mut names = std::collections::BTreeSet::new();
+        for g in &scn.agents {
+            let reserved: Vec<(String, Resources)> = g
+                .reserve
+                .iter()
+                .map(|r| (r.role.clone(), r.size.resources()))
+                .collect();
+            for i in 0..g.count {
+                let name = format!("{}-{i}", g.name);
+                if !names.insert(name.clone()) {
+                    return Err(format!(
+                        "agents: two agent groups are both named `{}`; give each its own name",
+                        g.name
+                    ));
+                }
+                let mut cfg = AgentConfig::new(master, &name, g.resources());
+                cfg.reserved = reserved.clone();
+                cfg.launch_delay = g.launch_delay;
+                cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
+                cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
+                cfg.keep_tasks_on_shutdown = sabotage == crate::fuzz::Sabotage::KeepTasksOnShutdown;
+                agents.push(sim.add_actor(&name, ga, move || Agent::new(cfg.clone())));
+            }
+        }
+
+        let mut frameworks = Vec::new();
+        for (i, f) in scn.frameworks.iter().enumerate() {
+            if names.contains(&f.name) || f.name == "master" {
+                return Err(format!(
+                    "framework name `{}` is already an actor name",
+                    f.name
+                ));
+            }
+            let cfg = f.clone();
+            let fseed = framework_seed(seed, i);
+            frameworks.push(sim.add_actor_at(&f.name, gf, f.start, move || {
+                BatchFramework::new(cfg.clone(), master, fseed)
+            }));
+        }
+        for fault in &scn.faults {
+            sim.schedule_fault(fault)?;
+        }
+        Ok(Cluster {
+            sim,
+            master,
+            agents,
+            frameworks,
+        })
+    }
+
+    pub fn master(&self) -> &Master {
+        self.sim
+            .actor::<Master>(self.master)
+            .expect("the master is running")
+    }
+
+    pub fn framework(&self, i: usize) -> Option<&BatchFramework> {
+        self.sim.actor::<BatchFramework>(self.frameworks[i])
+    }
+
+    /// True once every framework's workload has completed.
+    pub fn all_done(&self) -> bool {
+        (0..self.frameworks.len()).all(|i| self.framework(i).is_some_and(|f| f.done()))
+    }
+
+    /// Removals, shutdowns and re-registrations of agents so far.
+    pub fn agent_events(&self) -> crate::metrics::AgentEvents {
+        let c = &self.master().counters;
+        crate::metrics::AgentEvents {
+            removed: c.agents_removed,
+            shutdown: c.agents_shutdown,
+            reregistered: c.agents_reregistered,
+            tasks_killed_on_shutdown: self
+                .agents
+                .iter()
+                .filter_map(|&a| self.sim.actor::<Agent>(a))
+                .map(|a| a.killed_on_shutdown)
+                .sum(),
+        }
+    }
+
+    /// Workload errors reported by frameworks (bad trace rows).
+    pub fn workload_error(&self) -> Option<String> {
+        (0..self.frameworks.len()).find_map(|i| self.framework(i).and_then(|f| f.error.clone()))
+    }
+}
+
+struct Tap(Rc<RefCell<Recorder>>);
+
+impl Observer<Mesos> for Tap {
+    fn on_message(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        self.0.borrow_mut().observe(time, from, to, msg);
+    }
+}
+
+/// Where and how to write a run's results.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub events: bool,
+    pub progress: bool,
+}
+
+/// A failed run: what went wrong; exit code 2 for bad input, 1 otherwise.
+#[derive(Debug)]
+pub struct RunError {
+    pub message: String,
+    pub code: u8,
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> RunError {
+    RunError {
+        message: format!("{}: {e}", path.display()),
+        code: 1,
+    }
+}
+
+fn create(path: &Path) -> Result<Box<dyn Write>, RunError> {
+    let f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
+    Ok(Box::new(std::io::BufWriter::new(f)))
+}
+
+/// Runs a scenario and writes its results into `opts.out` (if any). Returns the summary.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time is reported, never used by the run
+pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
+    let wall = std::time::Instant::now();
+    let seed = opts.seed.unwrap_or(scn.seed);
+    let mut cluster = Cluster::build(scn, seed, SimConfig::default()).map_err(|m| RunError {
+        message: format!("scenario `{}`: {m}", scn.name),
+        code: 2,
+    })?;
+    let (tasks_w, events_w, mut ts) = match &opts.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+            let ev = if opts.events {
+                Some(create(&dir.join("events.jsonl"))?)
+            } else {
+                None
+            };
+            let ts = csv::Writer::from_writer(create(&dir.join("timeseries.csv"))?);
+            (Some(create(&dir.join("tasks.csv"))?), ev, Some(ts))
+        }
+        None => (None, None, None),
+    };
+    let names: Vec<String> = (0..cluster.sim.actor_count())
+        .map(|i| cluster.sim.name(ActorId(i as u32)).to_string())
+        .collect();
+    let rec = Rc::new(RefCell::new(Recorder::new(
+        cluster.master,
+        tasks_w,
+        events_w,
+        names,
+    )));
+    cluster.sim.set_observer(Box::new(Tap(rec.clone())));
+
+    let fw_names: Vec<String> = scn.frameworks.iter().map(|f| f.name.clone()).collect();
+    if let Some(w) = ts.as_mut() {
+        let mut header: Vec<String> = [
+            "time",
+            "cpus_total",
+            "cpus_allocated",
+            "cpus_used",
+            "mem_total",
+            "mem_allocated",
+            "mem_used",
+            "offers_outstanding",
+            "pending_tasks",
+            "running_tasks",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(fw_names.iter().map(|n| format!("share:{n}")));
+        w.write_record(&header).map_err(|e| RunError {
+            message: e.to_string(),
+            code: 1,
+        })?;
+    }
+
+    let stop_at = scn.run.stop;
+    let interval = scn.run.sample_interval;
+    let mut share_sums = vec![0.0f64; fw_names.len()];
+    let mut samples = 0u64;
+    // Role weight of each framework: DRF equalizes share / weight among frameworks
+    // that want more, so fairness is judged on weighted shares of backlogged ones.
+    let weights: Vec<f64> = scn
+        .frameworks
+        .iter()
+        .map(|f| scn.allocator.weights.get(&f.role).map_or(f.weight, |w| w.0))
+        .collect();
+    let mut contention = crate::metrics::Contention::default();
+    let mut next_sample: Time = 0;
+    let bar = opts.progress.then(|| {
+        let b = indicatif::ProgressBar::new(stop_at / 1_000_000_000);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} virtual s ({eta})",
+            )
+            .expect("valid template"),
+        );
+        b
+    });
+    let mut sample = |cluster: &Cluster, t: Time| -> Result<(), RunError> {
+        let m = cluster.master();
+        let shares = m.allocator().shares();
+        let mut row_shares = vec![0.0; fw_names.len()];
+        for (fw, share) in shares {
+            if let Some(entry) = m.frameworks.get(fw as usize) {
+                if let Some(i) = fw_names.iter().position(|n| *n == entry.name) {
+                    row_shares[i] = share;
+                }
+            }
+        }
+        for (s, v) in share_sums.iter_mut().zip(&row_shares) {
+            *s += v;
+        }
+        samples += 1;
+        let pending: Vec<usize> = (0..cluster.frameworks.len())
+            .map(|i| cluster.framework(i).map_or(0, |f| f.pending()))
+            .collect();
+        let backlogged: Vec<f64> = (0..fw_names.len())
+            .filter(|&i| pending[i] > 0)
+            .map(|i| row_shares[i] / weights[i])
+            .collect();
+        contention.add(&backlogged);
+        let Some(w) = ts.as_mut() else { return Ok(()) };
+        let total = m.total();
+        let used = m.used();
+        let alloc = used + m.offered();
+        let pending: usize = pending.iter().sum();
+        let running = m.tasks.len();
+        let mut row = vec![
+            crate::metrics::secs(t),
+            total.cpus_f64().to_string(),
+            alloc.cpus_f64().to_string(),
+            used.cpus_f64().to_string(),
+            total.mem.to_string(),
+            alloc.mem.to_string(),
+            used.mem.to_string(),
+            m.offers.len().to_string(),
+            pending.to_string(),
+            running.to_string(),
+        ];
+        row.extend(row_shares.iter().map(|s| format!("{s:.6}")));
+        w.write_record(&row).map_err(|e| RunError {
+            message: e.to_string(),
+            code: 1,
+        })
+    };
+
+    let mut steps: u64 = 0;
+    let reason = loop {
+        let next = cluster.sim.peek_time();
+        while next_sample <= stop_at && next.is_none_or(|t| t > next_sample) {
+            sample(&cluster, next_sample)?;
+            next_sample += interval;
+        }
+        match next {
+            None => break StopReason::QueueEmpty,
+            Some(t) if t > stop_at => {
+                cluster.sim.advance_to(stop_at);
+                break StopReason::TimeLimit;
+            }
+            Some(_) => {}
+        }
+        cluster.sim.step();
+        steps += 1;
+        if cluster.sim.stop_requested() {
+            break StopReason::Requested;
+        }
+        if scn.run.stop_when_done && cluster.all_done() {
+            break StopReason::WorkloadDone;
+        }
+        if let Some(b) = &bar {
+            if steps.is_multiple_of(4096) {
+                b.set_position(cluster.sim.now() / 1_000_000_000);
+            }
+        }
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let end = cluster.sim.now();
+    if let Some(w) = ts.as_mut() {
+        w.flush().map_err(|e| RunError {
+            message: e.to_string(),
+            code: 1,
+        })?;
+    }
+    let report = cluster.sim.report(reason);
+    let mut r = rec.borrow_mut();
+    r.finish(end);
+    if let Some(e) = r.io_error.take() {
+        return Err(RunError {
+            message: format!("writing results: {e}"),
+            code: 1,
+        });
+    }
+    let util = r.utilization(end);
+    let means: Vec<f64> = share_sums
+        .iter()
+        .map(|s| {
+            if samples == 0 {
+                0.0
+            } else {
+                s / samples as f64
+            }
+        })
+        .collect();
+    let frameworks = (0..cluster.frameworks.len())
+        .map(|i| {
+            let f = &scn.frameworks[i];
+            let stats = cluster
+                .framework(i)
+                .map(|f| f.stats.clone())
+                .unwrap_or_default();
+            FrameworkSummary {
+                name: f.name.clone(),
+                role: f.role.clone(),
+                mean_dominant_share: round6(means[i]),
+                jobs_submitted: stats.jobs_submitted,
+                tasks_finished: stats.tasks_finished,
+            }
+        })
+        .collect();
+    let summary = Summary {
+        scenario: scn.name.clone(),
+        seed,
+        schedlab_version: env!("CARGO_PKG_VERSION"),
+        fingerprint: format!("{:016x}", report.fingerprint),
+        sim_time_s: end as f64 / 1e9,
+        wall_time_s: round6(wall.elapsed().as_secs_f64()),
+        events: report.events,
+        stop_reason: serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        makespan_s: match (r.first_submit, r.last_end) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e9,
+            _ => 0.0,
+        },
+        job_completion_s: Dist::of_ns(&mut r.completions),
+        task_wait_s: Dist::of_ns(&mut r.waits),
+        utilization: Utilization {
+            cpus: round6(util[0]),
+            mem: round6(util[1]),
+            disk: round6(util[2]),
+            gpus: round6(util[3]),
+        },
+        fairness: contention.summary(),
+        tasks: r.counts.clone(),
+        agents: cluster.agent_events(),
+        failovers: 0,
+        frameworks,
+        network: report.net,
+    };
+    if let Some(dir) = &opts.out {
+        let path = dir.join("summary.json");
+        let text = serde_json::to_string_pretty(&summary).expect("serializable") + "\n";
+        std::fs::write(&path, text).map_err(|e| io_err(&path, e))?;
+    }
+    if let Some(e) = cluster.workload_error() {
+        return Err(RunError {
+            message: format!("workload error (results so far are written): {e}"),
+            code: 2,
+        });
+    }
+    Ok(summary)
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}

@@ -1,0 +1,487 @@
+//! Scenario files: the cluster, the masters, the allocator, the frameworks and their
+//! workloads, the network and the faults of one experiment, in TOML.
+//!
+//! Parsing is strict: an unknown key or a bad value is an error that names the file,
+//! the line and the key (`ScenarioError`), never a silently ignored setting. Values can
+//! be overridden from the command line with `--set key=value` (dotted paths, array
+//! indices as numbers: `frameworks.1.weight=2`, `allocator.policy="fifo"`).
+
+use crate::actor::{Time, SEC};
+use crate::alloc::Policy;
+use crate::frameworks::batch::BatchConfig;
+use crate::mesos::master::MasterConfig;
+use crate::resources::Resources;
+use crate::sim::fault::Fault;
+use crate::sim::net::LinkModel;
+use crate::workload::TaskSize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// The built-in quickstart scenario (`schedlab run` with no argument).
+pub const QUICKSTART: &str = include_str!("../scenarios/quickstart.toml");
+
+/// A non-negative, finite number (CPUs, MiB, weights): negative values are refused
+/// where they are read, so the error carries the line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize)]
+pub struct NonNeg(pub f64);
+
+impl<'de> Deserialize<'de> for NonNeg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(serde::de::Error::custom(format!(
+                "must be a non-negative number, got {v}"
+            )));
+        }
+        Ok(NonNeg(v))
+    }
+}
+
+/// How long to run and what to record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunSection {
+    /// Virtual time at which the run stops.
+    #[serde(with = "crate::units::duration")]
+    pub stop: Time,
+    /// Stop earlier, once every framework's workload has completed.
+    pub stop_when_done: bool,
+    /// Period of the rows of `timeseries.csv`.
+    #[serde(with = "crate::units::duration")]
+    pub sample_interval: Time,
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            stop: 3600 * SEC,
+            stop_when_done: true,
+            sample_interval: 10 * SEC,
+        }
+    }
+}
+
+/// The masters. One for now; several need the coordination service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MastersSection {
+    #[serde(default = "one_u32")]
+    pub count: u32,
+    #[serde(flatten)]
+    pub flags: MasterConfig,
+}
+
+impl Default for MastersSection {
+    fn default() -> Self {
+        MastersSection {
+            count: 1,
+            flags: MasterConfig::default(),
+        }
+    }
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// Allocation policy and its parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AllocatorSection {
+    pub policy: Policy,
+    /// Smallest offer worth making: Mesos' defaults are 0.01 CPUs or 32 MiB.
+    pub min_allocatable_cpus: NonNeg,
+    pub min_allocatable_mem: NonNeg,
+    /// Role weights (DRF divides a role's dominant share by its weight).
+    pub weights: BTreeMap<String, NonNeg>,
+    /// Guaranteed minimum per role.
+    pub quota: BTreeMap<String, TaskSize>,
+}
+
+impl Default for AllocatorSection {
+    fn default() -> Self {
+        AllocatorSection {
+            policy: Policy::Drf,
+            min_allocatable_cpus: NonNeg(0.01),
+            min_allocatable_mem: NonNeg(32.0),
+            weights: BTreeMap::new(),
+            quota: BTreeMap::new(),
+        }
+    }
+}
+
+/// A static reservation on each agent of a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reservation {
+    pub role: String,
+    #[serde(flatten)]
+    pub size: TaskSize,
+}
+
+/// `count` identical agents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentGroup {
+    /// Name prefix: agents are called `<name>-<i>`.
+    #[serde(default = "agent_name")]
+    pub name: String,
+    pub count: u32,
+    pub cpus: NonNeg,
+    /// MiB.
+    pub mem: NonNeg,
+    #[serde(default)]
+    pub disk: NonNeg,
+    #[serde(default)]
+    pub gpus: NonNeg,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Time from RunTask to TASK_RUNNING.
+    #[serde(default = "launch_delay", with = "crate::units::duration")]
+    pub launch_delay: Time,
+    #[serde(default)]
+    pub reserve: Vec<Reservation>,
+}
+
+fn agent_name() -> String {
+    "agent".into()
+}
+fn launch_delay() -> Time {
+    100 * crate::actor::MS
+}
+
+impl AgentGroup {
+    pub fn resources(&self) -> Resources {
+        TaskSize {
+            cpus: self.cpus,
+            mem: self.mem,
+            disk: self.disk,
+            gpus: self.gpus,
+        }
+        .resources()
+    }
+}
+
+/// A directed link between two actor groups (`masters`, `agents`, `frameworks`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    pub from: String,
+    pub to: String,
+    /// Also set the reverse direction.
+    #[serde(default = "yes")]
+    pub both: bool,
+    #[serde(flatten)]
+    pub model: LinkModel,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The network: a default link and per-group links.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSection {
+    pub default: LinkModel,
+    pub links: Vec<LinkEntry>,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            default: LinkModel {
+                fifo: true,
+                ..LinkModel::default()
+            },
+            links: Vec::new(),
+        }
+    }
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+    #[serde(default)]
+    pub run: RunSection,
+    #[serde(default)]
+    pub masters: MastersSection,
+    #[serde(default)]
+    pub allocator: AllocatorSection,
+    pub agents: Vec<AgentGroup>,
+    pub frameworks: Vec<BatchConfig>,
+    #[serde(default)]
+    pub network: NetworkSection,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+/// A scenario that could not be read: where and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, ": key `{k}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The key a toml error is about: the quoted field name in its message, or the key
+/// written at the start of the offending line.
+fn key_of(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> Option<String> {
+    if let Some(start) = message.find('`') {
+        let rest = &message[start + 1..];
+        if let Some(end) = rest.find('`') {
+            if message.starts_with("unknown field") || message.starts_with("missing field") {
+                return Some(rest[..end].to_string());
+            }
+        }
+    }
+    let span = span?;
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line
+        .split('=')
+        .next()?
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+impl Scenario {
+    /// Parses scenario text; `file` is only used to name the source in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let scn: Scenario = toml::from_str(text).map_err(|e| {
+            let message = e.message().to_string();
+            ScenarioError {
+                file: file.to_string(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                key: key_of(text, e.span(), &message),
+                message,
+            }
+        })?;
+        scn.validate().map_err(|(key, message)| ScenarioError {
+            file: file.to_string(),
+            line: find_key_line(text, &key),
+            key: Some(key),
+            message,
+        })?;
+        Ok(scn)
+    }
+
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            line: None,
+            key: None,
+            message: format!("cannot read scenario: {e}"),
+        })?;
+        Scenario::parse(&text, &file)
+    }
+
+    /// Parses `text` after applying `--set key=value` overrides.
+    pub fn parse_with_overrides(
+        text: &str,
+        file: &str,
+        sets: &[String],
+    ) -> Result<Scenario, ScenarioError> {
+        let base = Scenario::parse(text, file)?;
+        if sets.is_empty() {
+            return Ok(base);
+        }
+        let mut value: toml::Value = toml::from_str(text).expect("parsed above");
+        for s in sets {
+            apply_set(&mut value, s).map_err(|message| ScenarioError {
+                file: "--set".into(),
+                line: None,
+                key: Some(s.split('=').next().unwrap_or(s).to_string()),
+                message,
+            })?;
+        }
+        let text = toml::to_string(&value).map_err(|e| ScenarioError {
+            file: "--set".into(),
+            line: None,
+            key: None,
+            message: e.to_string(),
+        })?;
+        Scenario::parse(&text, &format!("{file} (with --set {})", sets.join(" ")))
+    }
+
+    /// Checks what serde cannot: returns (key, message).
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.masters.count != 1 {
+            return Err((
+                "count".into(),
+                format!(
+                    "masters.count = {}: several masters need the coordination service (leader election), which this build does not have yet; use 1",
+                    self.masters.count
+                ),
+            ));
+        }
+        if self.masters.flags.allocation_interval == 0 {
+            return Err(("allocation_interval".into(), "must be positive".into()));
+        }
+        if self.run.sample_interval == 0 {
+            return Err(("sample_interval".into(), "must be positive".into()));
+        }
+        if let Some((role, w)) = self.allocator.weights.iter().find(|(_, w)| w.0 <= 0.0) {
+            return Err((
+                role.clone(),
+                format!("allocator.weights.{role} must be positive, got {}", w.0),
+            ));
+        }
+        if self.agents.iter().all(|g| g.count == 0) {
+            return Err(("agents".into(), "the cluster has no agents".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for f in &self.frameworks {
+            if !names.insert(f.name.as_str()) {
+                return Err((
+                    "name".into(),
+                    format!("two frameworks are named `{}`", f.name),
+                ));
+            }
+            if !(0.0..=1.0).contains(&f.failure_rate) {
+                return Err((
+                    "failure_rate".into(),
+                    format!("must be a probability in [0, 1], got {}", f.failure_rate),
+                ));
+            }
+            if f.weight <= 0.0 || !f.weight.is_finite() {
+                return Err((
+                    "weight".into(),
+                    format!("must be positive, got {}", f.weight),
+                ));
+            }
+            f.workload
+                .validate()
+                .map_err(|m| ("workload".to_string(), m))?;
+        }
+        self.network
+            .default
+            .validate()
+            .map_err(|m| ("default".to_string(), m))?;
+        for l in &self.network.links {
+            l.model.validate().map_err(|m| ("links".to_string(), m))?;
+        }
+        Ok(())
+    }
+}
+
+fn find_key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
+}
+
+/// Applies one `key.path=value` to a TOML document. The value is read as TOML (so
+/// `2`, `true`, `"fifo"` work) and as a bare string otherwise (`drf`).
+pub fn apply_set(doc: &mut toml::Value, set: &str) -> Result<(), String> {
+    let (path, raw) = set
+        .split_once('=')
+        .ok_or_else(|| format!("`{set}` is not key=value"))?;
+    let value: toml::Value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let parts: Vec<&str> = path.trim().split('.').collect();
+    let mut cur = doc;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i == parts.len() - 1;
+        cur = match cur {
+            toml::Value::Table(t) => {
+                if last {
+                    t.insert(part.to_string(), value);
+                    return Ok(());
+                }
+                t.entry(part.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            }
+            toml::Value::Array(a) => {
+                let idx: usize = part
+                    .parse()
+                    .map_err(|_| format!("`{part}` in `{path}` should be an array index"))?;
+                let len = a.len();
+                let slot = a.get_mut(idx).ok_or_else(|| {
+                    format!("index {idx} out of range (length {len}) in `{path}`")
+                })?;
+                if last {
+                    *slot = value;
+                    return Ok(());
+                }
+                slot
+            }
+            _ => {
+                return Err(format!(
+                    "`{path}`: `{part}` is inside a value that is not a table"
+                ))
+            }
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quickstart_parses() {
+        let s = Scenario::parse(QUICKSTART, "quickstart.toml").unwrap();
+        assert_eq!(s.name, "quickstart");
+        assert!(!s.frameworks.is_empty());
+    }
+
+    #[test]
+    fn set_overrides_nested_and_array_keys() {
+        let s = Scenario::parse_with_overrides(
+            QUICKSTART,
+            "q",
+            &[
+                "allocator.policy=fifo".into(),
+                "frameworks.0.weight=2".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.allocator.policy, Policy::Fifo);
+        assert_eq!(s.frameworks[0].weight, 2.0);
+    }
+}

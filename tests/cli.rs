@@ -1,0 +1,177 @@
+//! The command line as a user meets it: the two commands, determinism, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn schedlab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_schedlab"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("schedlab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run_quickstart(out: &Path, extra: &[&str]) -> serde_json::Value {
+    let st = schedlab()
+        .args(["run", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    for f in ["summary.json", "tasks.csv", "timeseries.csv"] {
+        assert!(out.join(f).exists(), "{f} written");
+    }
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn quickstart_is_byte_identical_per_seed() {
+    let d = scratch("det");
+    let (a, b, c) = (d.join("a"), d.join("b"), d.join("c"));
+    let sa = run_quickstart(&a, &[]);
+    let sb = run_quickstart(&b, &[]);
+    let sc = run_quickstart(&c, &["--seed", "2"]);
+    for f in ["tasks.csv", "timeseries.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two runs of one seed"
+        );
+    }
+    assert_eq!(sa["fingerprint"], sb["fingerprint"]);
+    assert_ne!(
+        sa["fingerprint"], sc["fingerprint"],
+        "seed 2 is another run"
+    );
+    assert_ne!(
+        std::fs::read(a.join("tasks.csv")).unwrap(),
+        std::fs::read(c.join("tasks.csv")).unwrap()
+    );
+    assert_eq!(sa["tasks"]["duplicated"], 0);
+    assert!(sa["tasks"]["finished"].as_u64().unwrap() > 1000);
+}
+
+#[test]
+fn events_flag_writes_the_protocol_log() {
+    let d = scratch("events");
+    run_quickstart(
+        &d,
+        &[
+            "--events",
+            "--set",
+            "frameworks.0.workload.jobs=5",
+            "--set",
+            "frameworks.1.workload.jobs=5",
+        ],
+    );
+    let log = std::fs::read_to_string(d.join("events.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert!(first["kind"].is_string() && first["t"].is_string());
+    for kind in [
+        "\"offers\"",
+        "\"accept\"",
+        "\"run_task\"",
+        "\"status_update\"",
+        "\"acknowledge\"",
+    ] {
+        assert!(log.contains(kind), "events.jsonl has {kind}");
+    }
+}
+
+fn expect_error(args: &[&str], file: &Path, needles: &[&str]) {
+    let out = schedlab().args(args).arg(file).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code 2 for {}",
+        file.display()
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for n in needles {
+        assert!(err.contains(n), "stderr `{err}` should contain `{n}`");
+    }
+}
+
+const GOOD_TAIL: &str = r#"
+[[frameworks]]
+name = "a"
+workload = { kind = "greedy", cpus = 1, mem = 1 }
+"#;
+
+#[test]
+fn malformed_scenarios_exit_2_naming_file_line_and_key() {
+    let d = scratch("bad");
+    let unknown = d.join("unknown.toml");
+    std::fs::write(
+        &unknown,
+        format!("name = \"x\"\n[[agents]]\ncount = 1\ncpus = 4\nmem = 100\nbogus = 1\n{GOOD_TAIL}"),
+    )
+    .unwrap();
+    expect_error(
+        &["validate"],
+        &unknown,
+        &["unknown.toml:6", "bogus", "unknown field"],
+    );
+    expect_error(&["run"], &unknown, &["unknown.toml:6", "bogus"]);
+
+    let negative = d.join("negative.toml");
+    std::fs::write(
+        &negative,
+        format!("name = \"x\"\n[[agents]]\ncount = 1\ncpus = -4\nmem = 100\n{GOOD_TAIL}"),
+    )
+    .unwrap();
+    expect_error(
+        &["validate"],
+        &negative,
+        &["negative.toml:4", "cpus", "non-negative"],
+    );
+
+    let missing = d.join("no-such-file.toml");
+    expect_error(&["run"], &missing, &["no-such-file.toml", "cannot read"]);
+
+    let bad_type = d.join("type.toml");
+    std::fs::write(
+        &bad_type,
+        format!("name = \"x\"\n[allocator]\npolicy = \"best\"\n[[agents]]\ncount = 1\ncpus = 4\nmem = 100\n{GOOD_TAIL}"),
+    )
+    .unwrap();
+    expect_error(&["validate"], &bad_type, &["type.toml:3", "policy"]);
+}
+
+#[test]
+fn bad_set_override_is_refused() {
+    let out = schedlab()
+        .args(["run", "--set", "allocator.policy=nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("policy"));
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let out = schedlab().arg("validate").arg(&p).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "quickstart, drf-paper and policies are shipped");
+}

@@ -1,0 +1,232 @@
+//! The Mesos core through the full stack: master, agents, allocator, frameworks.
+
+use schedlab::actor::{ActorId, Time, SEC};
+use schedlab::check::Checker;
+use schedlab::mesos::master::Master;
+use schedlab::proto::{Mesos, Msg};
+use schedlab::resources::Resources;
+use schedlab::run::Cluster;
+use schedlab::scenario::Scenario;
+use schedlab::sim::{Observer, SimConfig};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+struct Tap(Rc<RefCell<Checker>>);
+impl Observer<Mesos> for Tap {
+    fn on_message(&mut self, t: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        self.0.borrow_mut().observe(t, from, to, msg);
+    }
+}
+
+/// Runs `scn` until `until`, checking the invariants after every event.
+fn run_checked(scn: &Scenario, until: Time) -> Cluster {
+    let mut c = Cluster::build(scn, scn.seed, SimConfig::default()).unwrap();
+    let checker = Rc::new(RefCell::new(Checker::default()));
+    c.sim.set_observer(Box::new(Tap(checker.clone())));
+    while c.sim.peek_time().is_some_and(|t| t <= until) {
+        c.sim.step();
+        checker.borrow_mut().check_state(&c);
+        let v = &checker.borrow().violations;
+        assert!(v.is_empty(), "invariant violated: {v:?}");
+    }
+    checker.borrow_mut().check_end(&c);
+    let v = &checker.borrow().violations;
+    assert!(v.is_empty(), "invariant violated at end: {v:?}");
+    c
+}
+
+/// Resources of the tasks each framework runs, by the master's view, in framework order.
+fn used_by_framework(m: &Master) -> Vec<(usize, Resources)> {
+    let mut out = vec![(0usize, Resources::ZERO); m.frameworks.len()];
+    for ((fw, _), t) in &m.tasks {
+        out[*fw as usize].0 += 1;
+        out[*fw as usize].1 += t.resources;
+    }
+    out
+}
+
+fn greedy_pair(agent: &str, a: &str, b: &str, extra: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "pair"
+[run]
+stop = "120s"
+stop_when_done = false
+{extra}
+[[agents]]
+{agent}
+[[frameworks]]
+name = "A"
+role = "a"
+tasks_per_offer = 1
+accept_refuse = "0s"
+workload = {{ kind = "greedy", {a} }}
+[[frameworks]]
+name = "B"
+role = "b"
+tasks_per_offer = 1
+accept_refuse = "0s"
+workload = {{ kind = "greedy", {b} }}
+"#
+    );
+    Scenario::parse(&text, "test").unwrap()
+}
+
+#[test]
+fn drf_paper_example_through_the_full_stack() {
+    // DRF paper, section 4: <9 CPU, 18 GB>; A's tasks <1 CPU, 4 GB>, B's <3 CPU, 1 GB>.
+    let scn = greedy_pair(
+        "count = 1\ncpus = 9\nmem = 18432",
+        "cpus = 1, mem = 4096",
+        "cpus = 3, mem = 1024",
+        "",
+    );
+    let c = run_checked(&scn, 60 * SEC);
+    let m = c.master();
+    let used = used_by_framework(m);
+    assert_eq!(used[0].0, 3, "A runs 3 tasks");
+    assert_eq!(used[1].0, 2, "B runs 2 tasks");
+    let total = m.total();
+    for (n, r) in &used {
+        assert!(
+            (r.dominant_share(&total) - 2.0 / 3.0).abs() < 1e-9,
+            "{n} tasks: {r}"
+        );
+    }
+    assert_eq!(
+        m.used(),
+        Resources::new(9.0, 14 * 1024),
+        "9/9 CPU and 14/18 GB"
+    );
+}
+
+#[test]
+fn weighted_drf_follows_weighted_dominant_shares() {
+    // B's role has weight 2: weighted shares equal when x_A/45 = x_B/60, with the CPU
+    // constraint x_A + 3 x_B = 90: x_A = 18, x_B = 24 (both weighted shares 0.4).
+    let scn = greedy_pair(
+        "count = 1\ncpus = 90\nmem = 184320",
+        "cpus = 1, mem = 4096",
+        "cpus = 3, mem = 1024",
+        "[allocator.weights]\nb = 2",
+    );
+    let c = run_checked(&scn, 120 * SEC);
+    let used = used_by_framework(c.master());
+    assert_eq!((used[0].0, used[1].0), (18, 24));
+}
+
+fn identical_pair(policy: &str, a_workload: &str) -> Scenario {
+    let text = format!(
+        r#"
+name = "identical"
+[run]
+stop = "60s"
+stop_when_done = false
+[allocator]
+policy = "{policy}"
+[[agents]]
+count = 10
+cpus = 4
+mem = 8192
+[[frameworks]]
+name = "A"
+workload = {a_workload}
+[[frameworks]]
+name = "B"
+workload = {{ kind = "greedy", cpus = 1, mem = 1024 }}
+"#
+    );
+    Scenario::parse(&text, "test").unwrap()
+}
+
+#[test]
+fn drf_splits_evenly_between_identical_frameworks() {
+    let c = run_checked(
+        &identical_pair("drf", r#"{ kind = "greedy", cpus = 1, mem = 1024 }"#),
+        60 * SEC,
+    );
+    let m = c.master();
+    let used = used_by_framework(m);
+    let total = m.total();
+    let (a, b) = (
+        used[0].1.dominant_share(&total),
+        used[1].1.dominant_share(&total),
+    );
+    assert!(a > 0.4 && b > 0.4, "both get a real share: {a} {b}");
+    assert!(
+        (a - b).abs() / a.max(b) <= 0.05,
+        "shares within 5%: {a} {b}"
+    );
+}
+
+#[test]
+fn fifo_gives_the_first_framework_what_it_asks_for() {
+    let a = r#"{ kind = "jobs", jobs = [{ at = "0s", tasks = 30, cpus = 1, mem = 1024, duration = "1h" }] }"#;
+    let c = run_checked(&identical_pair("fifo", a), 60 * SEC);
+    let used = used_by_framework(c.master());
+    assert_eq!(
+        used[0].0, 30,
+        "A (registered first) gets all 30 tasks it wants"
+    );
+    assert_eq!(used[1].0, 10, "B gets the rest of the 40 CPUs");
+    // Under DRF the same demand is split evenly instead.
+    let c = run_checked(&identical_pair("drf", a), 60 * SEC);
+    let used = used_by_framework(c.master());
+    assert_eq!((used[0].0, used[1].0), (20, 20));
+}
+
+/// Records when each agent is offered to each framework.
+struct OfferTimes(Rc<RefCell<Vec<(Time, ActorId, u32)>>>);
+impl Observer<Mesos> for OfferTimes {
+    fn on_message(&mut self, t: Time, _from: ActorId, to: ActorId, msg: &Msg) {
+        if let Msg::Offers(offers) = msg {
+            for o in offers {
+                self.0.borrow_mut().push((t, to, o.agent));
+            }
+        }
+    }
+}
+
+#[test]
+fn declined_offers_are_not_reoffered_within_the_filter() {
+    // The framework's only job arrives at 100 s: until then it declines every offer
+    // with the default 5 s filter.
+    let text = r#"
+name = "decline"
+[run]
+stop = "60s"
+[[agents]]
+count = 3
+cpus = 4
+mem = 8192
+[[frameworks]]
+name = "idle"
+workload = { kind = "jobs", jobs = [{ at = "100s", tasks = 1, cpus = 1, mem = 1024, duration = "1s" }] }
+"#;
+    let scn = Scenario::parse(text, "test").unwrap();
+    let mut c = Cluster::build(&scn, 1, SimConfig::default()).unwrap();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    c.sim.set_observer(Box::new(OfferTimes(seen.clone())));
+    c.sim.run(schedlab::sim::Stop::at(60 * SEC));
+    let seen = seen.borrow();
+    assert!(seen.len() >= 3 * 8, "offers keep coming: {}", seen.len());
+    for agent in 0..3 {
+        let times: Vec<Time> = seen.iter().filter(|o| o.2 == agent).map(|o| o.0).collect();
+        for w in times.windows(2) {
+            let gap = w[1] - w[0];
+            // Never before the 5 s filter ends; at the first allocation after it (1 s).
+            assert!(gap >= 5 * SEC, "agent {agent} re-offered after {gap} ns");
+            assert!(
+                gap <= 6 * SEC + 10_000_000,
+                "agent {agent} re-offered late: {gap} ns"
+            );
+        }
+    }
+}
+
+#[test]
+fn quickstart_keeps_every_invariant_after_every_event() {
+    let scn = Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap();
+    let c = run_checked(&scn, 3000 * SEC);
+    assert!(c.all_done(), "the quickstart workload completes");
+}
