@@ -41,9 +41,10 @@
 //! let a = sim.add_actor("a", g, || Echo { peer: None });
 //! sim.add_actor("b", g, move || Echo { peer: Some(a) });
 //! let report = sim.run(Stop::default());
-//! assert_eq!(report.events, 11); // Ping(0)..=Ping(10)
+//! assert_eq!(report.events, 13); // two starts, then Ping(0)..=Ping(10)
 //! ```
 
+use crate::sim::Kernel;
 use rand_chacha::ChaCha8Rng;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::any::Any;
@@ -108,7 +109,8 @@ pub trait Actor<P: Protocol>: AsAny {
     fn on_timer(&mut self, ctx: &mut Ctx<P>, id: TimerId, timer: P::Timer);
 }
 
-/// What an actor asks its runtime to do.
+/// What an actor asks a runtime that buffers effects (built with [`Ctx::new`]) to do.
+/// The discrete-event engine applies effects directly instead.
 #[derive(Debug)]
 pub enum Effect<P: Protocol> {
     Send {
@@ -159,19 +161,29 @@ impl Durable {
     }
 }
 
-/// The context handed to every handler: time, identity, randomness and the effect buffer.
+/// The context handed to every handler: time, identity, randomness and the effects.
 pub struct Ctx<'a, P: Protocol> {
     now: Time,
     me: ActorId,
     rng: &'a mut ChaCha8Rng,
-    out: &'a mut Vec<Effect<P>>,
-    next_timer: &'a mut u64,
     durable: &'a mut Durable,
     log: Option<&'a mut Vec<LogRecord>>,
+    sink: Sink<'a, P>,
+}
+
+/// Where effects go.
+enum Sink<'a, P: Protocol> {
+    /// Recorded for a runtime that applies them after the handler returns.
+    Buffer {
+        out: &'a mut Vec<Effect<P>>,
+        next_timer: &'a mut u64,
+    },
+    /// Applied at once by the discrete-event engine: no buffer round trip per message.
+    Engine(&'a mut Kernel<P>),
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
-    /// Built by a runtime; actors never construct one.
+    /// Built by a runtime that collects effects in `out`; actors never construct one.
     pub fn new(
         now: Time,
         me: ActorId,
@@ -185,12 +197,31 @@ impl<'a, P: Protocol> Ctx<'a, P> {
             now,
             me,
             rng,
-            out,
-            next_timer,
             durable,
             log,
+            sink: Sink::Buffer { out, next_timer },
         }
     }
+
+    /// Built by the discrete-event engine, which applies effects as they are made.
+    #[inline]
+    pub(crate) fn engine(
+        kernel: &'a mut Kernel<P>,
+        me: ActorId,
+        rng: &'a mut ChaCha8Rng,
+        durable: &'a mut Durable,
+        log: Option<&'a mut Vec<LogRecord>>,
+    ) -> Self {
+        Ctx {
+            now: kernel.now,
+            me,
+            rng,
+            durable,
+            log,
+            sink: Sink::Engine(kernel),
+        }
+    }
+
     #[inline]
     pub fn now(&self) -> Time {
         self.now
@@ -206,20 +237,39 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     }
     #[inline]
     pub fn send(&mut self, to: ActorId, msg: P::Msg) {
-        self.out.push(Effect::Send { to, msg });
+        match &mut self.sink {
+            Sink::Engine(k) => k.send(self.me, to, msg),
+            Sink::Buffer { out, .. } => out.push(Effect::Send { to, msg }),
+        }
     }
     /// Fires `timer` after `after` ns unless cancelled or the actor crashes first.
+    /// The id is unique among pending timers; a stale one cancels nothing.
+    #[inline]
     pub fn set_timer(&mut self, after: Time, timer: P::Timer) -> TimerId {
-        let id = TimerId(*self.next_timer);
-        *self.next_timer += 1;
-        self.out.push(Effect::SetTimer { id, after, timer });
-        id
+        match &mut self.sink {
+            Sink::Engine(k) => k.set_timer(self.me, after, timer),
+            Sink::Buffer { out, next_timer } => {
+                let id = TimerId(**next_timer);
+                **next_timer += 1;
+                out.push(Effect::SetTimer { id, after, timer });
+                id
+            }
+        }
     }
+    /// Cancels one of this actor's pending timers (a no-op if it already fired).
+    #[inline]
     pub fn cancel_timer(&mut self, id: TimerId) {
-        self.out.push(Effect::CancelTimer(id));
+        match &mut self.sink {
+            Sink::Engine(k) => k.cancel_timer(self.me, id),
+            Sink::Buffer { out, .. } => out.push(Effect::CancelTimer(id)),
+        }
     }
+    /// Ends the run after the current handler (e.g. a driver with nothing left to do).
     pub fn stop_run(&mut self) {
-        self.out.push(Effect::Stop);
+        match &mut self.sink {
+            Sink::Engine(k) => k.stop_requested = true,
+            Sink::Buffer { out, .. } => out.push(Effect::Stop),
+        }
     }
     pub fn durable(&mut self) -> &mut Durable {
         self.durable
@@ -238,5 +288,63 @@ impl<'a, P: Protocol> Ctx<'a, P> {
                 fields,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[derive(Clone, Debug, Hash, PartialEq)]
+    struct M(u8);
+    impl Message for M {
+        fn kind(&self) -> &'static str {
+            "m"
+        }
+    }
+    #[derive(Debug)]
+    struct P;
+    impl Protocol for P {
+        type Msg = M;
+        type Timer = u8;
+    }
+
+    /// A runtime that buffers effects (the real-network one) sees them in order, with
+    /// timer ids from its own counter.
+    #[test]
+    fn buffering_runtime_gets_effects_in_order() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut out: Vec<Effect<P>> = Vec::new();
+        let mut next_timer = 40;
+        let mut disk = Durable::default();
+        let mut ctx = Ctx::new(
+            5,
+            ActorId(3),
+            &mut rng,
+            &mut out,
+            &mut next_timer,
+            &mut disk,
+            None,
+        );
+        ctx.send(ActorId(1), M(9));
+        let t = ctx.set_timer(10, 7);
+        ctx.cancel_timer(t);
+        ctx.stop_run();
+        ctx.durable().put("k", &1u8);
+        assert!(!ctx.logging());
+        assert_eq!((ctx.now(), ctx.me(), t), (5, ActorId(3), TimerId(40)));
+        assert_eq!(next_timer, 41);
+        assert_eq!(disk.get::<u8>("k"), Some(1));
+        let shown: Vec<String> = out.iter().map(|e| format!("{e:?}")).collect();
+        assert_eq!(
+            shown,
+            [
+                "Send { to: ActorId(1), msg: M(9) }",
+                "SetTimer { id: TimerId(40), after: 10, timer: 7 }",
+                "CancelTimer(TimerId(40))",
+                "Stop"
+            ]
+        );
     }
 }

@@ -3,12 +3,16 @@
 //! The engine bench is the ping-pong workload of `../shared/bench/peer-bench`: A actors
 //! in A/2 pairs, every delivered message answered at once, the network adding
 //! 1 ms + U(0, 0.1 ms) of latency. The network model and the fingerprint are on, as in
-//! every real run, so the figure is what a user's run pays per event.
+//! every real run, so the figure is what a user's run pays per event. With `--peer DIR`
+//! the same workload also runs on peer engines ([`peer`]) and ratio lines follow.
+
+pub mod peer;
 
 use crate::actor::{Actor, ActorId, Ctx, Message, Protocol, TimerId, MS};
 use crate::sim::net::{Latency, LinkModel};
 use crate::sim::{Sim, SimConfig, Stop};
 use serde::Serialize;
+use std::path::Path;
 
 #[derive(Clone, Debug, Hash)]
 pub struct Ping;
@@ -92,4 +96,46 @@ pub fn engine(actors: usize, events: u64) -> EngineBench {
         events_per_sec: (delivered as f64 / wall).round(),
         fingerprint: format!("{:016x}", report.fingerprint),
     }
+}
+
+/// `schedlab bench engine`: `rounds` rounds of schedlab (and, with `peer`, of the peer
+/// engines), keeping the best round of each; prints schedlab's lines, then the peers'
+/// lines and one `engine_ratio` line per actor count.
+pub fn engine_cli(
+    actors: &[usize],
+    events: u64,
+    peer: Option<&Path>,
+    rounds: u32,
+) -> Result<(), String> {
+    let peers = peer.map(peer::build).transpose()?;
+    let mut best: Vec<EngineBench> = Vec::new();
+    let mut peer_rounds = Vec::new();
+    for _ in 0..rounds.max(1) {
+        for &a in actors {
+            let r = engine(a, events);
+            match best.iter_mut().find(|b| b.actors == a) {
+                Some(b) if b.events_per_sec >= r.events_per_sec => {}
+                Some(b) => *b = r,
+                None => best.push(r),
+            }
+        }
+        if let Some(p) = &peers {
+            peer_rounds.push(p.run(events)?);
+        }
+    }
+    for b in &best {
+        println!("{}", serde_json::to_string(b).expect("serializable"));
+    }
+    if peers.is_some() {
+        let lines = peer::best_of(peer_rounds);
+        for l in &lines {
+            println!("{}", l.raw);
+        }
+        for b in &best {
+            if let Some(r) = peer::ratio(b.actors, b.events_per_sec, &lines) {
+                println!("{}", serde_json::to_string(&r).expect("serializable"));
+            }
+        }
+    }
+    Ok(())
 }

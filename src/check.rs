@@ -4,15 +4,22 @@
 //!   the agent's own accounting and in the master's.
 //! - No offer is used twice: the tasks launched against one offer belong to the
 //!   framework it was made to and together fit in it.
-//! - Every launched task reaches a terminal state or is still running at the end.
+//! - Every launched task reaches a terminal state or is still running at the end (or
+//!   is still live in the master's view, its agent's failure not yet detected).
+//! - No task runs twice: once an agent that was removed reconnects, none of the tasks
+//!   reported LOST with it is still running there.
 
 use crate::actor::{ActorId, Time};
-use crate::alloc::FrameworkId;
+use crate::alloc::{AgentId, FrameworkId};
 use crate::mesos::agent::Agent;
-use crate::proto::{Msg, OfferId, TaskId};
+use crate::proto::Mesos;
+use crate::proto::{Msg, OfferId, Reason, TaskId};
 use crate::resources::Resources;
 use crate::run::Cluster;
+use crate::sim::Observer;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 #[derive(Default)]
 struct OfferUse {
@@ -29,6 +36,11 @@ pub struct Checker {
     offers: BTreeMap<OfferId, OfferUse>,
     launched: BTreeSet<(FrameworkId, TaskId)>,
     ended: BTreeSet<(FrameworkId, TaskId)>,
+    agent_actor: BTreeMap<AgentId, ActorId>,
+    /// Tasks reported LOST because their agent was removed, by agent actor.
+    lost_with_agent: BTreeMap<ActorId, BTreeSet<(FrameworkId, TaskId)>>,
+    /// Agents that reconnected since the last state check.
+    reconnected: BTreeSet<ActorId>,
     pub violations: Vec<String>,
 }
 
@@ -85,6 +97,26 @@ impl Checker {
             Msg::StatusUpdate { framework, status } if status.state.is_terminal() => {
                 self.ended.insert((*framework, status.task));
             }
+            Msg::AgentRegistered { id } => {
+                self.agent_actor.insert(*id, to);
+                if self.lost_with_agent.contains_key(&to) {
+                    self.reconnected.insert(to);
+                }
+            }
+            Msg::Update { status } if status.state.is_terminal() => {
+                let Some(&fw) = self.fw_by_actor.get(&to) else {
+                    return;
+                };
+                self.ended.insert((fw, status.task));
+                if status.reason == Reason::AgentRemoved {
+                    if let Some(&actor) = status.agent.and_then(|a| self.agent_actor.get(&a)) {
+                        self.lost_with_agent
+                            .entry(actor)
+                            .or_default()
+                            .insert((fw, status.task));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -110,6 +142,17 @@ impl Checker {
                 }
             }
         }
+        for actor in std::mem::take(&mut self.reconnected) {
+            let lost = self.lost_with_agent.remove(&actor).unwrap_or_default();
+            if let Some(agent) = c.sim.actor::<Agent>(actor) {
+                for t in agent.running().filter(|t| lost.contains(t)) {
+                    self.violations.push(format!(
+                        "t={now}: task {t:?} was reported LOST but still runs on {} after it reconnected",
+                        c.sim.name(actor)
+                    ));
+                }
+            }
+        }
         if let Some(m) = c.sim.actor::<crate::mesos::master::Master>(c.master) {
             for ag in &m.agents {
                 if !ag.total.contains(&ag.used) {
@@ -122,7 +165,10 @@ impl Checker {
         }
     }
 
-    /// At the end of a run: every launched task ended or is still running on an agent.
+    /// At the end of a run: every launched task ended, or runs on an agent, or the
+    /// master still holds it on an agent it cannot currently hear (dead, partitioned or
+    /// already removed, whose failure the health checks report in due time). A task the
+    /// master believes live on a reachable agent that does not run it is a violation.
     pub fn check_end(&mut self, c: &Cluster) {
         let mut running = BTreeSet::new();
         for &a in &c.agents {
@@ -130,13 +176,53 @@ impl Checker {
                 running.extend(agent.tracked());
             }
         }
+        let Some(m) = c.sim.actor::<crate::mesos::master::Master>(c.master) else {
+            return;
+        };
         for t in &self.launched {
-            if !self.ended.contains(t) && !running.contains(t) {
+            if self.ended.contains(t) || running.contains(t) {
+                continue;
+            }
+            let Some(task) = m.tasks.get(t) else {
+                continue; // the master ended it (its verdict may have been lost on the way)
+            };
+            let agent = &m.agents[task.agent as usize];
+            let reachable = !agent.removed
+                && c.sim.is_alive(agent.actor)
+                && !c.sim.net().partitioned(c.master, agent.actor);
+            if reachable {
                 self.violations.push(format!(
-                    "task {t:?} of framework {} was launched but neither ended nor is running",
-                    t.0
+                    "task {t:?} is {:?} on {} in the master's view, but the agent does not run it",
+                    task.state, agent.hostname
                 ));
             }
         }
     }
+}
+
+/// Feeds a shared checker from the engine's deliveries.
+pub struct CheckerTap(pub Rc<RefCell<Checker>>);
+
+impl Observer<Mesos> for CheckerTap {
+    fn on_message(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        self.0.borrow_mut().observe(time, from, to, msg);
+    }
+}
+
+/// Runs `c` until `stop`, checking every invariant after every event. Returns the first
+/// violation, if any (the run stops there).
+pub fn run_checked(c: &mut Cluster, stop: Time) -> Option<String> {
+    let checker = Rc::new(RefCell::new(Checker::default()));
+    c.sim.set_observer(Box::new(CheckerTap(checker.clone())));
+    while c.sim.peek_time().is_some_and(|t| t <= stop) {
+        c.sim.step();
+        let mut ch = checker.borrow_mut();
+        ch.check_state(c);
+        if let Some(v) = ch.violations.first() {
+            return Some(v.clone());
+        }
+    }
+    let mut ch = checker.borrow_mut();
+    ch.check_end(c);
+    ch.violations.first().cloned()
 }

@@ -39,10 +39,37 @@ enum Cmd {
     },
     /// Checks a scenario file without running it.
     Validate { scenario: PathBuf },
+    /// Runs a scenario checking every invariant after every event (no files written).
+    Check {
+        scenario: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Runs N seeds of a randomized scenario with faults, checking every invariant
+    /// after every event; prints the first failing seed and how to replay it.
+    Fuzz {
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        #[arg(long, default_value_t = 1)]
+        start: u64,
+        /// Print the scenario of each seed (as TOML) instead of running it.
+        #[arg(long)]
+        dump: bool,
+        /// Test-only: run with a deliberate defect to show the checker catches it.
+        #[arg(long, hide = true)]
+        sabotage: bool,
+    },
     /// Benchmarks; each prints one JSON object per line.
     Bench {
         #[command(subcommand)]
         what: BenchCmd,
+    },
+    /// Real workload traces: inspect, convert to the normalized CSV, synthesize.
+    Trace {
+        #[command(subcommand)]
+        cmd: schedlab::trace::cli::TraceCmd,
     },
 }
 
@@ -56,6 +83,13 @@ enum BenchCmd {
         /// Actor counts to run.
         #[arg(long, value_delimiter = ',', default_values_t = [100usize, 1000, 10000])]
         actors: Vec<usize>,
+        /// Also build and run the peer engines of this cargo project (e.g.
+        /// ../shared/bench/peer-bench) and print schedlab/peer ratios.
+        #[arg(long, value_name = "DIR")]
+        peer: Option<PathBuf>,
+        /// Runs of each engine; the best is kept (default: 3 with --peer, else 1).
+        #[arg(long)]
+        rounds: Option<u32>,
     },
 }
 
@@ -69,6 +103,49 @@ fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
         None => (QUICKSTART.to_string(), "quickstart (built in)".to_string()),
     };
     Scenario::parse_with_overrides(&text, &file, sets).map_err(|e| e.to_string())
+}
+
+fn fuzz(seeds: u64, start: u64, dump: bool, sabotage: bool) -> ExitCode {
+    use schedlab::fuzz::{run_many, scenario, Sabotage};
+    if dump {
+        for s in start..start + seeds {
+            println!(
+                "# seed {s}\n{}",
+                toml::to_string(&scenario(s)).expect("serializable")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let sabotage = if sabotage {
+        Sabotage::KeepTasksOnShutdown
+    } else {
+        Sabotage::None
+    };
+    let results = run_many(start, seeds, sabotage);
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    match results.iter().find(|r| r.violation.is_some()) {
+        None => {
+            println!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
+            ExitCode::SUCCESS
+        }
+        Some(r) => {
+            println!(
+                "fuzz: seed {} violates an invariant: {}",
+                r.seed,
+                r.violation.as_deref().unwrap_or_default()
+            );
+            println!(
+                "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
+                r.seed,
+                if sabotage == Sabotage::None {
+                    ""
+                } else {
+                    " --sabotage"
+                }
+            );
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -124,14 +201,63 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Check {
+            scenario,
+            seed,
+            sets,
+        } => {
+            let scn = match load(scenario.as_ref(), &sets) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let seed = seed.unwrap_or(scn.seed);
+            let mut c = match schedlab::run::Cluster::build(&scn, seed, Default::default()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match schedlab::check::run_checked(&mut c, scn.run.stop) {
+                None => {
+                    println!(
+                        "check: scenario `{}` seed {seed}: every invariant held after each of {} events",
+                        scn.name,
+                        c.sim.events()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(v) => {
+                    println!("check: scenario `{}` seed {seed}: {v}", scn.name);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Cmd::Fuzz {
+            seeds,
+            start,
+            dump,
+            sabotage,
+        } => fuzz(seeds, start, dump, sabotage),
         Cmd::Bench { what } => match what {
-            BenchCmd::Engine { events, actors } => {
-                for a in actors {
-                    let r = schedlab::bench::engine(a, events);
-                    println!("{}", serde_json::to_string(&r).expect("serializable"));
+            BenchCmd::Engine {
+                events,
+                actors,
+                peer,
+                rounds,
+            } => {
+                let rounds = rounds.unwrap_or(if peer.is_some() { 3 } else { 1 });
+                let r = schedlab::bench::engine_cli(&actors, events, peer.as_deref(), rounds);
+                if let Err(e) = r {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
                 }
                 ExitCode::SUCCESS
             }
         },
+        Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
     }
 }

@@ -80,6 +80,8 @@ pub enum Reason {
     KilledByFramework,
     FrameworkRemoved,
     AgentRemoved,
+    /// An unreachable agent came back (Mesos 1.5+): its task runs again.
+    AgentReregistered,
     CommandFailed,
 }
 
@@ -136,6 +138,8 @@ pub enum Msg {
         /// registration of a role wins).
         weight_milli: u64,
         principal: String,
+        /// Mesos' PARTITION_AWARE capability: sees UNREACHABLE instead of LOST.
+        partition_aware: bool,
     },
     Accept {
         framework: FrameworkId,
@@ -188,6 +192,9 @@ pub enum Msg {
 
     // ---- agent <-> master ----
     RegisterAgent {
+        /// Differs on every start of the agent process: tells a retried registration
+        /// from a restarted agent.
+        incarnation: u64,
         hostname: String,
         resources: Resources,
         /// Static reservations (role, resources) configured on the agent.
@@ -221,6 +228,22 @@ pub enum Msg {
     ShutdownFramework {
         framework: FrameworkId,
     },
+    /// Master -> agent health check (every `agent_ping_timeout`).
+    Ping,
+    /// Agent -> master: answer to `Ping`.
+    Pong,
+    /// Master -> agent: you were removed; kill every task and register anew (Mesos
+    /// before 1.5, and the default here).
+    ShutdownAgent,
+    /// Agent -> master: re-registration of a known agent with the tasks it runs (after
+    /// a master failover, or of an unreachable agent under the Mesos 1.5+ policy).
+    ReregisterAgent {
+        id: AgentId,
+        hostname: String,
+        resources: Resources,
+        reserved: Vec<(String, Resources)>,
+        tasks: Vec<(FrameworkId, TaskInfo)>,
+    },
 
     // ---- coordination service (ZooKeeper-like) ----
     Coord(crate::coord::CoordMsg),
@@ -249,6 +272,10 @@ impl Message for Msg {
             Msg::StatusUpdate { .. } => "status_update",
             Msg::StatusAck { .. } => "status_ack",
             Msg::ShutdownFramework { .. } => "shutdown_framework",
+            Msg::Ping => "ping",
+            Msg::Pong => "pong",
+            Msg::ShutdownAgent => "shutdown_agent",
+            Msg::ReregisterAgent { .. } => "reregister_agent",
             Msg::Coord(m) => m.kind(),
         }
     }
@@ -261,14 +288,18 @@ pub enum Timer {
     AllocationTick,
     AllocateNow,
     OfferTimeout(OfferId),
+    PingTick(AgentId),
     // agent
     RegisterRetry,
+    /// The agent checks that the master still pings it.
+    MasterCheck,
     TaskStarted(TaskId, FrameworkId),
     TaskEnded(TaskId, FrameworkId),
     UpdateRetry(TaskId, FrameworkId, u64),
     // frameworks
     FrameworkRegisterRetry,
     NextJob,
+    Reconcile,
     // coordination servers and clients
     Coord(crate::coord::CoordTimer),
 }

@@ -9,7 +9,7 @@ use crate::alloc::AllocatorConfig;
 use crate::frameworks::batch::BatchFramework;
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::master::Master;
-use crate::metrics::{Dist, Fairness, FrameworkSummary, Recorder, Summary, Utilization};
+use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, Utilization};
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
@@ -35,6 +35,16 @@ fn framework_seed(seed: u64, index: usize) -> u64 {
 impl Cluster {
     /// Builds the actors of `scn` with run seed `seed`.
     pub fn build(scn: &Scenario, seed: u64, sim_cfg: SimConfig) -> Result<Cluster, String> {
+        Cluster::build_with(scn, seed, sim_cfg, crate::fuzz::Sabotage::None)
+    }
+
+    /// As `build`, with a deliberate defect for checking the checker (fuzz tests).
+    pub fn build_with(
+        scn: &Scenario,
+        seed: u64,
+        sim_cfg: SimConfig,
+        sabotage: crate::fuzz::Sabotage,
+    ) -> Result<Cluster, String> {
         let mut sim = Sim::new(SimConfig { seed, ..sim_cfg });
         let gm = sim.net_mut().group("masters");
         let ga = sim.net_mut().group("agents");
@@ -105,6 +115,9 @@ impl Cluster {
                 let mut cfg = AgentConfig::new(master, &name, g.resources());
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
+                cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
+                cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
+                cfg.keep_tasks_on_shutdown = sabotage == crate::fuzz::Sabotage::KeepTasksOnShutdown;
                 agents.push(sim.add_actor(&name, ga, move || Agent::new(cfg.clone())));
             }
         }
@@ -147,6 +160,22 @@ impl Cluster {
     /// True once every framework's workload has completed.
     pub fn all_done(&self) -> bool {
         (0..self.frameworks.len()).all(|i| self.framework(i).is_some_and(|f| f.done()))
+    }
+
+    /// Removals, shutdowns and re-registrations of agents so far.
+    pub fn agent_events(&self) -> crate::metrics::AgentEvents {
+        let c = &self.master().counters;
+        crate::metrics::AgentEvents {
+            removed: c.agents_removed,
+            shutdown: c.agents_shutdown,
+            reregistered: c.agents_reregistered,
+            tasks_killed_on_shutdown: self
+                .agents
+                .iter()
+                .filter_map(|&a| self.sim.actor::<Agent>(a))
+                .map(|a| a.killed_on_shutdown)
+                .sum(),
+        }
     }
 
     /// Workload errors reported by frameworks (bad trace rows).
@@ -252,6 +281,14 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     let interval = scn.run.sample_interval;
     let mut share_sums = vec![0.0f64; fw_names.len()];
     let mut samples = 0u64;
+    // Role weight of each framework: DRF equalizes share / weight among frameworks
+    // that want more, so fairness is judged on weighted shares of backlogged ones.
+    let weights: Vec<f64> = scn
+        .frameworks
+        .iter()
+        .map(|f| scn.allocator.weights.get(&f.role).map_or(f.weight, |w| w.0))
+        .collect();
+    let mut contention = crate::metrics::Contention::default();
     let mut next_sample: Time = 0;
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new(stop_at / 1_000_000_000);
@@ -278,13 +315,19 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             *s += v;
         }
         samples += 1;
+        let pending: Vec<usize> = (0..cluster.frameworks.len())
+            .map(|i| cluster.framework(i).map_or(0, |f| f.pending()))
+            .collect();
+        let backlogged: Vec<f64> = (0..fw_names.len())
+            .filter(|&i| pending[i] > 0)
+            .map(|i| row_shares[i] / weights[i])
+            .collect();
+        contention.add(&backlogged);
         let Some(w) = ts.as_mut() else { return Ok(()) };
         let total = m.total();
         let used = m.used();
         let alloc = used + m.offered();
-        let pending: usize = (0..cluster.frameworks.len())
-            .filter_map(|i| cluster.framework(i).map(|f| f.pending()))
-            .sum();
+        let pending: usize = pending.iter().sum();
         let running = m.tasks.len();
         let mut row = vec![
             crate::metrics::secs(t),
@@ -364,8 +407,6 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             }
         })
         .collect();
-    let gap = means.iter().cloned().fold(f64::MIN, f64::max)
-        - means.iter().cloned().fold(f64::MAX, f64::min);
     let frameworks = (0..cluster.frameworks.len())
         .map(|i| {
             let f = &scn.frameworks[i];
@@ -406,11 +447,9 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             disk: round6(util[2]),
             gpus: round6(util[3]),
         },
-        fairness: Fairness {
-            jain_index: round6(crate::alloc::jain_index(&means)),
-            max_share_gap: if means.is_empty() { 0.0 } else { round6(gap) },
-        },
+        fairness: contention.summary(),
         tasks: r.counts.clone(),
+        agents: cluster.agent_events(),
         failovers: 0,
         frameworks,
         network: report.net,

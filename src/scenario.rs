@@ -359,6 +359,12 @@ impl Scenario {
         if self.run.sample_interval == 0 {
             return Err(("sample_interval".into(), "must be positive".into()));
         }
+        if let Some((role, w)) = self.allocator.weights.iter().find(|(_, w)| w.0 <= 0.0) {
+            return Err((
+                role.clone(),
+                format!("allocator.weights.{role} must be positive, got {}", w.0),
+            ));
+        }
         if self.agents.iter().all(|g| g.count == 0) {
             return Err(("agents".into(), "the cluster has no agents".into()));
         }

@@ -121,12 +121,23 @@ pub enum WorkloadSpec {
         #[serde(default, with = "crate::units::duration_opt")]
         start: Option<Time>,
     },
+    /// A real trace, read lazily (Google 2011/2019, Alibaba, SWF, normalized CSV; see
+    /// the README's Traces section). Paths are relative to the working directory.
+    Trace(crate::trace::TraceSource),
+    /// The full synthetic generator of `schedlab trace synth` (same keys as its TOML).
+    Synth(Box<crate::trace::synth::SynthConfig>),
 }
 
 impl WorkloadSpec {
     /// Checks values that serde cannot; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
         match self {
+            WorkloadSpec::Trace(src) => {
+                src.validate().map_err(|e| e.to_string())?;
+                // Open it once now, so that a missing or undetectable file is an
+                // error before the run rather than in the middle of it.
+                crate::trace::open(src).map(drop).map_err(|e| e.to_string())
+            }
             WorkloadSpec::Synthetic {
                 tasks_min,
                 tasks_max,
@@ -151,6 +162,14 @@ impl WorkloadSpec {
     /// Opens the job stream. `seed` makes generated workloads reproducible.
     pub fn open(&self, seed: u64) -> JobStream {
         match self.clone() {
+            WorkloadSpec::Trace(src) => match crate::trace::open(&src) {
+                Ok(jobs) => jobs,
+                Err(e) => Box::new(std::iter::once(Err(e.to_string()))),
+            },
+            WorkloadSpec::Synth(cfg) => Box::new(crate::trace::synth::generate(&cfg).map(|r| {
+                r.map(crate::trace::TraceJob::into_job)
+                    .map_err(String::from)
+            })),
             WorkloadSpec::Greedy { size, duration } => {
                 let res = size.resources();
                 let duration = duration.unwrap_or(Time::MAX);

@@ -772,8 +772,13 @@ fn watches_follow_a_client_that_was_cut_off_and_reconnected() {
         n
     });
     // The data changes while the watcher is cut off; the node goes once it is back.
-    sim.schedule_fault(&Fault::partition(6 * SEC, Some(14 * SEC), &["watcher"], &["zk*"]))
-        .unwrap();
+    sim.schedule_fault(&Fault::partition(
+        6 * SEC,
+        Some(14 * SEC),
+        &["watcher"],
+        &["zk*"],
+    ))
+    .unwrap();
     run_checked(&mut sim, &[], 60 * SEC);
     let w = node(&sim, watcher);
     let fired: Vec<(Time, WatchKind, String)> = w
@@ -785,9 +790,15 @@ fn watches_follow_a_client_that_was_cut_off_and_reconnected() {
         })
         .collect();
     assert_eq!(fired.len(), 2, "{fired:?}");
-    assert_eq!((fired[0].1, fired[0].2.as_str()), (WatchKind::NodeDataChanged, "/w/data"));
+    assert_eq!(
+        (fired[0].1, fired[0].2.as_str()),
+        (WatchKind::NodeDataChanged, "/w/data")
+    );
     assert!(fired[0].0 >= 14 * SEC, "delivered after the reconnection");
-    assert_eq!((fired[1].1, fired[1].2.as_str()), (WatchKind::NodeDeleted, "/w/node"));
+    assert_eq!(
+        (fired[1].1, fired[1].2.as_str()),
+        (WatchKind::NodeDeleted, "/w/node")
+    );
     assert!(fired[1].0 >= 40 * SEC);
     assert!(w.count(|e| matches!(e, CoordEvent::Connected { renewed: true, .. })) >= 1);
     assert_eq!(w.count(|e| *e == CoordEvent::SessionExpired), 0);
@@ -807,7 +818,9 @@ fn chaos(seed: u64) {
             let s = servers.clone();
             let name = format!("c{i}");
             let n2 = name.clone();
-            add_node(&mut sim, &name, SEC + i * 300 * MS, move || candidate(&s, &n2))
+            add_node(&mut sim, &name, SEC + i * 300 * MS, move || {
+                candidate(&s, &n2)
+            })
         })
         .collect();
     let mut t = 15 * SEC;
@@ -815,7 +828,10 @@ fn chaos(seed: u64) {
         let len = rng.gen_range(5..30) * SEC;
         let x = rng.gen_range(0..3);
         let zk = format!("zk{x}");
-        let others: Vec<String> = (0..3).filter(|i| *i != x).map(|i| format!("zk{i}")).collect();
+        let others: Vec<String> = (0..3)
+            .filter(|i| *i != x)
+            .map(|i| format!("zk{i}"))
+            .collect();
         let c = format!("c{}", rng.gen_range(0..4));
         let fault = match rng.gen_range(0..5) {
             0 => Fault::crash(t, &zk, Some(len)),
@@ -847,7 +863,11 @@ fn chaos(seed: u64) {
         sim.step();
         steps += 1;
         let l = leaders(&sim, &cands);
-        assert!(l.len() <= 1, "seed {seed}: two leaders at {} ns: {l:?}", sim.now());
+        assert!(
+            l.len() <= 1,
+            "seed {seed}: two leaders at {} ns: {l:?}",
+            sim.now()
+        );
         let mut epochs: Vec<u32> = servers
             .iter()
             .filter_map(|s| sim.actor::<CoordServer>(*s))
@@ -856,7 +876,11 @@ fn chaos(seed: u64) {
             .collect();
         let n = epochs.len();
         epochs.dedup();
-        assert_eq!(n, epochs.len(), "seed {seed}: two active leaders of one epoch");
+        assert_eq!(
+            n,
+            epochs.len(),
+            "seed {seed}: two active leaders of one epoch"
+        );
         if steps % 64 == 0 {
             committed_logs_agree(&sim, &servers, seed);
         }
@@ -865,15 +889,28 @@ fn chaos(seed: u64) {
     if debug {
         for s in &servers {
             let sv = server(&sim, *s);
-            eprintln!("{}: {} epoch {} last {:x} committed {:x} followers {}", sim.name(*s), sv.role(), sv.epoch(), sv.last_zxid(), sv.committed_zxid(), sv.followers());
+            eprintln!(
+                "{}: {} epoch {} last {:x} committed {:x} followers {}",
+                sim.name(*s),
+                sv.role(),
+                sv.epoch(),
+                sv.last_zxid(),
+                sv.committed_zxid(),
+                sv.followers()
+            );
         }
         for c in &cands {
             if let Some(n) = sim.actor::<Node>(*c) {
                 let e = n.election.as_ref().unwrap();
                 eprintln!(
                     "{}: session {:?} connected {} server {:?} leader {} node {:?} watching {:?}",
-                    sim.name(*c), n.client.session(), n.client.is_connected(), n.client.server(),
-                    e.is_leader(), e.node(), e.watching()
+                    sim.name(*c),
+                    n.client.session(),
+                    n.client.is_connected(),
+                    n.client.server(),
+                    e.is_leader(),
+                    e.node(),
+                    e.watching()
                 );
                 for (t, ev) in n.events.iter().rev().take(12).rev() {
                     eprintln!("    {:>8} ms {ev:?}", t / MS);
@@ -884,19 +921,39 @@ fn chaos(seed: u64) {
             }
         }
         for r in sim.log() {
-            eprintln!("{:>8} ms {} {} {}", r.time / MS, sim.name(r.actor), r.event, r.fields);
+            eprintln!(
+                "{:>8} ms {} {} {}",
+                r.time / MS,
+                sim.name(r.actor),
+                r.event,
+                r.fields
+            );
         }
     }
-    eprintln!("seed {seed}: {} events, {steps} steps, elections {:?}", sim.events(), servers.iter().map(|s| server(&sim, *s).elections).collect::<Vec<_>>());
+    eprintln!(
+        "seed {seed}: {} events, {steps} steps, elections {:?}",
+        sim.events(),
+        servers
+            .iter()
+            .map(|s| server(&sim, *s).elections)
+            .collect::<Vec<_>>()
+    );
     assert!(
         ensemble_leader(&sim, &servers).is_some(),
         "seed {seed}: no ensemble leader after the calm; replay: CHAOS_DEBUG=1 CHAOS_SEEDS={seed}..{} cargo test --release --test coord chaos_many -- --ignored --nocapture",
         seed + 1
     );
-    assert_eq!(leaders(&sim, &cands).len(), 1, "seed {seed}: no leading candidate after the calm");
+    assert_eq!(
+        leaders(&sim, &cands).len(),
+        1,
+        "seed {seed}: no leading candidate after the calm"
+    );
     let first = server(&sim, servers[0]).tree();
     for s in &servers[1..] {
-        assert!(server(&sim, *s).tree() == first, "seed {seed}: replicas differ after the calm");
+        assert!(
+            server(&sim, *s).tree() == first,
+            "seed {seed}: replicas differ after the calm"
+        );
     }
 }
 
@@ -909,7 +966,11 @@ fn committed_logs_agree(sim: &Sim<Mesos>, servers: &[ActorId], seed: u64) {
     for a in &logs {
         for b in &logs {
             let n = a.len().min(b.len());
-            assert!(a[..n] == b[..n], "seed {seed}: committed logs diverge at {} ns", sim.now());
+            assert!(
+                a[..n] == b[..n],
+                "seed {seed}: committed logs diverge at {} ns",
+                sim.now()
+            );
         }
     }
 }
@@ -929,7 +990,9 @@ fn chaos_many_seeds() {
     let (a, b) = seeds
         .as_deref()
         .and_then(|s| s.split_once(".."))
-        .map_or((100, 400), |(a, b)| (a.parse().unwrap(), b.parse().unwrap()));
+        .map_or((100, 400), |(a, b)| {
+            (a.parse().unwrap(), b.parse().unwrap())
+        });
     for seed in a..b {
         chaos(seed);
     }

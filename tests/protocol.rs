@@ -44,6 +44,7 @@ impl Actor<Mesos> for Probe {
                 role: "*".into(),
                 weight_milli: 1000,
                 principal: "probe".into(),
+                partition_aware: false,
             },
         );
     }

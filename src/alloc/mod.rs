@@ -6,6 +6,52 @@
 //! `allocation_interval` (default 1 s), and after events, asks it for offers. The
 //! policies are pure state machines over this interface: no engine, no clock, no
 //! messages; they can be unit-tested and benchmarked alone.
+//!
+//! All four policies are one state machine, [`hierarchical::HierarchicalAllocator`]
+//! (agents, frameworks, roles with weights, quota and static reservations, decline
+//! filters, suppression), built by [`build`]; the policy only decides the order in which
+//! a round visits agents and picks frameworks:
+//!
+//! | module          | job                                                          |
+//! |-----------------|--------------------------------------------------------------|
+//! | `drf`           | DRF share keys and the ordered sorter                        |
+//! | `hierarchical`  | allocator state and the `Allocator` impl                      |
+//! | `round`         | one allocation round (reservations, quota stages, offers)    |
+//! | `quota`         | quota headroom within a round                                |
+//! | `policies`      | agent visiting order per policy, uniform random pick          |
+//! | `fairness`      | Jain's index, max share gap                                  |
+//! | `bench`         | `bench_round`: time one round at scale                       |
+//!
+//! ```
+//! use rand::SeedableRng;
+//! use schedlab::alloc::{build, AllocatorConfig, Policy};
+//! use schedlab::resources::Resources;
+//!
+//! let mut alloc = build(&AllocatorConfig::new(Policy::Drf));
+//! alloc.add_agent(0, Resources::new(16.0, 64 * 1024));
+//! alloc.add_agent(1, Resources::new(16.0, 64 * 1024));
+//! alloc.add_framework(0, "batch");
+//! alloc.add_framework(1, "service");
+//! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+//! let offers = alloc.allocate(0, &mut rng);
+//! // One agent each: the second agent goes to whoever has the lower share.
+//! assert_eq!(offers.len(), 2);
+//! assert_ne!(offers[0].framework, offers[1].framework);
+//! assert_eq!(alloc.shares(), vec![(0, 0.5), (1, 0.5)]);
+//! ```
+
+pub mod bench;
+pub mod drf;
+pub mod fairness;
+pub mod hierarchical;
+pub mod policies;
+pub mod quota;
+mod round;
+#[cfg(test)]
+mod tests;
+
+pub use fairness::jain_index;
+pub use hierarchical::HierarchicalAllocator;
 
 use crate::actor::Time;
 use crate::resources::Resources;
@@ -83,9 +129,79 @@ pub trait Allocator {
     /// One allocation round at time `now`: the offers to make. Each offered bundle is
     /// counted as allocated to its framework until `recover`ed.
     fn allocate(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision>;
+    /// A round over `agents` only: what Mesos runs when an event changes what one agent
+    /// can offer (`allocate(slaveId)`), so an event costs O(changed agents), not
+    /// O(cluster).
+    fn allocate_agents(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        agents: &[AgentId],
+    ) -> Vec<OfferDecision>;
     /// Current dominant share of each framework (by the allocator's own accounting), in
     /// framework order.
     fn shares(&self) -> Vec<(FrameworkId, f64)>;
+
+    // Read accessors for the master and the metrics recorder (added with the allocator
+    // family; all cheap, none changes state).
+
+    /// Sum of the totals of all agents: the denominator of every share.
+    fn total(&self) -> Resources;
+    /// Everything allocated (offered or in use) on all agents.
+    fn total_allocated(&self) -> Resources;
+    /// What `fw` holds over all agents (zero if unknown).
+    fn allocated(&self, fw: FrameworkId) -> Resources;
+    /// The total of `agent`, `None` if unknown.
+    fn agent_total(&self, agent: AgentId) -> Option<Resources>;
+    /// What is allocated on `agent` (zero if unknown).
+    fn agent_allocated(&self, agent: AgentId) -> Resources;
+    /// What `fw` holds on `agent`: the most the master may `recover` there.
+    fn allocation(&self, agent: AgentId, fw: FrameworkId) -> Resources;
+    /// Weighted dominant share of every role known, in role-name order.
+    fn role_shares(&self) -> Vec<(String, f64)>;
+    /// The policy this allocator runs.
+    fn policy(&self) -> Policy;
 }
-mod stub;
-pub use stub::{build, jain_index, AllocatorConfig};
+
+/// Mesos' default `--min_allocatable_resources=cpus:0.01|mem:32`: an offer must carry at
+/// least 0.01 CPU or at least 32 MiB of memory.
+pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
+    cpus: 10,
+    mem: 32,
+    disk: 0,
+    gpus: 0,
+};
+
+/// How to build an allocator. Role weights, quotas and reservations are not part of it:
+/// the master applies them with `set_weight`, `set_quota` and `reserve`, which also lets
+/// them change during a run (Mesos' weights and quota APIs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AllocatorConfig {
+    pub policy: Policy,
+    /// Mesos `--min_allocatable_resources`: a bundle is offered only if it reaches at
+    /// least one non-zero kind of this (an OR, as in Mesos' `cpus:0.01|mem:32`); all
+    /// zero means any non-empty bundle. Default [`MESOS_MIN_ALLOCATABLE`].
+    pub min_allocatable: Resources,
+}
+
+impl Default for AllocatorConfig {
+    fn default() -> AllocatorConfig {
+        AllocatorConfig::new(Policy::Drf)
+    }
+}
+
+impl AllocatorConfig {
+    /// `policy` with Mesos' defaults for everything else.
+    pub fn new(policy: Policy) -> AllocatorConfig {
+        AllocatorConfig {
+            policy,
+            min_allocatable: MESOS_MIN_ALLOCATABLE,
+        }
+    }
+}
+
+/// The allocator for `cfg`: every policy is a [`HierarchicalAllocator`].
+pub fn build(cfg: &AllocatorConfig) -> Box<dyn Allocator> {
+    Box::new(HierarchicalAllocator::new(cfg))
+}

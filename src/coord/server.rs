@@ -358,7 +358,10 @@ impl CoordServer {
     fn check_quorum(&mut self, ctx: &mut Ctx<Mesos>) {
         let n = self.core.peers.len();
         let wait = self.core.cfg.finalize_wait;
-        if let Role::Looking { fle, finalizing, .. } = &mut self.role {
+        if let Role::Looking {
+            fle, finalizing, ..
+        } = &mut self.role
+        {
             if !*finalizing && fle.has_quorum(n) {
                 *finalizing = true;
                 let round = fle.round;
@@ -372,7 +375,10 @@ impl CoordServer {
 
     fn finalize(&mut self, ctx: &mut Ctx<Mesos>, round: u64) {
         let n = self.core.peers.len();
-        let Role::Looking { fle, finalizing, .. } = &mut self.role else {
+        let Role::Looking {
+            fle, finalizing, ..
+        } = &mut self.role
+        else {
             return;
         };
         if fle.round != round {

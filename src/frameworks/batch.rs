@@ -50,6 +50,14 @@ pub struct BatchConfig {
     /// When the framework registers.
     #[serde(default, with = "crate::units::duration")]
     pub start: Time,
+    /// Mesos' PARTITION_AWARE capability: tasks on an unreachable agent are reported
+    /// UNREACHABLE (and RUNNING again if it returns) instead of LOST.
+    #[serde(default)]
+    pub partition_aware: bool,
+    /// Period of explicit reconciliation of the tasks it believes live (Marathon's
+    /// default is 10 min): catches verdicts lost on the way.
+    #[serde(default = "ten_minutes", with = "crate::units::duration")]
+    pub reconcile_interval: Time,
     /// Cap on tasks held pending in memory.
     #[serde(default = "pending_cap")]
     pub pending_cap: usize,
@@ -67,6 +75,9 @@ fn three() -> u32 {
 }
 fn five_seconds() -> Time {
     5 * SEC
+}
+fn ten_minutes() -> Time {
+    600 * SEC
 }
 fn pending_cap() -> usize {
     10_000
@@ -157,6 +168,7 @@ impl BatchFramework {
                     .principal
                     .clone()
                     .unwrap_or_else(|| self.cfg.name.clone()),
+                partition_aware: self.cfg.partition_aware,
             },
         );
         ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
@@ -173,9 +185,11 @@ impl BatchFramework {
                 match self.stream.next() {
                     Some(Ok(job)) => self.next_job = Some(job),
                     Some(Err(e)) => {
+                        // Bad input ends the workload here; what was read still runs,
+                        // so the results written so far are complete, and the run
+                        // reports the error at its end.
                         self.error = Some(e);
                         self.stream_done = true;
-                        ctx.stop_run();
                     }
                     None => self.stream_done = true,
                 }
@@ -299,7 +313,20 @@ impl BatchFramework {
                 },
             );
         }
-        if !status.state.is_terminal() {
+        if status.state == TaskState::Running && !self.running.contains_key(&status.task) {
+            // A task given up for lost came back (an unreachable agent re-registered):
+            // its replacement already runs, so this one must go.
+            ctx.send(
+                self.master,
+                Msg::Kill {
+                    framework: fw,
+                    task: status.task,
+                },
+            );
+            return;
+        }
+        // UNREACHABLE is handled like LOST: relaunch now rather than wait.
+        if !status.state.is_terminal() && status.state != TaskState::Unreachable {
             return;
         }
         let Some(info) = self.running.remove(&status.task) else {
@@ -307,7 +334,7 @@ impl BatchFramework {
         };
         match status.state {
             TaskState::Finished => self.stats.tasks_finished += 1,
-            TaskState::Failed | TaskState::Lost | TaskState::Killed => {
+            TaskState::Failed | TaskState::Lost | TaskState::Killed | TaskState::Unreachable => {
                 if status.state == TaskState::Failed {
                     self.stats.tasks_failed += 1;
                 } else {
@@ -345,6 +372,7 @@ impl Actor<Mesos> for BatchFramework {
             Msg::FrameworkRegistered { id } if self.id.is_none() => {
                 self.id = Some(id);
                 self.register_backoff = SEC;
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
                 self.refill(ctx);
             }
             Msg::Offers(offers) => self.on_offers(ctx, offers),
@@ -357,6 +385,13 @@ impl Actor<Mesos> for BatchFramework {
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
         match timer {
             Timer::FrameworkRegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::Reconcile => {
+                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                if let (Some(framework), false) = (self.id, self.running.is_empty()) {
+                    let tasks = self.running.keys().copied().collect();
+                    ctx.send(self.master, Msg::Reconcile { framework, tasks });
+                }
+            }
             Timer::NextJob => {
                 self.job_timer = None;
                 self.refill(ctx);

@@ -9,6 +9,10 @@
 //!   in flight, resent with back-off (10 s initial, doubling, max 10 min, Mesos'
 //!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`) until the framework's acknowledgement
 //!   arrives through the master.
+//! - The master pings the agent every `agent_ping_timeout`; an agent that has not been
+//!   pinged for `max_agent_ping_timeouts` periods considers the master lost and
+//!   re-registers with the tasks it runs (with back-off). Told to shut down (it was
+//!   removed meanwhile), it kills every task and registers again as a new agent.
 //! - The agent never runs more than its resources: a task that does not fit (which a
 //!   correct master never sends) is refused with TASK_ERROR and counted.
 
@@ -35,6 +39,13 @@ pub struct AgentConfig {
     pub reserved: Vec<(String, Resources)>,
     /// Time from RunTask to TASK_RUNNING (fetching and starting the executor).
     pub launch_delay: Time,
+    /// The master's `--agent_ping_timeout` and `--max_agent_ping_timeouts`: silence for
+    /// their product means the master is lost.
+    pub ping_timeout: Time,
+    pub max_ping_timeouts: u32,
+    /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
+    /// running (what the invariant checker must catch).
+    pub keep_tasks_on_shutdown: bool,
 }
 
 impl AgentConfig {
@@ -45,6 +56,9 @@ impl AgentConfig {
             resources,
             reserved: Vec::new(),
             launch_delay: 100 * MS,
+            ping_timeout: 15 * SEC,
+            max_ping_timeouts: 5,
+            keep_tasks_on_shutdown: false,
         }
     }
 }
@@ -72,6 +86,12 @@ pub struct Agent {
     next_uuid: u64,
     /// Tasks refused because they did not fit (a master bug if ever non-zero).
     pub refused: u64,
+    /// The id this agent had before the master was lost: it re-registers under it.
+    reregistering: Option<AgentId>,
+    last_ping: Time,
+    /// Tasks killed because the master told this agent to shut down.
+    pub killed_on_shutdown: u64,
+    incarnation: u64,
 }
 
 impl Agent {
@@ -85,6 +105,10 @@ impl Agent {
             streams: BTreeMap::new(),
             next_uuid: 0,
             refused: 0,
+            reregistering: None,
+            last_ping: 0,
+            killed_on_shutdown: 0,
+            incarnation: 0,
         }
     }
 
@@ -103,16 +127,54 @@ impl Agent {
     }
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
-        ctx.send(
-            self.cfg.master,
-            Msg::RegisterAgent {
+        let msg = match self.reregistering {
+            Some(id) => Msg::ReregisterAgent {
+                id,
+                hostname: self.cfg.hostname.clone(),
+                resources: self.cfg.resources,
+                reserved: self.cfg.reserved.clone(),
+                tasks: self
+                    .tasks
+                    .iter()
+                    .map(|((fw, _), t)| (*fw, t.info.clone()))
+                    .collect(),
+            },
+            None => Msg::RegisterAgent {
+                incarnation: self.incarnation,
                 hostname: self.cfg.hostname.clone(),
                 resources: self.cfg.resources,
                 reserved: self.cfg.reserved.clone(),
             },
-        );
+        };
+        ctx.send(self.cfg.master, msg);
         ctx.set_timer(self.backoff, Timer::RegisterRetry);
         self.backoff = (self.backoff * 2).min(REGISTER_BACKOFF_MAX);
+    }
+
+    /// The master has been silent too long: re-register under the same id.
+    fn master_lost(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.reregistering = self.id.take();
+        self.backoff = REGISTER_BACKOFF_MIN;
+        self.register(ctx);
+    }
+
+    /// Told to shut down: every task is killed, and the agent starts over as new.
+    fn shutdown(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.killed_on_shutdown += self.tasks.len() as u64;
+        if ctx.logging() && !self.tasks.is_empty() {
+            let killed: Vec<String> = self.tasks.keys().map(|k| format!("{k:?}")).collect();
+            ctx.log("agent_shutdown", serde_json::json!({ "killed": killed }));
+        }
+        if !self.cfg.keep_tasks_on_shutdown {
+            self.tasks.clear();
+            self.used = Resources::ZERO;
+        }
+        self.streams.clear();
+        self.id = None;
+        self.reregistering = None;
+        self.incarnation = rand::Rng::gen(ctx.rng());
+        self.backoff = REGISTER_BACKOFF_MIN;
+        self.register(ctx);
     }
 
     /// Appends an update to the task's stream; sends it if it is the oldest unacked.
@@ -176,7 +238,9 @@ impl Agent {
 
 impl Actor<Mesos> for Agent {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.incarnation = rand::Rng::gen(ctx.rng());
         self.register(ctx);
+        ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
@@ -186,8 +250,15 @@ impl Actor<Mesos> for Agent {
         match msg {
             Msg::AgentRegistered { id } => {
                 self.id = Some(id);
+                self.reregistering = None;
                 self.backoff = REGISTER_BACKOFF_MIN;
+                self.last_ping = ctx.now();
             }
+            Msg::Ping => {
+                self.last_ping = ctx.now();
+                ctx.send(self.cfg.master, Msg::Pong);
+            }
+            Msg::ShutdownAgent => self.shutdown(ctx),
             Msg::RunTask {
                 framework, task, ..
             } => {
@@ -265,6 +336,13 @@ impl Actor<Mesos> for Agent {
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
         match timer {
             Timer::RegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::MasterCheck => {
+                ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
+                let silence = self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time;
+                if self.id.is_some() && ctx.now() - self.last_ping > silence {
+                    self.master_lost(ctx);
+                }
+            }
             Timer::TaskStarted(task, fw) => {
                 let Some(t) = self.tasks.get_mut(&(fw, task)) else {
                     return;

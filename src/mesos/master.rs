@@ -14,6 +14,8 @@
 //!   forwarded back to the agent, which retries until then.
 //! - Reconciliation answers from the master's view, without acknowledgement, and LOST
 //!   for tasks it does not know.
+//! - Agent health checks, removal and what a removed agent meets when it returns are in
+//!   [`super::health`].
 
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
@@ -37,6 +39,28 @@ pub struct MasterConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub offer_timeout: Option<Time>,
+    /// Mesos `--agent_ping_timeout` (default 15 s): period of the health-check pings.
+    #[serde(with = "crate::units::duration")]
+    pub agent_ping_timeout: Time,
+    /// Mesos `--max_agent_ping_timeouts` (default 5): missed pongs before removal.
+    pub max_agent_ping_timeouts: u32,
+    /// What a removed (unreachable) agent meets when it comes back.
+    pub agent_return: AgentReturn,
+}
+
+/// What happens when a removed agent reconnects. Mesos changed this in 1.5; schedlab
+/// offers both so they can be compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentReturn {
+    /// Before Mesos 1.5: the agent is told to shut down, its tasks are killed (they
+    /// were reported LOST), and it registers again as a new agent.
+    #[default]
+    Shutdown,
+    /// Mesos 1.5+: the agent re-registers under its id. Partition-aware frameworks saw
+    /// UNREACHABLE and now see RUNNING again; tasks of other frameworks, which were
+    /// reported LOST, are killed.
+    Reregister,
 }
 
 impl Default for MasterConfig {
@@ -44,6 +68,9 @@ impl Default for MasterConfig {
         MasterConfig {
             allocation_interval: crate::actor::SEC,
             offer_timeout: None,
+            agent_ping_timeout: 15 * crate::actor::SEC,
+            max_agent_ping_timeouts: 5,
+            agent_return: AgentReturn::Shutdown,
         }
     }
 }
@@ -55,6 +82,7 @@ pub struct FrameworkEntry {
     pub name: String,
     pub role: String,
     pub active: bool,
+    pub partition_aware: bool,
     pub offers: BTreeSet<OfferId>,
 }
 
@@ -67,6 +95,12 @@ pub struct AgentEntry {
     /// Resources of the tasks the master believes run there.
     pub used: Resources,
     pub tasks: BTreeSet<(FrameworkId, TaskId)>,
+    pub reserved: Vec<(String, Resources)>,
+    pub(super) incarnation: u64,
+    /// Removed after missing `max_agent_ping_timeouts` pongs.
+    pub removed: bool,
+    pub(super) awaiting_pong: bool,
+    pub(super) missed_pongs: u32,
 }
 
 /// An outstanding offer.
@@ -96,21 +130,31 @@ pub struct MasterCounters {
     pub tasks_launched: u64,
     pub invalid_accepts: u64,
     pub allocation_runs: u64,
+    pub agents_removed: u64,
+    pub agents_shutdown: u64,
+    pub agents_reregistered: u64,
 }
 
 pub struct Master {
-    cfg: MasterConfig,
-    alloc: Box<dyn Allocator>,
+    pub(super) cfg: MasterConfig,
+    pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
     fw_by_actor: BTreeMap<ActorId, FrameworkId>,
     pub agents: Vec<AgentEntry>,
-    agent_by_actor: BTreeMap<ActorId, AgentId>,
+    pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
     pub tasks: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
+    pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     next_offer: OfferId,
+    /// An event-triggered allocation is scheduled (a zero-delay timer).
     allocation_pending: bool,
-    total: Resources,
-    used: Resources,
+    /// ...over the whole cluster (frameworks came or revived) ...
+    full_allocation: bool,
+    /// ...or over these agents only (their free resources changed).
+    dirty_agents: BTreeSet<AgentId>,
+    pub(super) total: Resources,
+    pub(super) used: Resources,
     offered: Resources,
     pub counters: MasterCounters,
 }
@@ -126,8 +170,11 @@ impl Master {
             agent_by_actor: BTreeMap::new(),
             offers: BTreeMap::new(),
             tasks: BTreeMap::new(),
+            unreachable: BTreeMap::new(),
             next_offer: 0,
             allocation_pending: false,
+            full_allocation: false,
+            dirty_agents: BTreeSet::new(),
             total: Resources::ZERO,
             used: Resources::ZERO,
             offered: Resources::ZERO,
@@ -150,6 +197,11 @@ impl Master {
         }
     }
 
+    /// True if the task sits on an unreachable agent (Mesos 1.5+ policy).
+    pub fn is_unreachable(&self, key: &(FrameworkId, TaskId)) -> bool {
+        self.unreachable.contains_key(key)
+    }
+
     /// Resources on offer right now (allocated but not used by tasks).
     pub fn offered(&self) -> Resources {
         self.offered
@@ -165,17 +217,32 @@ impl Master {
         self.used
     }
 
-    fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+    /// Schedules an allocation over the whole cluster, right after the current event.
+    pub(super) fn request_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.full_allocation = true;
+        self.arm_allocation(ctx);
+    }
+
+    /// Schedules an allocation of `agent` alone: its free resources changed.
+    pub(super) fn request_agent_allocation(&mut self, ctx: &mut Ctx<Mesos>, agent: AgentId) {
+        self.dirty_agents.insert(agent);
+        self.arm_allocation(ctx);
+    }
+
+    fn arm_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
         if !self.allocation_pending {
             self.allocation_pending = true;
             ctx.set_timer(0, Timer::AllocateNow);
         }
     }
 
-    fn allocate(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn allocate(&mut self, ctx: &mut Ctx<Mesos>, only: Option<Vec<AgentId>>) {
         self.counters.allocation_runs += 1;
         let now = ctx.now();
-        let decisions = self.alloc.allocate(now, ctx.rng());
+        let decisions = match only {
+            None => self.alloc.allocate(now, ctx.rng()),
+            Some(agents) => self.alloc.allocate_agents(now, ctx.rng(), &agents),
+        };
         let mut per_fw: BTreeMap<FrameworkId, Vec<Offer>> = BTreeMap::new();
         for d in decisions {
             let id = self.next_offer;
@@ -208,7 +275,7 @@ impl Master {
     }
 
     /// Takes an offer out of circulation; returns it if it belonged to `fw`.
-    fn take_offer(
+    pub(super) fn take_offer(
         &mut self,
         ctx: &mut Ctx<Mesos>,
         fw: FrameworkId,
@@ -226,7 +293,7 @@ impl Master {
         Some(o)
     }
 
-    fn update(&self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
+    pub(super) fn update(&self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
         if let Some(f) = self.frameworks.get(fw as usize) {
             ctx.send(f.actor, Msg::Update { status });
         }
@@ -264,11 +331,11 @@ impl Master {
             self.counters.invalid_accepts += 1;
             for o in &valid {
                 self.alloc.recover(o.agent, fw, o.resources);
+                self.request_agent_allocation(ctx, o.agent);
             }
             for t in tasks {
                 self.update(ctx, fw, Self::lost(t.id, None, Reason::InvalidOffers));
             }
-            self.request_allocation(ctx);
             return;
         }
         self.counters.offers_accepted += valid.len() as u64;
@@ -319,7 +386,7 @@ impl Master {
             if refuse > 0 {
                 self.alloc.filter(fw, agent, ctx.now() + refuse);
             }
-            self.request_allocation(ctx);
+            self.request_agent_allocation(ctx, agent);
         }
     }
 
@@ -337,22 +404,23 @@ impl Master {
                 if refuse > 0 {
                     self.alloc.filter(fw, o.agent, ctx.now() + refuse);
                 }
+                self.request_agent_allocation(ctx, o.agent);
             }
         }
-        self.request_allocation(ctx);
     }
 
-    /// A task reached a terminal state: it no longer holds resources.
-    fn finish_task(&mut self, fw: FrameworkId, task: TaskId) {
-        if let Some(t) = self.tasks.remove(&(fw, task)) {
-            self.used -= t.resources;
-            let a = &mut self.agents[t.agent as usize];
-            a.used -= t.resources;
-            a.tasks.remove(&(fw, task));
-            if self.frameworks[fw as usize].active {
-                self.alloc.recover(t.agent, fw, t.resources);
-            }
+    /// A task reached a terminal state: it no longer holds resources. Returns the
+    /// agent it ran on, if the master knew the task.
+    fn finish_task(&mut self, fw: FrameworkId, task: TaskId) -> Option<AgentId> {
+        let t = self.tasks.remove(&(fw, task))?;
+        self.used -= t.resources;
+        let a = &mut self.agents[t.agent as usize];
+        a.used -= t.resources;
+        a.tasks.remove(&(fw, task));
+        if self.frameworks[fw as usize].active {
+            self.alloc.recover(t.agent, fw, t.resources);
         }
+        Some(t.agent)
     }
 
     fn status_update(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
@@ -360,8 +428,9 @@ impl Master {
             t.state = status.state;
         }
         if status.state.is_terminal() {
-            self.finish_task(fw, status.task);
-            self.request_allocation(ctx);
+            if let Some(agent) = self.finish_task(fw, status.task) {
+                self.request_agent_allocation(ctx, agent);
+            }
         }
         if self.frameworks.get(fw as usize).is_some_and(|f| f.active) {
             self.update(ctx, fw, status);
@@ -443,6 +512,7 @@ impl Actor<Mesos> for Master {
                 name,
                 role,
                 weight_milli,
+                partition_aware,
                 ..
             } => {
                 let id = match self.fw_by_actor.get(&from) {
@@ -454,6 +524,7 @@ impl Actor<Mesos> for Master {
                             name,
                             role: role.clone(),
                             active: true,
+                            partition_aware,
                             offers: BTreeSet::new(),
                         });
                         self.fw_by_actor.insert(from, id);
@@ -468,33 +539,19 @@ impl Actor<Mesos> for Master {
                 self.request_allocation(ctx);
             }
             Msg::RegisterAgent {
+                incarnation,
                 hostname,
                 resources,
                 reserved,
-            } => {
-                let id = match self.agent_by_actor.get(&from) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.agents.len() as AgentId;
-                        self.agents.push(AgentEntry {
-                            actor: from,
-                            hostname,
-                            total: resources,
-                            used: Resources::ZERO,
-                            tasks: BTreeSet::new(),
-                        });
-                        self.agent_by_actor.insert(from, id);
-                        self.alloc.add_agent(id, resources);
-                        for (role, res) in &reserved {
-                            self.alloc.reserve(id, role, *res);
-                        }
-                        self.total += resources;
-                        id
-                    }
-                };
-                ctx.send(from, Msg::AgentRegistered { id });
-                self.request_allocation(ctx);
-            }
+            } => self.register_agent(ctx, from, incarnation, hostname, resources, reserved),
+            Msg::ReregisterAgent {
+                id,
+                hostname,
+                resources,
+                reserved,
+                tasks,
+            } => self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks),
+            Msg::Pong => self.pong(from),
             Msg::Accept {
                 framework,
                 offers,
@@ -553,8 +610,12 @@ impl Actor<Mesos> for Master {
             Msg::Teardown { framework } if self.known_framework(from, framework) => {
                 self.teardown(ctx, framework)
             }
-            Msg::StatusUpdate { framework, status } if self.agent_by_actor.contains_key(&from) => {
-                self.status_update(ctx, framework, status)
+            Msg::StatusUpdate { framework, status } => {
+                if self.live_agent(from).is_some() {
+                    self.status_update(ctx, framework, status)
+                } else {
+                    self.refuse_unknown_agent(ctx, from)
+                }
             }
             _ => {
                 if ctx.logging() {
@@ -571,12 +632,18 @@ impl Actor<Mesos> for Master {
         match timer {
             Timer::AllocationTick => {
                 ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
-                self.allocate(ctx);
+                self.allocate(ctx, None);
             }
             Timer::AllocateNow => {
                 self.allocation_pending = false;
-                self.allocate(ctx);
+                let dirty = std::mem::take(&mut self.dirty_agents);
+                if std::mem::take(&mut self.full_allocation) {
+                    self.allocate(ctx, None);
+                } else {
+                    self.allocate(ctx, Some(dirty.into_iter().collect()));
+                }
             }
+            Timer::PingTick(agent) => self.ping_tick(ctx, agent),
             Timer::OfferTimeout(id) => {
                 if let Some(o) = self.offers.get(&id).cloned() {
                     let fw = o.framework;
@@ -587,7 +654,7 @@ impl Actor<Mesos> for Master {
                         self.frameworks[fw as usize].actor,
                         Msg::Rescind { offer: id },
                     );
-                    self.request_allocation(ctx);
+                    self.request_agent_allocation(ctx, o.agent);
                 }
             }
             _ => {}

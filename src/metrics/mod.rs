@@ -52,13 +52,59 @@ pub struct FrameworkSummary {
     pub tasks_finished: u64,
 }
 
-/// Fairness of the allocation between frameworks.
+/// Fairness of the allocation between frameworks, judged where it matters: at the
+/// samples where at least two frameworks are backlogged (have tasks waiting), on their
+/// weighted dominant shares (share / role weight), which DRF equalizes. Averaging
+/// shares over a whole finite workload would only measure how much work each brought.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fairness {
-    /// Jain's index of the frameworks' mean dominant shares (1 = equal).
+    /// Mean over contended samples of Jain's index of the backlogged frameworks'
+    /// weighted shares (1 = equal).
     pub jain_index: f64,
-    /// Largest minus smallest mean dominant share.
+    /// Mean over contended samples of the largest minus the smallest weighted share.
+    pub mean_share_gap: f64,
+    /// The largest such gap seen.
     pub max_share_gap: f64,
+    /// Samples with at least two backlogged frameworks.
+    pub contended_samples: u64,
+}
+
+/// Accumulates [`Fairness`] sample by sample.
+#[derive(Clone, Debug, Default)]
+pub struct Contention {
+    samples: u64,
+    jain_sum: f64,
+    gap_sum: f64,
+    gap_max: f64,
+}
+
+impl Contention {
+    /// One sample: the weighted shares of the frameworks backlogged at that time.
+    pub fn add(&mut self, backlogged: &[f64]) {
+        if backlogged.len() < 2 {
+            return;
+        }
+        let gap = crate::alloc::fairness::max_gap(backlogged);
+        self.samples += 1;
+        self.jain_sum += crate::alloc::jain_index(backlogged);
+        self.gap_sum += gap;
+        self.gap_max = self.gap_max.max(gap);
+    }
+
+    pub fn summary(&self) -> Fairness {
+        let r = |x: f64| (x * 1e6).round() / 1e6;
+        let n = self.samples.max(1) as f64;
+        Fairness {
+            jain_index: if self.samples == 0 {
+                1.0
+            } else {
+                r(self.jain_sum / n)
+            },
+            mean_share_gap: r(self.gap_sum / n),
+            max_share_gap: r(self.gap_max),
+            contended_samples: self.samples,
+        }
+    }
 }
 
 /// Mean used/total per resource, integrated exactly over the run.
@@ -68,6 +114,16 @@ pub struct Utilization {
     pub mem: f64,
     pub disk: f64,
     pub gpus: f64,
+}
+
+/// What happened to agents: removals after missed health checks, shutdowns of
+/// removed agents that came back (with the tasks that killed), re-registrations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AgentEvents {
+    pub removed: u64,
+    pub shutdown: u64,
+    pub reregistered: u64,
+    pub tasks_killed_on_shutdown: u64,
 }
 
 /// `summary.json`.
@@ -89,6 +145,7 @@ pub struct Summary {
     pub utilization: Utilization,
     pub fairness: Fairness,
     pub tasks: TaskCounts,
+    pub agents: AgentEvents,
     pub failovers: u64,
     pub frameworks: Vec<FrameworkSummary>,
     pub network: NetStats,
@@ -131,9 +188,21 @@ impl Summary {
             self.utilization.cpus * 100.0,
             self.utilization.mem * 100.0
         ));
+        if self.agents != AgentEvents::default() {
+            s.push_str(&format!(
+                "agents: {} removed, {} shut down on return ({} tasks killed), {} re-registered\n",
+                self.agents.removed,
+                self.agents.shutdown,
+                self.agents.tasks_killed_on_shutdown,
+                self.agents.reregistered
+            ));
+        }
         s.push_str(&format!(
-            "fairness: Jain {:.3}, max share gap {:.3}\n",
-            self.fairness.jain_index, self.fairness.max_share_gap
+            "fairness while contended ({} samples): Jain {:.3}, mean share gap {:.3}, max {:.3}\n",
+            self.fairness.contended_samples,
+            self.fairness.jain_index,
+            self.fairness.mean_share_gap,
+            self.fairness.max_share_gap
         ));
         for f in &self.frameworks {
             s.push_str(&format!(

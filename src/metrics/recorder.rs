@@ -17,6 +17,14 @@ pub fn secs(t: Time) -> String {
     format!("{}.{:09}", t / 1_000_000_000, t % 1_000_000_000)
 }
 
+/// The snake_case name of a reason, as in events.jsonl.
+fn reason_name(r: Reason) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 #[derive(Clone, Debug)]
 struct TaskRow {
     agent: Option<AgentId>,
@@ -265,17 +273,34 @@ impl Recorder {
                 }
             }
             Msg::Update { status } if from == self.master => {
-                // Tasks the master refused never reached an agent: count them too.
-                if matches!(status.reason, Reason::InvalidOffers | Reason::TaskInvalid) {
-                    if let Some(&fw) = self.fw_by_actor.get(&to) {
-                        if self.tasks.contains_key(&(fw, status.task)) {
+                let Some(&fw) = self.fw_by_actor.get(&to) else {
+                    return;
+                };
+                let key = (fw, status.task);
+                match self.tasks.get_mut(&key) {
+                    // The master's own verdicts on live tasks: LOST or UNREACHABLE when
+                    // their agent is removed, RUNNING again when it re-registers.
+                    Some(row)
+                        if matches!(
+                            status.reason,
+                            Reason::AgentRemoved | Reason::AgentReregistered
+                        ) =>
+                    {
+                        if row.state == status.state {
                             return;
                         }
-                        match status.state {
-                            TaskState::Lost => self.counts.lost += 1,
-                            _ => self.counts.error += 1,
+                        row.state = status.state;
+                        if status.state.is_terminal() {
+                            self.end_task(time, key, status.reason);
                         }
                     }
+                    Some(_) => {}
+                    // Tasks the master refused never reached an agent: count them too.
+                    None => match status.reason {
+                        Reason::InvalidOffers => self.counts.lost += 1,
+                        Reason::TaskInvalid => self.counts.error += 1,
+                        _ => {}
+                    },
                 }
             }
             _ => {}
@@ -336,7 +361,7 @@ impl Recorder {
             row.start.map(secs).unwrap_or_default(),
             end.map(secs).unwrap_or_default(),
             row.state.name().to_string(),
-            format!("{reason:?}").to_lowercase(),
+            reason_name(reason),
         ]);
         if let Err(e) = res {
             self.io_error.get_or_insert(e.to_string());

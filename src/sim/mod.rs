@@ -15,15 +15,16 @@
 //! Parallelism belongs across runs (seeds, parameter points), never inside one.
 
 pub mod fault;
+mod kernel;
+pub mod latency;
 pub mod net;
 pub mod queue;
 
-use crate::actor::{
-    Actor, ActorId, Ctx, Durable, Effect, LogRecord, Message, Protocol, Time, TimerId,
-};
+use crate::actor::{Actor, ActorId, Ctx, Durable, LogRecord, Message, Protocol, Time, TimerId};
 use fault::{Fault, FaultAction};
-use net::{GroupId, Network, Route};
-use queue::EventQueue;
+use kernel::Ev;
+pub(crate) use kernel::Kernel;
+use net::{GroupId, Network};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rustc_hash::FxHasher;
@@ -122,60 +123,33 @@ pub trait Observer<P: Protocol> {
     fn on_message(&mut self, time: Time, from: ActorId, to: ActorId, msg: &P::Msg);
 }
 
-enum Ev<P: Protocol> {
-    Msg {
-        from: ActorId,
-        to: ActorId,
-        epoch: u32,
-        msg: P::Msg,
-    },
-    Timer {
-        to: ActorId,
-        epoch: u32,
-        id: TimerId,
-        timer: P::Timer,
-    },
-    Start(ActorId),
-    Fault(u32),
-}
-
 type Factory<P> = Box<dyn FnMut() -> Box<dyn Actor<P>>>;
 
+/// What the engine knows of an actor besides its live instance (cold data).
 struct Slot<P: Protocol> {
-    actor: Option<Box<dyn Actor<P>>>,
     factory: Factory<P>,
     name: String,
 }
 
-/// Per-actor runtime state the engine keeps outside the actor object.
-struct Kernel<P: Protocol> {
-    now: Time,
-    seed: u64,
-    queue: EventQueue<Ev<P>>,
-    net: Network,
-    net_rng: ChaCha8Rng,
+/// A simulation: actors, their network, their faults, and the clock.
+pub struct Sim<P: Protocol> {
+    /// What effects act on (queue, network, epochs), lent to each handler's `Ctx`.
+    k: Kernel<P>,
+    slots: Vec<Slot<P>>,
+    // Per-actor state kept outside the actor object, indexed by actor id. Hot fields
+    // live in dense vectors of their own (the live instances apart from the cold
+    // factories and names), so a delivery touches few cache lines.
+    actors: Vec<Option<Box<dyn Actor<P>>>>,
     rngs: Vec<ChaCha8Rng>,
     durable: Vec<Durable>,
-    epoch: Vec<u32>,
     alive: Vec<bool>,
-    #[allow(clippy::disallowed_types)] // membership tests only, never iterated
-    pending_timers: std::collections::HashSet<u64, rustc_hash::FxBuildHasher>,
-    next_timer: u64,
-    out: Vec<Effect<P>>,
+    seed: u64,
     hasher: FxHasher,
     events: u64,
-    stats: NetStats,
-    stop_requested: bool,
     log: Option<Vec<LogRecord>>,
     records: Option<Vec<EventRecord>>,
     faults: Vec<FaultAction>,
     next_cut: u32,
-}
-
-/// A simulation: actors, their network, their faults, and the clock.
-pub struct Sim<P: Protocol> {
-    slots: Vec<Slot<P>>,
-    k: Kernel<P>,
     observer: Option<Box<dyn Observer<P>>>,
 }
 
@@ -184,29 +158,19 @@ impl<P: Protocol> Sim<P> {
         let mut net_rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         net_rng.set_stream(0);
         Sim {
+            k: Kernel::new(net_rng),
             slots: Vec::new(),
-            k: Kernel {
-                now: 0,
-                seed: cfg.seed,
-                queue: EventQueue::new(),
-                net: Network::default(),
-                net_rng,
-                rngs: Vec::new(),
-                durable: Vec::new(),
-                epoch: Vec::new(),
-                alive: Vec::new(),
-                pending_timers: Default::default(),
-                next_timer: 0,
-                out: Vec::new(),
-                hasher: FxHasher::default(),
-                events: 0,
-                stats: NetStats::default(),
-                stop_requested: false,
-                log: cfg.record_log.then(Vec::new),
-                records: cfg.record_events.then(Vec::new),
-                faults: Vec::new(),
-                next_cut: 0,
-            },
+            actors: Vec::new(),
+            rngs: Vec::new(),
+            durable: Vec::new(),
+            alive: Vec::new(),
+            seed: cfg.seed,
+            hasher: FxHasher::default(),
+            events: 0,
+            log: cfg.record_log.then(Vec::new),
+            records: cfg.record_events.then(Vec::new),
+            faults: Vec::new(),
+            next_cut: 0,
             observer: None,
         }
     }
@@ -251,17 +215,17 @@ impl<P: Protocol> Sim<P> {
         F: FnMut() -> A + 'static,
     {
         let id = ActorId(self.slots.len() as u32);
+        self.actors.push(None);
         self.slots.push(Slot {
-            actor: None,
             factory: Box::new(move || Box::new(factory())),
             name: name.to_string(),
         });
-        let mut rng = ChaCha8Rng::seed_from_u64(self.k.seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(id.0 as u64 + 1);
-        self.k.rngs.push(rng);
-        self.k.durable.push(Durable::default());
+        self.rngs.push(rng);
+        self.durable.push(Durable::default());
         self.k.epoch.push(0);
-        self.k.alive.push(false);
+        self.alive.push(false);
         self.k.net.register_actor(group);
         self.k.queue.push(start.max(self.k.now), Ev::Start(id));
         id
@@ -283,19 +247,18 @@ impl<P: Protocol> Sim<P> {
     }
 
     pub fn is_alive(&self, id: ActorId) -> bool {
-        self.k.alive[id.index()]
+        self.alive[id.index()]
     }
 
     /// The live instance of an actor, as its concrete type (for tests and checkers).
     pub fn actor<A: 'static>(&self, id: ActorId) -> Option<&A> {
-        self.slots[id.index()]
-            .actor
+        self.actors[id.index()]
             .as_ref()
             .and_then(|a| a.as_any().downcast_ref::<A>())
     }
 
     pub fn durable(&self, id: ActorId) -> &Durable {
-        &self.k.durable[id.index()]
+        &self.durable[id.index()]
     }
 
     pub fn now(&self) -> Time {
@@ -303,7 +266,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     pub fn events(&self) -> u64 {
-        self.k.events
+        self.events
     }
 
     /// Time of the next event, if any (for drivers that sample state between events).
@@ -322,7 +285,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     pub fn fingerprint(&self) -> u64 {
-        self.k.hasher.finish()
+        self.hasher.finish()
     }
 
     pub fn net_stats(&self) -> NetStats {
@@ -330,15 +293,15 @@ impl<P: Protocol> Sim<P> {
     }
 
     pub fn log(&self) -> &[LogRecord] {
-        self.k.log.as_deref().unwrap_or(&[])
+        self.log.as_deref().unwrap_or(&[])
     }
 
     pub fn take_log(&mut self) -> Vec<LogRecord> {
-        self.k.log.as_mut().map(std::mem::take).unwrap_or_default()
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     pub fn records(&self) -> &[EventRecord] {
-        self.k.records.as_deref().unwrap_or(&[])
+        self.records.as_deref().unwrap_or(&[])
     }
 
     /// Injects a message from outside the actors (a test driver), sent now.
@@ -414,8 +377,8 @@ impl<P: Protocol> Sim<P> {
                 plan.push((*at, FaultAction::Restart(self.resolve(target)?)));
             }
             Fault::Partition { at, until, a, b } => {
-                let id = self.k.next_cut;
-                self.k.next_cut += 1;
+                let id = self.next_cut;
+                self.next_cut += 1;
                 plan.push((
                     *at,
                     FaultAction::CutStart {
@@ -435,8 +398,8 @@ impl<P: Protocol> Sim<P> {
                 link,
             } => {
                 link.validate()?;
-                let id = self.k.next_cut;
-                self.k.next_cut += 1;
+                let id = self.next_cut;
+                self.next_cut += 1;
                 plan.push((
                     *at,
                     FaultAction::LinkStart {
@@ -451,8 +414,8 @@ impl<P: Protocol> Sim<P> {
             }
         }
         for (t, action) in plan {
-            let idx = self.k.faults.len() as u32;
-            self.k.faults.push(action);
+            let idx = self.faults.len() as u32;
+            self.faults.push(action);
             self.k.queue.push(t.max(self.k.now), Ev::Fault(idx));
         }
         Ok(())
@@ -460,24 +423,25 @@ impl<P: Protocol> Sim<P> {
 
     /// Runs until a stop condition holds.
     pub fn run(&mut self, stop: Stop) -> RunReport {
+        let max_events = stop.max_events.unwrap_or(u64::MAX);
         let reason = loop {
             if self.k.stop_requested {
                 break StopReason::Requested;
             }
-            if let Some(max) = stop.max_events {
-                if self.k.events >= max {
-                    break StopReason::EventLimit;
+            if self.events >= max_events {
+                break StopReason::EventLimit;
+            }
+            if let Some(until) = stop.at {
+                match self.k.queue.peek_time() {
+                    Some(t) if t > until => {
+                        self.k.now = self.k.now.max(until);
+                        break StopReason::TimeLimit;
+                    }
+                    _ => {}
                 }
             }
-            match self.k.queue.peek_time() {
-                None => break StopReason::QueueEmpty,
-                Some(t) if stop.at.is_some_and(|at| t > at) => {
-                    self.k.now = stop.at.expect("checked");
-                    break StopReason::TimeLimit;
-                }
-                Some(_) => {
-                    self.step();
-                }
+            if !self.step() {
+                break StopReason::QueueEmpty;
             }
         };
         self.report(reason)
@@ -485,7 +449,7 @@ impl<P: Protocol> Sim<P> {
 
     pub fn report(&self, stop: StopReason) -> RunReport {
         RunReport {
-            events: self.k.events,
+            events: self.events,
             end_time: self.k.now,
             fingerprint: self.fingerprint(),
             stop,
@@ -494,8 +458,9 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// Delivers the next event. Returns false when the queue is empty.
+    #[inline]
     pub fn step(&mut self) -> bool {
-        let Some((time, ev)) = self.k.queue.pop() else {
+        let Some((time, handle, ev)) = self.k.queue.pop_handle() else {
             return false;
         };
         self.k.now = time;
@@ -505,124 +470,138 @@ impl<P: Protocol> Sim<P> {
                 to,
                 epoch,
                 msg,
-            } => {
-                let i = to.index();
-                if !self.k.alive[i] || self.k.epoch[i] != epoch {
-                    self.k.stats.to_dead += 1;
-                    return true;
-                }
-                if self.k.net.partitioned(from, to) {
-                    self.k.stats.partitioned += 1;
-                    return true;
-                }
-                self.k.events += 1;
-                let h = &mut self.k.hasher;
-                h.write_u64(time);
-                h.write_u32(from.0);
-                h.write_u32(to.0);
-                msg.hash(h);
-                if let Some(r) = self.k.records.as_mut() {
-                    r.push(EventRecord {
-                        time,
-                        from: Some(from.0),
-                        to: to.0,
-                        kind: msg.kind(),
-                        detail: format!("{msg:?}"),
-                    });
-                }
-                if let Some(o) = self.observer.as_mut() {
-                    o.on_message(time, from, to, &msg);
-                }
-                let actor = self.slots[i].actor.as_mut().expect("alive actor");
-                let mut ctx = self.k.ctx(to);
-                actor.on_message(&mut ctx, from, msg);
-                self.k.apply_effects(to);
+            } => self.deliver(time, from, to, epoch, msg),
+            Ev::Timer { to, epoch, timer } => {
+                self.fire(time, to, epoch, TimerId(handle.to_bits()), timer)
             }
-            Ev::Timer {
-                to,
-                epoch,
-                id,
-                timer,
-            } => {
-                if !self.k.pending_timers.remove(&id.0) {
-                    return true; // cancelled
-                }
-                let i = to.index();
-                if !self.k.alive[i] || self.k.epoch[i] != epoch {
-                    return true;
-                }
-                self.k.events += 1;
-                let h = &mut self.k.hasher;
-                h.write_u64(time);
-                h.write_u32(u32::MAX);
-                h.write_u32(to.0);
-                timer.hash(h);
-                if let Some(r) = self.k.records.as_mut() {
-                    r.push(EventRecord {
-                        time,
-                        from: None,
-                        to: to.0,
-                        kind: "timer",
-                        detail: format!("{timer:?}"),
-                    });
-                }
-                let actor = self.slots[i].actor.as_mut().expect("alive actor");
-                let mut ctx = self.k.ctx(to);
-                actor.on_timer(&mut ctx, id, timer);
-                self.k.apply_effects(to);
-            }
+            Ev::Cancelled => {}
             Ev::Start(id) => self.start(id),
             Ev::Fault(idx) => self.fault(idx),
         }
         true
     }
 
-    fn start(&mut self, id: ActorId) {
-        let i = id.index();
-        if self.k.alive[i] {
+    #[inline]
+    fn deliver(&mut self, time: Time, from: ActorId, to: ActorId, epoch: u32, msg: P::Msg) {
+        let i = to.index();
+        if !self.alive[i] || self.k.epoch[i] != epoch {
+            self.k.stats.to_dead += 1;
             return;
         }
-        self.k.alive[i] = true;
-        self.k.events += 1;
-        self.k.hasher.write_u64(self.k.now);
-        self.k.hasher.write_u32(u32::MAX - 1);
-        self.k.hasher.write_u32(id.0);
-        let slot = &mut self.slots[i];
-        let mut actor = (slot.factory)();
-        let mut ctx = self.k.ctx(id);
+        if self.k.net.partitioned(from, to) {
+            self.k.stats.partitioned += 1;
+            return;
+        }
+        self.events += 1;
+        let h = &mut self.hasher;
+        h.write_u64(time);
+        h.write_u32(from.0);
+        h.write_u32(to.0);
+        msg.hash(h);
+        if let Some(r) = self.records.as_mut() {
+            r.push(EventRecord {
+                time,
+                from: Some(from.0),
+                to: to.0,
+                kind: msg.kind(),
+                detail: format!("{msg:?}"),
+            });
+        }
+        if let Some(o) = self.observer.as_mut() {
+            o.on_message(time, from, to, &msg);
+        }
+        let actor = self.actors[i].as_mut().expect("alive actor");
+        let mut ctx = Ctx::engine(
+            &mut self.k,
+            to,
+            &mut self.rngs[i],
+            &mut self.durable[i],
+            self.log.as_mut(),
+        );
+        actor.on_message(&mut ctx, from, msg);
+    }
+
+    fn fire(&mut self, time: Time, to: ActorId, epoch: u32, id: TimerId, timer: P::Timer) {
+        let i = to.index();
+        if !self.alive[i] || self.k.epoch[i] != epoch {
+            return; // set by an earlier incarnation
+        }
+        self.events += 1;
+        let h = &mut self.hasher;
+        h.write_u64(time);
+        h.write_u32(u32::MAX);
+        h.write_u32(to.0);
+        timer.hash(h);
+        if let Some(r) = self.records.as_mut() {
+            r.push(EventRecord {
+                time,
+                from: None,
+                to: to.0,
+                kind: "timer",
+                detail: format!("{timer:?}"),
+            });
+        }
+        let actor = self.actors[i].as_mut().expect("alive actor");
+        let mut ctx = Ctx::engine(
+            &mut self.k,
+            to,
+            &mut self.rngs[i],
+            &mut self.durable[i],
+            self.log.as_mut(),
+        );
+        actor.on_timer(&mut ctx, id, timer);
+    }
+
+    fn start(&mut self, id: ActorId) {
+        let i = id.index();
+        if self.alive[i] {
+            return;
+        }
+        self.alive[i] = true;
+        self.events += 1;
+        self.hasher.write_u64(self.k.now);
+        self.hasher.write_u32(u32::MAX - 1);
+        self.hasher.write_u32(id.0);
+        let mut actor = (self.slots[i].factory)();
+        let mut ctx = Ctx::engine(
+            &mut self.k,
+            id,
+            &mut self.rngs[i],
+            &mut self.durable[i],
+            self.log.as_mut(),
+        );
         actor.on_start(&mut ctx);
-        slot.actor = Some(actor);
-        self.k.apply_effects(id);
+        self.actors[i] = Some(actor);
     }
 
     fn fault(&mut self, idx: u32) {
-        self.k.events += 1;
-        self.k.hasher.write_u64(self.k.now);
-        self.k.hasher.write_u32(u32::MAX - 2);
-        self.k.hasher.write_u32(idx);
-        if let Some(r) = self.k.records.as_mut() {
+        self.events += 1;
+        self.hasher.write_u64(self.k.now);
+        self.hasher.write_u32(u32::MAX - 2);
+        self.hasher.write_u32(idx);
+        if let Some(r) = self.records.as_mut() {
             r.push(EventRecord {
                 time: self.k.now,
                 from: None,
                 to: u32::MAX,
                 kind: "fault",
-                detail: format!("{:?}", self.k.faults[idx as usize]),
+                detail: format!("{:?}", self.faults[idx as usize]),
             });
         }
-        match self.k.faults[idx as usize].clone() {
+        match self.faults[idx as usize].clone() {
             FaultAction::Crash(ids) => {
                 for i in ids {
                     let i = i as usize;
-                    if self.k.alive[i] {
-                        self.k.alive[i] = false;
+                    if self.alive[i] {
+                        self.alive[i] = false;
                         self.k.epoch[i] += 1;
-                        self.slots[i].actor = None;
+                        self.actors[i] = None;
                     }
                 }
             }
             FaultAction::Restart(ids) => {
                 for i in ids {
-                    if !self.k.alive[i as usize] {
+                    if !self.alive[i as usize] {
                         self.k.epoch[i as usize] += 1;
                         self.start(ActorId(i));
                     }
@@ -633,92 +612,5 @@ impl<P: Protocol> Sim<P> {
             FaultAction::LinkStart { id, sides, link } => self.k.net.start_change(id, sides, &link),
             FaultAction::LinkEnd(id) => self.k.net.end_change(id),
         }
-    }
-}
-
-impl<P: Protocol> Kernel<P> {
-    #[inline]
-    fn ctx(&mut self, id: ActorId) -> Ctx<'_, P> {
-        let i = id.index();
-        Ctx::new(
-            self.now,
-            id,
-            &mut self.rngs[i],
-            &mut self.out,
-            &mut self.next_timer,
-            &mut self.durable[i],
-            self.log.as_mut(),
-        )
-    }
-
-    #[inline]
-    fn send(&mut self, from: ActorId, to: ActorId, msg: P::Msg) {
-        self.stats.sent += 1;
-        let epoch = self.epoch[to.index()];
-        match self.net.route(self.now, from, to, &mut self.net_rng) {
-            Route::Deliver(at) => self.queue.push(
-                at,
-                Ev::Msg {
-                    from,
-                    to,
-                    epoch,
-                    msg,
-                },
-            ),
-            Route::Duplicated(a, b) => {
-                self.stats.duplicated += 1;
-                self.queue.push(
-                    a,
-                    Ev::Msg {
-                        from,
-                        to,
-                        epoch,
-                        msg: msg.clone(),
-                    },
-                );
-                self.queue.push(
-                    b,
-                    Ev::Msg {
-                        from,
-                        to,
-                        epoch,
-                        msg,
-                    },
-                );
-            }
-            Route::Dropped => self.stats.lost += 1,
-            Route::Partitioned => self.stats.partitioned += 1,
-        }
-    }
-
-    #[inline]
-    fn apply_effects(&mut self, me: ActorId) {
-        if self.out.is_empty() {
-            return;
-        }
-        let mut out = std::mem::take(&mut self.out);
-        for e in out.drain(..) {
-            match e {
-                Effect::Send { to, msg } => self.send(me, to, msg),
-                Effect::SetTimer { id, after, timer } => {
-                    self.pending_timers.insert(id.0);
-                    let epoch = self.epoch[me.index()];
-                    self.queue.push(
-                        self.now + after,
-                        Ev::Timer {
-                            to: me,
-                            epoch,
-                            id,
-                            timer,
-                        },
-                    );
-                }
-                Effect::CancelTimer(id) => {
-                    self.pending_timers.remove(&id.0);
-                }
-                Effect::Stop => self.stop_requested = true,
-            }
-        }
-        self.out = out;
     }
 }

@@ -7,130 +7,15 @@
 //! partition separates its ends when it is sent or when it would arrive: a link cut
 //! while a packet is in flight loses it, as on a real network.
 //!
-//! Latencies are drawn from the engine's own ChaCha stream, so the network adds no
-//! nondeterminism; all arithmetic ends in integer nanoseconds.
+//! Latencies ([`Latency`]) are drawn from the engine's own ChaCha stream, so the network
+//! adds no nondeterminism; all arithmetic ends in integer nanoseconds.
 
+pub use super::latency::Latency;
+use super::latency::Sampler;
 use crate::actor::{ActorId, Time};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp, LogNormal, Normal, Uniform};
 use serde::{Deserialize, Serialize};
-
-/// A latency distribution, in nanoseconds. Samples below zero are clamped to zero.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Latency {
-    Constant {
-        #[serde(with = "crate::units::duration")]
-        value: Time,
-    },
-    Uniform {
-        #[serde(with = "crate::units::duration")]
-        low: Time,
-        #[serde(with = "crate::units::duration")]
-        high: Time,
-    },
-    Normal {
-        #[serde(with = "crate::units::duration")]
-        mean: Time,
-        #[serde(with = "crate::units::duration")]
-        std: Time,
-    },
-    /// Parameterized by the mean and standard deviation of the latency itself (not of
-    /// its logarithm), which is what one measures on a real network.
-    LogNormal {
-        #[serde(with = "crate::units::duration")]
-        mean: Time,
-        #[serde(with = "crate::units::duration")]
-        std: Time,
-    },
-    Exponential {
-        #[serde(with = "crate::units::duration")]
-        mean: Time,
-    },
-}
-
-impl Default for Latency {
-    fn default() -> Self {
-        Latency::Constant { value: 500_000 }
-    }
-}
-
-impl Latency {
-    /// The configured mean, in ns (what tests compare measured means against).
-    pub fn mean(&self) -> f64 {
-        match *self {
-            Latency::Constant { value } => value as f64,
-            Latency::Uniform { low, high } => (low as f64 + high as f64) / 2.0,
-            Latency::Normal { mean, .. } => mean as f64,
-            Latency::LogNormal { mean, .. } => mean as f64,
-            Latency::Exponential { mean } => mean as f64,
-        }
-    }
-
-    /// Checks parameters; the message names the offending field.
-    pub fn validate(&self) -> Result<(), String> {
-        match *self {
-            Latency::Uniform { low, high } if high < low => Err(format!(
-                "latency.high ({high} ns) is below latency.low ({low} ns)"
-            )),
-            Latency::LogNormal { mean: 0, .. } | Latency::Exponential { mean: 0 } => {
-                Err("latency.mean must be positive".into())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn sampler(&self) -> Sampler {
-        match *self {
-            Latency::Constant { value } => Sampler::Constant(value),
-            Latency::Uniform { low, high } => Sampler::Uniform(Uniform::new_inclusive(low, high)),
-            Latency::Normal { mean, std } => Sampler::Normal(
-                Normal::new(mean as f64, std as f64).expect("std is finite and non-negative"),
-            ),
-            Latency::LogNormal { mean, std } => {
-                let (m, s) = (mean as f64, std as f64);
-                let sigma2 = (1.0 + (s * s) / (m * m)).ln();
-                let mu = m.ln() - sigma2 / 2.0;
-                Sampler::LogNormal(LogNormal::new(mu, sigma2.sqrt()).expect("validated"))
-            }
-            Latency::Exponential { mean } => {
-                Sampler::Exp(Exp::new(1.0 / mean as f64).expect("validated"))
-            }
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-enum Sampler {
-    Constant(Time),
-    Uniform(Uniform<u64>),
-    Normal(Normal<f64>),
-    LogNormal(LogNormal<f64>),
-    Exp(Exp<f64>),
-}
-
-impl Sampler {
-    #[inline]
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Time {
-        match self {
-            Sampler::Constant(v) => *v,
-            Sampler::Uniform(u) => u.sample(rng),
-            Sampler::Normal(d) => to_ns(d.sample(rng)),
-            Sampler::LogNormal(d) => to_ns(d.sample(rng)),
-            Sampler::Exp(d) => to_ns(d.sample(rng)),
-        }
-    }
-}
-
-#[inline]
-fn to_ns(x: f64) -> Time {
-    if x <= 0.0 {
-        0
-    } else {
-        x.round() as Time
-    }
-}
 
 /// How one directed link behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -174,6 +59,8 @@ struct CompiledLink {
     loss: f64,
     duplicate: f64,
     fifo: bool,
+    /// No loss, no duplication, no FIFO: the fate of a message is its latency alone.
+    plain: bool,
 }
 
 impl From<&LinkModel> for CompiledLink {
@@ -183,6 +70,7 @@ impl From<&LinkModel> for CompiledLink {
             loss: m.loss,
             duplicate: m.duplicate,
             fifo: m.fifo,
+            plain: m.loss == 0.0 && m.duplicate == 0.0 && !m.fifo,
         }
     }
 }
@@ -232,6 +120,10 @@ pub struct Network {
     compiled: Vec<CompiledLink>,
     matrix: Vec<u16>,
     groups_compiled: usize,
+    /// No partition or link change is active and the links are compiled, so a send on
+    /// a plain link needs no more than its latency. Kept up to date by every method
+    /// that changes one of those (false, the default, is always safe).
+    fast: bool,
     #[allow(clippy::disallowed_types)] // looked up by key only, never iterated
     fifo_last: std::collections::HashMap<(u32, u32), Time, rustc_hash::FxBuildHasher>,
     cuts: Vec<ActiveCut>,
@@ -246,6 +138,7 @@ impl Network {
         }
         self.group_names.push(name.to_string());
         self.groups_compiled = 0;
+        self.fast = false;
         GroupId((self.group_names.len() - 1) as u16)
     }
 
@@ -272,6 +165,7 @@ impl Network {
     pub fn set_default(&mut self, model: LinkModel) {
         self.default_link = Some(model);
         self.groups_compiled = 0;
+        self.fast = false;
     }
 
     /// Sets the directed link `from -> to`.
@@ -279,6 +173,7 @@ impl Network {
         self.links.retain(|(f, t, _)| !(*f == from && *t == to));
         self.links.push((from, to, model));
         self.groups_compiled = 0;
+        self.fast = false;
     }
 
     /// Sets both directions between two groups.
@@ -299,14 +194,23 @@ impl Network {
             self.matrix[from.0 as usize * g + to.0 as usize] = (self.compiled.len() - 1) as u16;
         }
         self.groups_compiled = g;
+        self.update_fast();
+    }
+
+    fn update_fast(&mut self) {
+        self.fast = self.cuts.is_empty()
+            && self.changes.is_empty()
+            && self.groups_compiled == self.group_names.len().max(1);
     }
 
     pub(crate) fn start_cut(&mut self, id: u32, sides: Sides) {
         self.cuts.push(ActiveCut { id, sides });
+        self.update_fast();
     }
 
     pub(crate) fn end_cut(&mut self, id: u32) {
         self.cuts.retain(|c| c.id != id);
+        self.update_fast();
     }
 
     pub(crate) fn start_change(&mut self, id: u32, sides: Sides, model: &LinkModel) {
@@ -315,10 +219,12 @@ impl Network {
             sides,
             link: CompiledLink::from(model),
         });
+        self.update_fast();
     }
 
     pub(crate) fn end_change(&mut self, id: u32) {
         self.changes.retain(|c| c.id != id);
+        self.update_fast();
     }
 
     /// True if an active partition separates `a` and `b`.
@@ -330,6 +236,26 @@ impl Network {
     /// Decides what happens to a message sent now from `from` to `to`.
     #[inline]
     pub fn route(&mut self, now: Time, from: ActorId, to: ActorId, rng: &mut ChaCha8Rng) -> Route {
+        if self.fast {
+            let g = self.groups_compiled;
+            let fg = self.actor_group[from.index()].0 as usize;
+            let tg = self.actor_group[to.index()].0 as usize;
+            let link = &self.compiled[self.matrix[fg * g + tg] as usize];
+            if link.plain {
+                return Route::Deliver(now + link.sampler.sample(rng));
+            }
+        }
+        self.route_general(now, from, to, rng)
+    }
+
+    /// `route` with partitions, link changes, loss, duplication and FIFO.
+    fn route_general(
+        &mut self,
+        now: Time,
+        from: ActorId,
+        to: ActorId,
+        rng: &mut ChaCha8Rng,
+    ) -> Route {
         if self.partitioned(from, to) {
             return Route::Partitioned;
         }

@@ -1,34 +1,101 @@
-//! The event queue: one total order by (time, sequence number).
+//! The event queue: one total order by (time, insertion sequence).
 //!
-//! A 4-ary min-heap of small fixed-size keys, with the payloads kept aside in a slab
-//! whose slots are reused LIFO (so the hot ones stay in cache). Keys are 24 bytes
-//! whatever the message size, which keeps sift operations cheap; the 4-ary shape halves
-//! the depth of a binary heap and touches one cache line of children per level.
-//! The sequence number makes the order total: two events at the same nanosecond are
-//! delivered in the order they were scheduled, on every machine.
+//! A discrete-event engine only ever schedules into the future: every pushed time is at
+//! or after the time of the last popped event. That monotonicity is what a *radix heap*
+//! (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster algorithms for the shortest path problem",
+//! JACM 1990) exploits, here with 8-bit digits. Let `last` be a reference time no later
+//! than any bucketed event. An event at `t > last` lives in bucket (level `l`, digit
+//! `d`) where digit `l` (bits `8l..8l+8`) is the highest digit in which `t` differs
+//! from `last`, and `d` is `t`'s value of that digit. Buckets order lexicographically by
+//! (level, digit), so the lowest non-empty one (found through two bitmap words) holds
+//! the earliest events.
+//!
+//! Events are popped from `run`, a list sorted by time. When it runs dry the lowest
+//! bucket is taken: one of at most [`SORT_MAX`] events (or a level-0 one, which holds a
+//! single time) is sorted into the run; a larger one is scanned for its earliest time,
+//! which becomes `last`, its events at that time form the run and the others are
+//! redistributed into strictly lower levels. Taking the minimum of the lowest bucket as
+//! `last` leaves every other event in its bucket, which is what makes the structure
+//! work. An event is filed once or twice and sorted once, always in sequential memory;
+//! a comparison heap instead pays a cache miss per level of every pop once the queue
+//! outgrows the cache. A push at or before the run's last time (a small delay) goes to
+//! a small binary heap of late events that is merged with the run as it is popped.
+//!
+//! Ties need no global sequence number: every bucket's list is kept in insertion order
+//! (an event is appended when pushed, and a redistribution only ever fills buckets that
+//! are empty, walking its source in order), the sort is stable, and a late event goes
+//! after the run's events of equal time (they were all pushed before it). So events at the same nanosecond leave in the order they were
+//! scheduled, on every machine. `tests::matches_reference_order` checks this against a
+//! map keyed by (time, insertion index).
+//!
+//! Payloads live aside in a slab whose slots are reused LIFO (the hot ones stay in
+//! cache), so the lists move 16-byte entries whatever the message size. A slot also
+//! carries a generation, so that a [`Handle`] can reach a queued event (to cancel a
+//! timer) without a hash map, and a stale handle reaches nothing.
 
 use crate::actor::Time;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-struct Key {
+#[derive(Copy, Clone, Debug)]
+struct Entry {
     time: Time,
-    seq: u64,
     slot: u32,
 }
 
-impl Key {
-    #[inline(always)]
-    fn before(&self, other: &Key) -> bool {
-        (self.time, self.seq) < (other.time, other.seq)
+const DIGIT: u32 = 8;
+const RADIX: usize = 1 << DIGIT;
+const LEVELS: usize = 64 / DIGIT as usize;
+const BUCKETS: usize = LEVELS * RADIX;
+const WORDS: usize = BUCKETS / 64;
+/// Buckets up to this size are sorted rather than redistributed.
+pub const SORT_MAX: usize = 256;
+/// Buckets up to this size are sorted by insertion.
+const INSERTION_MAX: usize = 24;
+
+/// Names one queued event; stale once that event is popped or removed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle(u64);
+
+impl Handle {
+    pub fn to_bits(self) -> u64 {
+        self.0
+    }
+    pub fn from_bits(bits: u64) -> Handle {
+        Handle(bits)
     }
 }
 
-/// A deterministic priority queue of events.
+struct Slot<T> {
+    gen: u32,
+    item: Option<T>,
+}
+
+/// A deterministic, monotone priority queue of events.
 pub struct EventQueue<T> {
-    heap: Vec<Key>,
-    slab: Vec<Option<T>>,
+    /// The next events, latest first: popped from the end.
+    run: Vec<Entry>,
+    /// Latest time the run was built to cover: later pushes go to the buckets.
+    hi: Time,
+    /// Events pushed at or before `hi` after the run was built (small delays), ordered
+    /// by (time, push count). They come after the run's events of equal time, which
+    /// were all pushed before them. Invariant: `run` and `late` are both empty only
+    /// when the whole queue is.
+    late: BinaryHeap<Reverse<(Time, u64, u32)>>,
+    late_seq: u64,
+    /// Bucket `level * RADIX + digit`, each in insertion order.
+    buckets: Vec<Vec<Entry>>,
+    /// Bit `i % 64` of word `i / 64` is set iff bucket `i` is non-empty.
+    masks: [u64; WORDS],
+    /// Bit `w` is set iff `masks[w]` is non-zero.
+    summary: u32,
+    /// The buckets' reference time; no event in a bucket is earlier.
+    last: Time,
+    /// Time of the last popped event: nothing may be pushed before it.
+    floor: Time,
+    len: usize,
+    slab: Vec<Slot<T>>,
     free: Vec<u32>,
-    seq: u64,
 }
 
 impl<T> Default for EventQueue<T> {
@@ -37,115 +104,209 @@ impl<T> Default for EventQueue<T> {
     }
 }
 
-const ARITY: usize = 4;
-
 impl<T> EventQueue<T> {
     pub fn new() -> Self {
         EventQueue {
-            heap: Vec::new(),
+            run: Vec::new(),
+            hi: 0,
+            late: BinaryHeap::new(),
+            late_seq: 0,
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            masks: [0; WORDS],
+            summary: 0,
+            last: 0,
+            floor: 0,
+            len: 0,
             slab: Vec::new(),
             free: Vec::new(),
-            seq: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
+    }
+
+    /// Bucket of a time strictly after `last`.
+    #[inline(always)]
+    fn bucket(last: Time, time: Time) -> usize {
+        let high = 63 - (time ^ last).leading_zeros();
+        let level = high / DIGIT;
+        let digit = (time >> (level * DIGIT)) as usize & (RADIX - 1);
+        level as usize * RADIX + digit
+    }
+
+    #[inline(always)]
+    fn file(&mut self, time: Time, slot: u32) {
+        let b = Self::bucket(self.last, time);
+        self.buckets[b].push(Entry { time, slot });
+        self.masks[b / 64] |= 1 << (b % 64);
+        self.summary |= 1 << (b / 64);
+    }
+
+    /// Schedules `item` at `time`, which must not be before the last popped event.
+    /// (A time before `last` is at most `hi`, so it goes into the run, never a bucket.)
+    #[inline(always)]
+    pub fn push(&mut self, time: Time, item: T) -> Handle {
+        assert!(
+            time >= self.floor,
+            "event scheduled in the past ({time} < {})",
+            self.floor
+        );
+        let (slot, gen) = match self.free.pop() {
+            Some(s) => {
+                let x = &mut self.slab[s as usize];
+                x.gen = x.gen.wrapping_add(1);
+                x.item = Some(item);
+                (s, x.gen)
+            }
+            None => {
+                self.slab.push(Slot {
+                    gen: 0,
+                    item: Some(item),
+                });
+                ((self.slab.len() - 1) as u32, 0)
+            }
+        };
+        self.len += 1;
+        if time > self.hi {
+            self.file(time, slot);
+            if self.run.is_empty() && self.late.is_empty() {
+                // The queue was empty: keep the invariant.
+                self.refill();
+            }
+        } else {
+            self.late.push(Reverse((time, self.late_seq, slot)));
+            self.late_seq += 1;
+        }
+        Handle((gen as u64) << 32 | slot as u64)
+    }
+
+    /// The queued event `h` names, if it is still queued.
+    #[inline]
+    pub fn get_mut(&mut self, h: Handle) -> Option<&mut T> {
+        let slot = self.slab.get_mut((h.0 & u32::MAX as u64) as usize)?;
+        if slot.gen as u64 != h.0 >> 32 {
+            return None;
+        }
+        slot.item.as_mut()
+    }
+
+    /// Refills the drained run from the lowest bucket.
+    #[inline(never)]
+    fn refill(&mut self) {
+        debug_assert!(self.run.is_empty() && self.late.is_empty() && self.summary != 0);
+        let w = self.summary.trailing_zeros() as usize;
+        let b = w * 64 + self.masks[w].trailing_zeros() as usize;
+        self.masks[w] &= !(1 << (b % 64));
+        if self.masks[w] == 0 {
+            self.summary &= !(1 << w);
+        }
+        let n = self.buckets[b].len();
+        if b < RADIX || n <= SORT_MAX {
+            // The (empty) run takes the bucket's place; the bucket keeps the capacity.
+            std::mem::swap(&mut self.run, &mut self.buckets[b]);
+            // Latest first, and among equal times the last inserted first: the reverse
+            // of the insertion order, stably sorted by time, descending.
+            self.run.reverse();
+            if b >= RADIX {
+                if n <= INSERTION_MAX {
+                    insertion_sort_desc(&mut self.run);
+                } else {
+                    self.run.sort_by_key(|e| Reverse(e.time));
+                }
+            }
+            self.hi = self.run[0].time;
+            self.last = self.run[n - 1].time;
+            return;
+        }
+        let mut src = std::mem::take(&mut self.buckets[b]);
+        let min = src.iter().map(|e| e.time).min().expect("non-empty bucket");
+        self.last = min;
+        self.hi = min;
+        for e in &src {
+            if e.time == min {
+                self.run.push(*e);
+            } else {
+                debug_assert!(Self::bucket(min, e.time) < b - b % RADIX, "moves down");
+                self.file(e.time, e.slot);
+            }
+        }
+        self.run.reverse();
+        src.clear();
+        // Keep the source's capacity for its next fill.
+        self.buckets[b] = src;
     }
 
     /// Time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<Time> {
-        self.heap.first().map(|k| k.time)
-    }
-
-    #[inline]
-    pub fn push(&mut self, time: Time, item: T) {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slab[s as usize] = Some(item);
-                s
-            }
-            None => {
-                self.slab.push(Some(item));
-                (self.slab.len() - 1) as u32
-            }
-        };
-        let key = Key {
-            time,
-            seq: self.seq,
-            slot,
-        };
-        self.seq += 1;
-        self.heap.push(key);
-        self.sift_up(self.heap.len() - 1);
+        match (self.run.last(), self.late.peek()) {
+            (Some(e), Some(Reverse(l))) => Some(e.time.min(l.0)),
+            (Some(e), None) => Some(e.time),
+            (None, l) => l.map(|Reverse(l)| l.0),
+        }
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(Time, T)> {
-        let n = self.heap.len();
-        if n == 0 {
-            return None;
-        }
-        let top = self.heap[0];
-        let last = self.heap.pop().expect("non-empty");
-        if n > 1 {
-            self.sift_down_from_root(last);
-        }
-        let item = self.slab[top.slot as usize].take().expect("live slot");
-        self.free.push(top.slot);
-        Some((top.time, item))
+        self.pop_handle().map(|(t, _, item)| (t, item))
     }
 
-    #[inline(always)]
-    fn sift_up(&mut self, mut i: usize) {
-        let key = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            let p = self.heap[parent];
-            if key.before(&p) {
-                self.heap[i] = p;
-                i = parent;
-            } else {
-                break;
-            }
+    /// Removes and returns the earliest event with the handle it had while queued.
+    #[inline]
+    pub fn pop_handle(&mut self) -> Option<(Time, Handle, T)> {
+        let (time, slot) = if self.late.is_empty() {
+            let e = self.run.pop()?;
+            (e.time, e.slot)
+        } else {
+            self.pop_late_or_run()
+        };
+        if self.run.is_empty() && self.late.is_empty() && self.summary != 0 {
+            self.refill();
         }
-        self.heap[i] = key;
+        self.len -= 1;
+        self.floor = time;
+        let s = &mut self.slab[slot as usize];
+        let item = s.item.take().expect("live slot");
+        let h = Handle((s.gen as u64) << 32 | slot as u64);
+        self.free.push(slot);
+        Some((time, h, item))
     }
 
-    /// Places `key` (the former last element) starting at the root's hole.
-    #[inline(always)]
-    fn sift_down_from_root(&mut self, key: Key) {
-        let n = self.heap.len();
-        let mut i = 0;
-        loop {
-            let first = i * ARITY + 1;
-            if first >= n {
-                break;
+    /// The earlier of the run's next event and the earliest late one; the run's on a
+    /// tie (pushed first).
+    #[cold]
+    fn pop_late_or_run(&mut self) -> (Time, u32) {
+        let Reverse((lt, _, ls)) = *self.late.peek().expect("late is not empty");
+        match self.run.last() {
+            Some(e) if e.time <= lt => {
+                let e = self.run.pop().expect("checked");
+                (e.time, e.slot)
             }
-            let end = (first + ARITY).min(n);
-            let mut best = first;
-            let mut best_key = self.heap[first];
-            for c in first + 1..end {
-                let ck = self.heap[c];
-                if ck.before(&best_key) {
-                    best = c;
-                    best_key = ck;
-                }
-            }
-            if best_key.before(&key) {
-                self.heap[i] = best_key;
-                i = best;
-            } else {
-                break;
+            _ => {
+                self.late.pop();
+                (lt, ls)
             }
         }
-        self.heap[i] = key;
+    }
+}
+
+/// Stable sort by time, descending, of a short list.
+#[inline]
+fn insertion_sort_desc(v: &mut [Entry]) {
+    for i in 1..v.len() {
+        let e = v[i];
+        let mut j = i;
+        while j > 0 && v[j - 1].time < e.time {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = e;
     }
 }
 
@@ -153,6 +314,7 @@ impl<T> EventQueue<T> {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+    use std::collections::BTreeMap;
 
     #[test]
     fn pops_in_time_then_insertion_order() {
@@ -170,6 +332,42 @@ mod tests {
             got.push(e);
         }
         assert_eq!(got, expect);
+        assert!(q.is_empty());
+    }
+
+    /// Interleaved pushes and pops, many ties (zero delays and a coarse time grid), huge
+    /// jumps (bit 63) and runs where the queue drains: the pop sequence must be exactly
+    /// that of a reference ordered map keyed by (time, insertion index).
+    #[test]
+    fn matches_reference_order() {
+        for seed in 0..20u64 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let mut q = EventQueue::new();
+            let mut reference: BTreeMap<(Time, u64), u64> = BTreeMap::new();
+            let mut now = 0;
+            let mut n = 0u64;
+            for _ in 0..20_000 {
+                if rng.gen_bool(0.55) {
+                    let delay = match rng.gen_range(0..10) {
+                        0..=2 => 0,
+                        3..=5 => rng.gen_range(0..4) * 1000,
+                        6..=8 => rng.gen_range(0..1_000_000),
+                        _ => rng.gen_range(0..(u64::MAX - now).min(1 << 62)),
+                    };
+                    q.push(now + delay, n);
+                    reference.insert((now + delay, n), n);
+                    n += 1;
+                } else {
+                    let expect = reference.pop_first().map(|((t, _), v)| (t, v));
+                    assert_eq!(q.peek_time(), expect.map(|e| e.0));
+                    assert_eq!(q.pop(), expect, "seed {seed}");
+                    if let Some((t, _)) = expect {
+                        now = t;
+                    }
+                }
+                assert_eq!(q.len(), reference.len());
+            }
+        }
     }
 
     #[test]
@@ -186,5 +384,57 @@ mod tests {
             now = t;
             q.push(now + rng.gen_range(0..100), i);
         }
+    }
+
+    /// The hold model of a busy simulation: a large queue, each pop followed by a push
+    /// about 1 ms later, with ties on a coarse grid (big redistributions and sorts).
+    #[test]
+    fn hold_model_matches_reference() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut q = EventQueue::new();
+        let mut reference: BTreeMap<(Time, u64), u64> = BTreeMap::new();
+        let mut n = 0u64;
+        for _ in 0..5000 {
+            let t = rng.gen_range(0..100) * 1000;
+            q.push(t, n);
+            reference.insert((t, n), n);
+            n += 1;
+        }
+        for _ in 0..200_000 {
+            let expect = reference.pop_first().map(|((t, _), v)| (t, v));
+            assert_eq!(q.pop(), expect);
+            let now = expect.unwrap().0;
+            let t = now + 1_000_000 + rng.gen_range(0..100) * 1000;
+            q.push(t, n);
+            reference.insert((t, n), n);
+            n += 1;
+        }
+    }
+
+    #[test]
+    fn handles_reach_queued_events_only() {
+        let mut q = EventQueue::new();
+        let a = q.push(5, "a");
+        let b = q.push(7, "b");
+        assert_eq!(q.get_mut(a).map(|x| *x), Some("a"));
+        *q.get_mut(b).unwrap() = "B";
+        assert_eq!(q.pop(), Some((5, "a")));
+        assert_eq!(q.get_mut(a), None, "popped");
+        let c = q.push(8, "c"); // reuses a's slot, with a new generation
+        assert_ne!(a, c);
+        assert_eq!(q.get_mut(a), None, "stale handle");
+        assert_eq!(q.pop(), Some((7, "B")));
+        assert_eq!(q.pop(), Some((8, "c")));
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.get_mut(Handle::from_bits(u64::MAX)), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "in the past")]
+    fn rejects_the_past() {
+        let mut q = EventQueue::new();
+        q.push(10, ());
+        q.pop();
+        q.push(9, ());
     }
 }

@@ -1,0 +1,750 @@
+//! The allocator state: agents, frameworks, roles, filters, quota and reservations, and
+//! the bookkeeping that keeps the DRF sorters current as allocations change.
+//!
+//! This models Mesos' `HierarchicalAllocatorProcess` (`src/master/allocator/mesos/
+//! hierarchical.cpp`): a role sorter over roles (weighted DRF, role weights from
+//! `--weights` / the weights API) and, per role, a framework sorter (plain DRF). Every
+//! resource offered and not yet recovered counts as allocated, as in Mesos. The round
+//! itself (which agent goes to whom) is in `round.rs`.
+//!
+//! Keys are maintained incrementally: a framework's and its role's keys are updated on
+//! every change of their allocation (`O(log n)`). A change of the cluster total (agent
+//! added or removed) changes every share, so it only marks the sorters stale; they are
+//! rebuilt once, at the next round.
+//!
+//! Allocations the allocator learns of for a framework it does not know yet (agents
+//! re-registering after a master failover before their frameworks do) are kept on the
+//! agent, so nothing is over-committed, and adopted when the framework registers.
+
+use super::drf::{share_key, weighted_share, ShareKey, Sorter};
+use super::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy};
+use crate::actor::Time;
+use crate::resources::Resources;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Dense role index, assigned in order of first mention.
+pub type RoleId = u32;
+
+/// An agent as the allocator sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Agent {
+    pub total: Resources,
+    /// Sum of `by_fw`.
+    pub allocated: Resources,
+    /// Offered or used, per framework (including frameworks not registered yet).
+    pub by_fw: BTreeMap<FrameworkId, Resources>,
+    /// Static reservations, by role id, non-zero.
+    pub reserved: Vec<(RoleId, Resources)>,
+}
+
+/// A registered framework.
+#[derive(Clone, Debug)]
+pub(crate) struct Framework {
+    pub role: RoleId,
+    /// Sum of `by_agent`.
+    pub alloc: Resources,
+    pub by_agent: BTreeMap<AgentId, Resources>,
+    /// Decline filters: no offer of the agent before the time.
+    pub filters: BTreeMap<AgentId, Time>,
+    pub suppressed: bool,
+    /// DRF key within the role (valid when the allocator is not stale).
+    pub key: ShareKey,
+}
+
+/// A role: weight, quota and the sorter of its frameworks.
+#[derive(Clone, Debug)]
+pub(crate) struct Role {
+    pub name: String,
+    pub weight: f64,
+    pub quota: Resources,
+    /// Sum of its frameworks' allocations.
+    pub alloc: Resources,
+    /// Weighted DRF key among roles (valid when the allocator is not stale).
+    pub key: ShareKey,
+    /// Registered frameworks of the role.
+    pub members: BTreeSet<FrameworkId>,
+    /// Those not suppressed, by id (FIFO order).
+    pub active: BTreeSet<FrameworkId>,
+    /// Those not suppressed, by DRF share.
+    pub sorter: Sorter,
+}
+
+/// The allocator behind every [`Policy`]: one state machine, the policy decides the
+/// order of agents and frameworks in a round.
+#[derive(Clone, Debug)]
+pub struct HierarchicalAllocator {
+    pub(crate) policy: Policy,
+    pub(crate) min_allocatable: Resources,
+    pub(crate) agents: Vec<Option<Agent>>,
+    pub(crate) frameworks: Vec<Option<Framework>>,
+    /// Allocations of frameworks not registered yet: framework -> agent -> resources.
+    pub(crate) orphans: BTreeMap<FrameworkId, BTreeMap<AgentId, Resources>>,
+    pub(crate) roles: Vec<Role>,
+    pub(crate) role_ids: BTreeMap<String, RoleId>,
+    /// Roles with at least one active framework, by weighted DRF share.
+    pub(crate) role_sorter: Sorter,
+    /// All active (registered, not suppressed) frameworks, by id.
+    pub(crate) active: BTreeSet<FrameworkId>,
+    /// Roles with a non-zero quota.
+    pub(crate) quota_roles: BTreeSet<RoleId>,
+    pub(crate) total: Resources,
+    pub(crate) allocated: Resources,
+    /// The cluster total changed since the keys were computed.
+    pub(crate) stale: bool,
+}
+
+impl HierarchicalAllocator {
+    pub fn new(cfg: &AllocatorConfig) -> HierarchicalAllocator {
+        HierarchicalAllocator {
+            policy: cfg.policy,
+            min_allocatable: cfg.min_allocatable,
+            agents: Vec::new(),
+            frameworks: Vec::new(),
+            orphans: BTreeMap::new(),
+            roles: Vec::new(),
+            role_ids: BTreeMap::new(),
+            role_sorter: Sorter::default(),
+            active: BTreeSet::new(),
+            quota_roles: BTreeSet::new(),
+            total: Resources::ZERO,
+            allocated: Resources::ZERO,
+            stale: false,
+        }
+    }
+
+    /// Mesos' `--min_allocatable_resources` (default `cpus:0.01|mem:32`): a bundle is
+    /// worth offering if it reaches at least one non-zero kind of `min_allocatable`. With
+    /// an all-zero minimum, any non-empty bundle is.
+    pub fn allocatable(&self, r: &Resources) -> bool {
+        let (x, m) = (r.as_array(), self.min_allocatable.as_array());
+        if self.min_allocatable.is_zero() {
+            return !r.is_zero();
+        }
+        (0..4).any(|k| m[k] > 0 && x[k] >= m[k])
+    }
+
+    /// The id of `name`, creating the role (weight 1, no quota) on first mention.
+    pub(crate) fn role_id(&mut self, name: &str) -> RoleId {
+        if let Some(&r) = self.role_ids.get(name) {
+            return r;
+        }
+        let r = self.roles.len() as RoleId;
+        self.roles.push(Role {
+            name: name.to_string(),
+            weight: 1.0,
+            quota: Resources::ZERO,
+            alloc: Resources::ZERO,
+            key: ShareKey::ZERO,
+            members: BTreeSet::new(),
+            active: BTreeSet::new(),
+            sorter: Sorter::default(),
+        });
+        self.role_ids.insert(name.to_string(), r);
+        r
+    }
+
+    pub(crate) fn fw(&self, fw: FrameworkId) -> Option<&Framework> {
+        self.frameworks.get(fw as usize)?.as_ref()
+    }
+
+    fn fw_mut(&mut self, fw: FrameworkId) -> Option<&mut Framework> {
+        self.frameworks.get_mut(fw as usize)?.as_mut()
+    }
+
+    pub(crate) fn agent(&self, agent: AgentId) -> Option<&Agent> {
+        self.agents.get(agent as usize)?.as_ref()
+    }
+
+    fn agent_mut(&mut self, agent: AgentId) -> Option<&mut Agent> {
+        self.agents.get_mut(agent as usize)?.as_mut()
+    }
+
+    /// Recomputes `fw`'s key and moves it in its role's sorter.
+    fn refresh_fw(&mut self, fw: FrameworkId) {
+        if self.stale {
+            return;
+        }
+        let total = self.total;
+        let f = self.frameworks[fw as usize]
+            .as_mut()
+            .expect("known framework");
+        let new = share_key(&f.alloc, &total, 1.0);
+        let old = std::mem::replace(&mut f.key, new);
+        if !f.suppressed {
+            self.roles[f.role as usize].sorter.update(fw, old, new);
+        }
+    }
+
+    /// Recomputes `role`'s key and moves it in the role sorter.
+    fn refresh_role(&mut self, r: RoleId) {
+        if self.stale {
+            return;
+        }
+        let role = &mut self.roles[r as usize];
+        let new = share_key(&role.alloc, &self.total, role.weight);
+        let old = std::mem::replace(&mut role.key, new);
+        if !role.active.is_empty() {
+            self.role_sorter.update(r, old, new);
+        }
+    }
+
+    /// Rebuilds every key and sorter (after the cluster total changed).
+    pub(crate) fn resort(&mut self) {
+        let total = self.total;
+        for role in &mut self.roles {
+            role.sorter.clear();
+        }
+        for (id, f) in self.frameworks.iter_mut().enumerate() {
+            if let Some(f) = f {
+                f.key = share_key(&f.alloc, &total, 1.0);
+                if !f.suppressed {
+                    self.roles[f.role as usize]
+                        .sorter
+                        .insert(f.key, id as FrameworkId);
+                }
+            }
+        }
+        self.role_sorter.clear();
+        for (id, role) in self.roles.iter_mut().enumerate() {
+            role.key = share_key(&role.alloc, &total, role.weight);
+            if !role.active.is_empty() {
+                self.role_sorter.insert(role.key, id as RoleId);
+            }
+        }
+        self.stale = false;
+    }
+
+    /// Makes `fw` eligible for offers (registration or REVIVE).
+    fn activate(&mut self, fw: FrameworkId) {
+        let total = self.total;
+        let f = self.frameworks[fw as usize]
+            .as_mut()
+            .expect("known framework");
+        if !f.suppressed {
+            return;
+        }
+        f.suppressed = false;
+        let r = f.role;
+        self.active.insert(fw);
+        let role = &mut self.roles[r as usize];
+        role.active.insert(fw);
+        if !self.stale {
+            f.key = share_key(&f.alloc, &total, 1.0);
+            role.sorter.insert(f.key, fw);
+            if role.active.len() == 1 {
+                role.key = share_key(&role.alloc, &total, role.weight);
+                self.role_sorter.insert(role.key, r);
+            }
+        }
+    }
+
+    /// Takes `fw` out of the sorters (SUPPRESS, removal, role change).
+    fn deactivate(&mut self, fw: FrameworkId) {
+        let f = self.frameworks[fw as usize]
+            .as_mut()
+            .expect("known framework");
+        if f.suppressed {
+            return;
+        }
+        f.suppressed = true;
+        let r = f.role;
+        self.active.remove(&fw);
+        let role = &mut self.roles[r as usize];
+        role.active.remove(&fw);
+        if !self.stale {
+            role.sorter.remove(f.key, fw);
+            if role.active.is_empty() {
+                self.role_sorter.remove(role.key, r);
+            }
+        }
+    }
+
+    /// Counts `res` on `agent` as allocated to `fw` (an offer, or resources found in use).
+    pub(crate) fn grant(&mut self, agent: AgentId, fw: FrameworkId, res: Resources) {
+        let a = self.agents[agent as usize].as_mut().expect("known agent");
+        a.allocated += res;
+        *a.by_fw.entry(fw).or_default() += res;
+        self.allocated += res;
+        match self
+            .frameworks
+            .get_mut(fw as usize)
+            .and_then(Option::as_mut)
+        {
+            Some(f) => {
+                f.alloc += res;
+                *f.by_agent.entry(agent).or_default() += res;
+                let r = f.role;
+                self.roles[r as usize].alloc += res;
+                self.refresh_fw(fw);
+                self.refresh_role(r);
+            }
+            None => {
+                *self
+                    .orphans
+                    .entry(fw)
+                    .or_default()
+                    .entry(agent)
+                    .or_default() += res;
+            }
+        }
+    }
+
+    /// Gives back `res` of `fw` on `agent`. Panics if `fw` does not hold that much there.
+    fn release(&mut self, agent: AgentId, fw: FrameworkId, res: Resources) {
+        let a = self.agents[agent as usize].as_mut().expect("known agent");
+        let held = a
+            .by_fw
+            .get_mut(&fw)
+            .expect("framework holds resources here");
+        let left = held.checked_sub(&res).unwrap_or_else(|| {
+            panic!("recover of {res} on agent {agent} by framework {fw}, which holds {held}")
+        });
+        if left.is_zero() {
+            a.by_fw.remove(&fw);
+        } else {
+            *held = left;
+        }
+        a.allocated -= res;
+        self.allocated -= res;
+        match self
+            .frameworks
+            .get_mut(fw as usize)
+            .and_then(Option::as_mut)
+        {
+            Some(f) => {
+                f.alloc -= res;
+                let h = f.by_agent.get_mut(&agent).expect("mirrors agent.by_fw");
+                *h -= res;
+                if h.is_zero() {
+                    f.by_agent.remove(&agent);
+                }
+                let r = f.role;
+                self.roles[r as usize].alloc -= res;
+                self.refresh_fw(fw);
+                self.refresh_role(r);
+            }
+            None => {
+                let o = self.orphans.get_mut(&fw).expect("orphan allocation");
+                let h = o.get_mut(&agent).expect("mirrors agent.by_fw");
+                *h -= res;
+                if h.is_zero() {
+                    o.remove(&agent);
+                    if o.is_empty() {
+                        self.orphans.remove(&fw);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Role ids by name, for reports.
+    pub fn role_name(&self, r: RoleId) -> &str {
+        &self.roles[r as usize].name
+    }
+
+    /// Checks every internal invariant; `Err` names the first one broken. For tests and
+    /// for debugging a master: allocations sum up on agents, frameworks, roles and the
+    /// cluster, no agent is over-committed, keys and sorters are current.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut total = Resources::ZERO;
+        let mut allocated = Resources::ZERO;
+        let mut fw_sum: BTreeMap<FrameworkId, Resources> = BTreeMap::new();
+        for (id, a) in self.agents.iter().enumerate() {
+            let Some(a) = a else { continue };
+            total += a.total;
+            let sum = a.by_fw.values().fold(Resources::ZERO, |s, r| s + *r);
+            if sum != a.allocated {
+                return Err(format!(
+                    "agent {id}: by_fw sums to {sum}, not {}",
+                    a.allocated
+                ));
+            }
+            if !a.total.contains(&a.allocated) {
+                return Err(format!(
+                    "agent {id} over-committed: {} > {}",
+                    a.allocated, a.total
+                ));
+            }
+            let reserved = a.reserved.iter().fold(Resources::ZERO, |s, (_, r)| s + *r);
+            if !a.total.contains(&reserved) {
+                return Err(format!("agent {id}: reservations {reserved} exceed total"));
+            }
+            allocated += a.allocated;
+            for (&fw, r) in &a.by_fw {
+                if r.is_zero() {
+                    return Err(format!("agent {id}: zero entry for framework {fw}"));
+                }
+                let held = match self.fw(fw) {
+                    Some(f) => f.by_agent.get(&(id as AgentId)).copied(),
+                    None => self
+                        .orphans
+                        .get(&fw)
+                        .and_then(|o| o.get(&(id as AgentId)).copied()),
+                };
+                if held != Some(*r) {
+                    return Err(format!("agent {id} / framework {fw}: {r} vs {held:?}"));
+                }
+                *fw_sum.entry(fw).or_default() += *r;
+            }
+        }
+        if total != self.total || allocated != self.allocated {
+            return Err(format!(
+                "cluster sums {total} / {allocated} vs {} / {}",
+                self.total, self.allocated
+            ));
+        }
+        let mut role_sum = vec![Resources::ZERO; self.roles.len()];
+        for (id, f) in self.frameworks.iter().enumerate() {
+            let Some(f) = f else { continue };
+            let fw = id as FrameworkId;
+            if fw_sum.get(&fw).copied().unwrap_or_default() != f.alloc {
+                return Err(format!(
+                    "framework {fw}: alloc {} not its agents' sum",
+                    f.alloc
+                ));
+            }
+            if f.by_agent.len()
+                != f.by_agent
+                    .keys()
+                    .filter(|a| self.agent(**a).is_some())
+                    .count()
+            {
+                return Err(format!("framework {fw} holds resources on a removed agent"));
+            }
+            role_sum[f.role as usize] += f.alloc;
+            let role = &self.roles[f.role as usize];
+            if !role.members.contains(&fw) || role.active.contains(&fw) == f.suppressed {
+                return Err(format!("framework {fw}: role membership out of date"));
+            }
+            if f.suppressed == self.active.contains(&fw) {
+                return Err(format!("framework {fw}: active set out of date"));
+            }
+            if !self.stale {
+                if f.key != share_key(&f.alloc, &self.total, 1.0) {
+                    return Err(format!("framework {fw}: stale key"));
+                }
+                if !f.suppressed && !role.sorter.contains(f.key, fw) {
+                    return Err(format!("framework {fw}: missing from its role sorter"));
+                }
+            }
+        }
+        for (fw, o) in &self.orphans {
+            if self.fw(*fw).is_some() || o.is_empty() {
+                return Err(format!("orphan entry for framework {fw} out of date"));
+            }
+        }
+        for (id, role) in self.roles.iter().enumerate() {
+            if role.alloc != role_sum[id] {
+                return Err(format!("role {}: alloc not its frameworks' sum", role.name));
+            }
+            if self.stale {
+                continue;
+            }
+            if role.sorter.len() != role.active.len() {
+                return Err(format!("role {}: sorter size", role.name));
+            }
+            if role.key != share_key(&role.alloc, &self.total, role.weight) {
+                return Err(format!("role {}: stale key", role.name));
+            }
+            if self.role_sorter.contains(role.key, id as RoleId) == role.active.is_empty() {
+                return Err(format!("role {}: role sorter membership", role.name));
+            }
+        }
+        let active_roles = self.roles.iter().filter(|r| !r.active.is_empty()).count();
+        if !self.stale && self.role_sorter.len() != active_roles {
+            return Err("role sorter size".into());
+        }
+        Ok(())
+    }
+}
+
+impl Allocator for HierarchicalAllocator {
+    /// Registers `fw` under `role`, active. Re-registering keeps its allocation; a new
+    /// role moves the allocation with it. Allocations reported for `fw` before it
+    /// registered (`add_allocated`) are adopted.
+    fn add_framework(&mut self, fw: FrameworkId, role: &str) {
+        let r = self.role_id(role);
+        if let Some(f) = self.fw(fw) {
+            let (old, alloc, was_active) = (f.role, f.alloc, !f.suppressed);
+            if old == r {
+                return;
+            }
+            self.deactivate(fw);
+            self.roles[old as usize].members.remove(&fw);
+            self.roles[old as usize].alloc -= alloc;
+            self.refresh_role(old);
+            self.roles[r as usize].members.insert(fw);
+            self.roles[r as usize].alloc += alloc;
+            self.fw_mut(fw).expect("known").role = r;
+            self.refresh_role(r);
+            if was_active {
+                self.activate(fw);
+            }
+            return;
+        }
+        if self.frameworks.len() <= fw as usize {
+            self.frameworks.resize(fw as usize + 1, None);
+        }
+        let by_agent = self.orphans.remove(&fw).unwrap_or_default();
+        let alloc = by_agent.values().fold(Resources::ZERO, |s, x| s + *x);
+        self.frameworks[fw as usize] = Some(Framework {
+            role: r,
+            alloc,
+            by_agent,
+            filters: BTreeMap::new(),
+            suppressed: true,
+            key: ShareKey::ZERO,
+        });
+        self.roles[r as usize].members.insert(fw);
+        self.roles[r as usize].alloc += alloc;
+        self.refresh_role(r);
+        self.activate(fw);
+    }
+
+    /// Forgets `fw`: its allocation on every agent is freed, its filters dropped.
+    /// Unknown ids are ignored.
+    fn remove_framework(&mut self, fw: FrameworkId) {
+        if let Some(o) = self.orphans.remove(&fw) {
+            for (agent, res) in o {
+                let a = self.agents[agent as usize].as_mut().expect("known agent");
+                a.by_fw.remove(&fw);
+                a.allocated -= res;
+                self.allocated -= res;
+            }
+        }
+        if self.fw(fw).is_none() {
+            return;
+        }
+        self.deactivate(fw);
+        let f = self.frameworks[fw as usize].take().expect("known");
+        for (agent, res) in &f.by_agent {
+            let a = self.agents[*agent as usize].as_mut().expect("known agent");
+            a.by_fw.remove(&fw);
+            a.allocated -= *res;
+            self.allocated -= *res;
+        }
+        let role = &mut self.roles[f.role as usize];
+        role.members.remove(&fw);
+        role.alloc -= f.alloc;
+        self.refresh_role(f.role);
+    }
+
+    /// Adds `agent`, or updates its total if known (allocations and reservations are
+    /// kept; Mesos' `updateSlave` also clears the decline filters for the agent, so this
+    /// does). Shrinking an agent below what is allocated on it is not refused, but
+    /// nothing more is offered there until enough is recovered, and
+    /// `check_invariants` reports it.
+    fn add_agent(&mut self, agent: AgentId, total: Resources) {
+        if let Some(a) = self.agent_mut(agent) {
+            let old = std::mem::replace(&mut a.total, total);
+            self.total = self.total - old + total;
+            for f in self.frameworks.iter_mut().flatten() {
+                f.filters.remove(&agent);
+            }
+        } else {
+            if self.agents.len() <= agent as usize {
+                self.agents.resize(agent as usize + 1, None);
+            }
+            self.agents[agent as usize] = Some(Agent {
+                total,
+                allocated: Resources::ZERO,
+                by_fw: BTreeMap::new(),
+                reserved: Vec::new(),
+            });
+            self.total += total;
+        }
+        self.stale = true;
+    }
+
+    /// Removes `agent` with everything allocated and reserved on it and every filter
+    /// naming it. Unknown ids are ignored.
+    fn remove_agent(&mut self, agent: AgentId) {
+        let Some(a) = self.agents.get_mut(agent as usize).and_then(Option::take) else {
+            return;
+        };
+        self.total -= a.total;
+        self.allocated -= a.allocated;
+        self.stale = true;
+        for (fw, res) in a.by_fw {
+            match self
+                .frameworks
+                .get_mut(fw as usize)
+                .and_then(Option::as_mut)
+            {
+                Some(f) => {
+                    f.alloc -= res;
+                    f.by_agent.remove(&agent);
+                    self.roles[f.role as usize].alloc -= res;
+                }
+                None => {
+                    let o = self.orphans.get_mut(&fw).expect("orphan allocation");
+                    o.remove(&agent);
+                    if o.is_empty() {
+                        self.orphans.remove(&fw);
+                    }
+                }
+            }
+        }
+        for f in self.frameworks.iter_mut().flatten() {
+            f.filters.remove(&agent);
+        }
+    }
+
+    /// Panics if `agent` is unknown or `res` does not fit in what is free on it: both
+    /// are master bookkeeping bugs. `fw` need not be registered yet.
+    fn add_allocated(&mut self, agent: AgentId, fw: FrameworkId, res: Resources) {
+        let a = self
+            .agent(agent)
+            .unwrap_or_else(|| panic!("add_allocated on unknown agent {agent}"));
+        assert!(
+            a.total.contains(&(a.allocated + res)),
+            "add_allocated of {res} over-commits agent {agent} ({} of {} allocated)",
+            a.allocated,
+            a.total
+        );
+        if !res.is_zero() {
+            self.grant(agent, fw, res);
+        }
+    }
+
+    /// Ignored if the agent or the framework's holding on it is unknown (the agent or
+    /// framework was removed, which already freed it); panics if `res` exceeds what `fw`
+    /// holds on `agent`.
+    fn recover(&mut self, agent: AgentId, fw: FrameworkId, res: Resources) {
+        let holds = self.agent(agent).is_some_and(|a| a.by_fw.contains_key(&fw));
+        if holds && !res.is_zero() {
+            self.release(agent, fw, res);
+        }
+    }
+
+    /// Replaces any earlier filter of (`fw`, `agent`). Unknown frameworks are ignored.
+    fn filter(&mut self, fw: FrameworkId, agent: AgentId, until: Time) {
+        if let Some(f) = self.fw_mut(fw) {
+            f.filters.insert(agent, until);
+        }
+    }
+
+    /// SUPPRESS takes `fw` out of the sorters (Mesos deactivates it in its role's
+    /// sorter); REVIVE puts it back and clears all its filters, as Mesos' `reviveOffers`.
+    fn suppress(&mut self, fw: FrameworkId, suppressed: bool) {
+        if self.fw(fw).is_none() {
+            return;
+        }
+        if suppressed {
+            self.deactivate(fw);
+        } else {
+            self.fw_mut(fw).expect("known").filters.clear();
+            self.activate(fw);
+        }
+    }
+
+    /// Panics unless `weight` is finite and positive (DRF divides shares by it).
+    fn set_weight(&mut self, role: &str, weight: f64) {
+        assert!(
+            weight.is_finite() && weight > 0.0,
+            "role {role}: weight must be positive, got {weight}"
+        );
+        let r = self.role_id(role);
+        self.roles[r as usize].weight = weight;
+        self.refresh_role(r);
+    }
+
+    /// Sets (replaces) the guarantee; `Resources::ZERO` removes it.
+    fn set_quota(&mut self, role: &str, guarantee: Resources) {
+        let r = self.role_id(role);
+        self.roles[r as usize].quota = guarantee;
+        if guarantee.is_zero() {
+            self.quota_roles.remove(&r);
+        } else {
+            self.quota_roles.insert(r);
+        }
+    }
+
+    /// Sets (replaces) `role`'s reservation on `agent`; `Resources::ZERO` removes it.
+    /// Panics if `agent` is unknown or its reservations would exceed its total.
+    fn reserve(&mut self, agent: AgentId, role: &str, res: Resources) {
+        let r = self.role_id(role);
+        let a = self
+            .agent_mut(agent)
+            .unwrap_or_else(|| panic!("reserve on unknown agent {agent}"));
+        a.reserved.retain(|(x, _)| *x != r);
+        if !res.is_zero() {
+            a.reserved.push((r, res));
+            a.reserved.sort_by_key(|(x, _)| *x);
+        }
+        let sum = a.reserved.iter().fold(Resources::ZERO, |s, (_, x)| s + *x);
+        assert!(
+            a.total.contains(&sum),
+            "reservations {sum} exceed the total {} of agent {agent}",
+            a.total
+        );
+    }
+
+    fn allocate(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision> {
+        self.run_round(now, rng, None)
+    }
+
+    fn allocate_agents(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        agents: &[AgentId],
+    ) -> Vec<OfferDecision> {
+        self.run_round(now, rng, Some(agents))
+    }
+
+    fn shares(&self) -> Vec<(FrameworkId, f64)> {
+        self.frameworks
+            .iter()
+            .enumerate()
+            .filter_map(|(id, f)| {
+                let f = f.as_ref()?;
+                Some((id as FrameworkId, f.alloc.dominant_share(&self.total)))
+            })
+            .collect()
+    }
+
+    fn total(&self) -> Resources {
+        self.total
+    }
+
+    fn total_allocated(&self) -> Resources {
+        self.allocated
+    }
+
+    fn allocated(&self, fw: FrameworkId) -> Resources {
+        self.fw(fw).map_or(Resources::ZERO, |f| f.alloc)
+    }
+
+    fn agent_total(&self, agent: AgentId) -> Option<Resources> {
+        self.agent(agent).map(|a| a.total)
+    }
+
+    fn agent_allocated(&self, agent: AgentId) -> Resources {
+        self.agent(agent).map_or(Resources::ZERO, |a| a.allocated)
+    }
+
+    fn allocation(&self, agent: AgentId, fw: FrameworkId) -> Resources {
+        self.agent(agent)
+            .and_then(|a| a.by_fw.get(&fw).copied())
+            .unwrap_or_default()
+    }
+
+    fn role_shares(&self) -> Vec<(String, f64)> {
+        self.role_ids
+            .iter()
+            .map(|(name, &r)| {
+                let role = &self.roles[r as usize];
+                (
+                    name.clone(),
+                    weighted_share(&role.alloc, &self.total, role.weight),
+                )
+            })
+            .collect()
+    }
+
+    fn policy(&self) -> Policy {
+        self.policy
+    }
+}

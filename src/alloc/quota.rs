@@ -1,0 +1,160 @@
+//! Quota headroom for one allocation round.
+//!
+//! A role's quota is a guarantee (Mesos 1.x `--roles`/quota API, "Quota" in the Mesos
+//! docs): while a role holds less than its guarantee, the allocator (1) serves that role
+//! before any other allocation and (2) keeps enough unreserved resources unallocated to
+//! still satisfy it, even when the role has no framework yet. Mesos does this in
+//! `HierarchicalAllocatorProcess::__allocate`: stage 1 offers to quota roles, stage 2
+//! offers to everyone else but holds an agent's unreserved resources back when giving
+//! them away would leave `availableHeadroom < requiredHeadroom`.
+//!
+//! What counts toward a guarantee is the role's allocation plus its still unallocated
+//! static reservations (those are set aside for it anyway), as in Mesos.
+//!
+//! ```
+//! use schedlab::alloc::quota::QuotaRound;
+//! use schedlab::resources::Resources;
+//!
+//! // Role 0 is guaranteed 30 CPUs and holds nothing; 100 CPUs are free.
+//! let q = QuotaRound::new(
+//!     [(0, Resources::new(30.0, 0), Resources::ZERO)],
+//!     Resources::new(100.0, 0),
+//! );
+//! assert!(q.may_take(1, &Resources::new(70.0, 0))); // leaves exactly 30
+//! assert!(!q.may_take(1, &Resources::new(71.0, 0)));
+//! assert!(q.may_take(0, &Resources::new(100.0, 0))); // the quota role itself
+//! ```
+
+use super::hierarchical::RoleId;
+use crate::resources::Resources;
+
+/// Per-round quota state: what each quota role still lacks and how much unreserved,
+/// unallocated capacity is left in the cluster.
+#[derive(Clone, Debug, Default)]
+pub struct QuotaRound {
+    /// (role, guarantee minus what already counts toward it), for roles with a quota.
+    unmet: Vec<(RoleId, Resources)>,
+    /// Sum of `unmet`: what must stay unallocated for the guarantees.
+    required: Resources,
+    /// Unreserved resources not yet allocated anywhere in the cluster.
+    headroom: Resources,
+}
+
+impl QuotaRound {
+    /// `quotas`: (role, guarantee, consumed) with consumed = allocation plus unallocated
+    /// reservations of the role; `headroom`: unreserved unallocated resources.
+    pub fn new(
+        quotas: impl IntoIterator<Item = (RoleId, Resources, Resources)>,
+        headroom: Resources,
+    ) -> QuotaRound {
+        let unmet: Vec<_> = quotas
+            .into_iter()
+            .map(|(r, g, c)| (r, g.saturating_sub(&c)))
+            .collect();
+        let required = unmet.iter().fold(Resources::ZERO, |acc, (_, u)| acc + *u);
+        QuotaRound {
+            unmet,
+            required,
+            headroom,
+        }
+    }
+
+    /// No quota anywhere: every check passes.
+    pub fn none() -> QuotaRound {
+        QuotaRound::default()
+    }
+
+    /// What `role` still lacks of its guarantee (zero for roles without quota).
+    pub fn unmet(&self, role: RoleId) -> Resources {
+        self.unmet
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(Resources::ZERO, |(_, u)| *u)
+    }
+
+    /// Roles whose guarantee is not met yet, in role id order.
+    pub fn unsatisfied(&self) -> impl Iterator<Item = RoleId> + '_ {
+        self.unmet
+            .iter()
+            .filter(|(_, u)| !u.is_zero())
+            .map(|(r, _)| *r)
+    }
+
+    pub fn any_unsatisfied(&self) -> bool {
+        !self.required.is_zero()
+    }
+
+    /// Total still required by all guarantees.
+    pub fn required(&self) -> Resources {
+        self.required
+    }
+
+    /// May `role` be given `unreserved`? A role below its guarantee may (it is what the
+    /// headroom is for); any other only if what stays free still covers every unmet
+    /// guarantee, kind by kind (Mesos' `sufficientHeadroom`).
+    pub fn may_take(&self, role: RoleId, unreserved: &Resources) -> bool {
+        if self.required.is_zero() || !self.unmet(role).is_zero() {
+            return true;
+        }
+        self.headroom.contains(&(*unreserved + self.required))
+    }
+
+    /// `role` was given `unreserved` (the unreserved part of an offer).
+    pub fn on_grant(&mut self, role: RoleId, unreserved: &Resources) {
+        self.headroom = self.headroom.saturating_sub(unreserved);
+        if let Some((_, u)) = self.unmet.iter_mut().find(|(r, _)| *r == role) {
+            let before = *u;
+            *u = u.saturating_sub(unreserved);
+            self.required -= before - *u;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpus(c: f64) -> Resources {
+        Resources::new(c, 0)
+    }
+
+    #[test]
+    fn headroom_is_held_for_unmet_guarantees() {
+        let mut q = QuotaRound::new([(0, cpus(30.0), cpus(10.0))], cpus(100.0));
+        assert_eq!(q.required(), cpus(20.0));
+        assert_eq!(q.unsatisfied().collect::<Vec<_>>(), vec![0]);
+        assert!(q.may_take(1, &cpus(80.0)));
+        assert!(!q.may_take(1, &cpus(80.5)));
+        q.on_grant(1, &cpus(50.0));
+        assert!(q.may_take(1, &cpus(30.0)));
+        assert!(!q.may_take(1, &cpus(31.0)));
+        // The quota role is served and its need shrinks.
+        q.on_grant(0, &cpus(16.0));
+        assert_eq!(q.unmet(0), cpus(4.0));
+        assert_eq!(q.required(), cpus(4.0));
+        q.on_grant(0, &cpus(16.0));
+        assert!(!q.any_unsatisfied());
+        assert_eq!(q.unsatisfied().count(), 0);
+        // With nothing required, anything goes.
+        assert!(q.may_take(1, &cpus(1000.0)));
+    }
+
+    #[test]
+    fn satisfied_quota_requires_nothing() {
+        let q = QuotaRound::new([(3, cpus(8.0), cpus(9.0))], cpus(0.0));
+        assert!(!q.any_unsatisfied());
+        assert!(q.may_take(1, &cpus(5.0)));
+        assert_eq!(QuotaRound::none().unmet(3), Resources::ZERO);
+    }
+
+    #[test]
+    fn each_kind_is_checked() {
+        // 10 CPUs and 100 MiB free, 5 MiB of memory still owed: CPUs alone may go.
+        let q = QuotaRound::new(
+            [(0, Resources::new(0.0, 5), Resources::ZERO)],
+            Resources::new(10.0, 100),
+        );
+        assert!(q.may_take(1, &Resources::new(10.0, 95)));
+        assert!(!q.may_take(1, &Resources::new(0.0, 96)));
+    }
+}

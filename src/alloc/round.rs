@@ -1,0 +1,380 @@
+//! One allocation round: visit the agents in the policy's order and offer each agent's
+//! free resources to one framework.
+//!
+//! Per agent (Mesos `HierarchicalAllocatorProcess::__allocate`, simplified to whole
+//! agents as schedlab's offers are):
+//! 1. Split what is free into the unreserved part and, per role, the unallocated part
+//!    of its static reservation. A framework of role R may be offered the unreserved part
+//!    plus R's reserved part; nothing of another role's reservation.
+//! 2. Skip the agent if what is free is below the minimum allocatable
+//!    (`--min_allocatable_resources`, default `cpus:0.01|mem:32`).
+//! 3. Stage 1 (quota): roles below their guarantee, lowest weighted share first, are
+//!    served before anyone else.
+//! 4. Stage 2: the policy picks one framework among the eligible ones: active (not
+//!    suppressed), no decline filter on (framework, agent) with `until > now`, and a
+//!    bundle for its role that is allocatable. A role that is not below its quota is
+//!    given the unreserved part only if what stays free still covers every unmet
+//!    guarantee (quota headroom, `quota.rs`); otherwise only its reserved part.
+//! 5. The chosen framework is offered its whole bundle, which is counted as allocated at
+//!    once, so the next agent sees the new shares. Then the unallocated reservations of
+//!    the other roles on the agent, which nobody else may take, are offered to their own
+//!    roles' first eligible framework. Unreserved resources go to one framework per
+//!    agent per round.
+//!
+//! Filters are checked here, at allocation time: a filter whose `until` has passed
+//! (`now >= until`) no longer holds and is dropped when met (DESIGN.md: a filter shorter
+//! than the allocation interval lasts until the next allocation).
+
+use super::drf::ShareKey;
+use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
+use super::policies::{agent_order, random_pick};
+use super::quota::QuotaRound;
+use super::{AgentId, FrameworkId, OfferDecision, Policy};
+use crate::actor::Time;
+use crate::resources::Resources;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// Kind-wise minimum. (Spelled out because `x.min(&y)` on a `Resources` value resolves
+/// to `Ord::min`, the lexicographic one, before the inherent kind-wise method.)
+#[inline]
+fn kind_min(a: &Resources, b: &Resources) -> Resources {
+    Resources::min(a, b)
+}
+
+/// What an agent has free, split by who may take it.
+#[derive(Clone, Debug)]
+pub(crate) struct Free {
+    /// Everything not allocated.
+    pub all: Resources,
+    /// The part anyone may take.
+    pub unreserved: Resources,
+    /// Per role: the unallocated part of its reservation.
+    pub reserved: Vec<(RoleId, Resources)>,
+}
+
+impl Free {
+    fn reserved_for(&self, role: RoleId) -> Resources {
+        self.reserved
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(Resources::ZERO, |(_, x)| *x)
+    }
+}
+
+/// State of a round in progress.
+struct Round {
+    now: Time,
+    quota: QuotaRound,
+    /// Active frameworks by id, for `Random` draws.
+    active: Vec<FrameworkId>,
+    /// Filters met that had expired, to drop.
+    expired: Vec<(FrameworkId, AgentId)>,
+    offers: Vec<OfferDecision>,
+}
+
+impl HierarchicalAllocator {
+    /// One round at `now` (see the module doc).
+    pub(crate) fn run_round(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        only: Option<&[AgentId]>,
+    ) -> Vec<OfferDecision> {
+        if self.stale {
+            self.resort();
+        }
+        let ids: Vec<AgentId> = match only {
+            Some(agents) => agents
+                .iter()
+                .copied()
+                .filter(|&a| self.agent(a).is_some())
+                .collect(),
+            None => (0..self.agents.len() as AgentId)
+                .filter(|&a| self.agent(a).is_some())
+                .collect(),
+        };
+        let total = self.total;
+        let free_share = |a: AgentId| {
+            let ag = self.agent(a).expect("listed agent");
+            ShareKey::from_share(
+                ag.total
+                    .saturating_sub(&ag.allocated)
+                    .dominant_share(&total),
+            )
+        };
+        let order = agent_order(self.policy, ids, free_share, rng);
+        let mut round = Round {
+            now,
+            quota: self.quota_round(),
+            active: if self.policy == Policy::Random {
+                self.active.iter().copied().collect()
+            } else {
+                Vec::new()
+            },
+            expired: Vec::new(),
+            offers: Vec::with_capacity(order.len()),
+        };
+        for agent in order {
+            self.allocate_agent(agent, &mut round, rng);
+        }
+        round.offers
+    }
+
+    /// What `a` has free: unreserved, and reserved per role. A role's allocation on the
+    /// agent is taken from its reservation first, then from the unreserved part (the
+    /// offers carry no reservation labels, so this is the accounting that never lets a
+    /// role's use eat another role's reservation).
+    pub(crate) fn free_of(&self, a: &Agent) -> Free {
+        let all = a.total.saturating_sub(&a.allocated);
+        if a.reserved.is_empty() {
+            return Free {
+                all,
+                unreserved: all,
+                reserved: Vec::new(),
+            };
+        }
+        let mut role_alloc = vec![Resources::ZERO; a.reserved.len()];
+        let mut unreserved_used = Resources::ZERO;
+        for (fw, r) in &a.by_fw {
+            let slot = self
+                .fw(*fw)
+                .and_then(|f| a.reserved.iter().position(|(x, _)| *x == f.role));
+            match slot {
+                Some(i) => role_alloc[i] += *r,
+                None => unreserved_used += *r,
+            }
+        }
+        let mut reserved_sum = Resources::ZERO;
+        let mut reserved = Vec::with_capacity(a.reserved.len());
+        for ((role, res), used) in a.reserved.iter().zip(&role_alloc) {
+            reserved_sum += *res;
+            unreserved_used += used.saturating_sub(res);
+            let left = kind_min(&res.saturating_sub(used), &all);
+            if !left.is_zero() {
+                reserved.push((*role, left));
+            }
+        }
+        let unreserved = kind_min(
+            &a.total
+                .saturating_sub(&reserved_sum)
+                .saturating_sub(&unreserved_used),
+            &all,
+        );
+        Free {
+            all,
+            unreserved,
+            reserved,
+        }
+    }
+
+    /// The quota bookkeeping of a new round (nothing to do without quotas).
+    fn quota_round(&self) -> QuotaRound {
+        if self.quota_roles.is_empty() {
+            return QuotaRound::none();
+        }
+        let mut headroom = Resources::ZERO;
+        let mut unallocated_reserved: BTreeMap<RoleId, Resources> = BTreeMap::new();
+        for a in self.agents.iter().flatten() {
+            let free = self.free_of(a);
+            headroom += free.unreserved;
+            for (r, x) in free.reserved {
+                if self.quota_roles.contains(&r) {
+                    *unallocated_reserved.entry(r).or_default() += x;
+                }
+            }
+        }
+        QuotaRound::new(
+            self.quota_roles.iter().map(|&r| {
+                let role = &self.roles[r as usize];
+                let held = unallocated_reserved.get(&r).copied().unwrap_or_default();
+                (r, role.quota, role.alloc + held)
+            }),
+            headroom,
+        )
+    }
+
+    /// The bundle a framework of `role` would be offered from `free`, and its unreserved
+    /// part.
+    fn bundle(&self, role: RoleId, free: &Free, quota: &QuotaRound) -> (Resources, Resources) {
+        let unreserved = if quota.may_take(role, &free.unreserved) {
+            free.unreserved
+        } else {
+            Resources::ZERO
+        };
+        let bundle = kind_min(&(unreserved + free.reserved_for(role)), &free.all);
+        (bundle, kind_min(&unreserved, &bundle))
+    }
+
+    /// Does a decline filter keep `fw` from `agent` at `now`? Expired filters met are
+    /// noted in `expired` to be dropped.
+    fn filtered(
+        &self,
+        fw: FrameworkId,
+        agent: AgentId,
+        now: Time,
+        expired: &mut Vec<(FrameworkId, AgentId)>,
+    ) -> bool {
+        let f = self.fw(fw).expect("active framework");
+        if f.filters.is_empty() {
+            return false;
+        }
+        match f.filters.get(&agent) {
+            Some(&until) if until > now => true,
+            Some(_) => {
+                expired.push((fw, agent));
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn drop_expired(&mut self, round: &mut Round) {
+        for (fw, agent) in round.expired.drain(..) {
+            let f = self.frameworks[fw as usize].as_mut().expect("known");
+            if f.filters.get(&agent).is_some_and(|&u| u <= round.now) {
+                f.filters.remove(&agent);
+            }
+        }
+    }
+
+    /// Offers what `agent` has free (see the module doc).
+    fn allocate_agent(&mut self, agent: AgentId, round: &mut Round, rng: &mut ChaCha8Rng) {
+        let free = self.free_of(self.agent(agent).expect("listed agent"));
+        if !self.allocatable(&free.all) {
+            return;
+        }
+        let chosen = self.pick(agent, &free, round, rng);
+        self.drop_expired(round);
+        let mut served = None;
+        if let Some(fw) = chosen {
+            let role = self.fw(fw).expect("picked").role;
+            let (bundle, unreserved) = self.bundle(role, &free, &round.quota);
+            self.offer(agent, fw, role, bundle, unreserved, round);
+            served = Some(role);
+        }
+        for &(role, res) in &free.reserved {
+            if Some(role) == served || self.roles[role as usize].active.is_empty() {
+                continue;
+            }
+            let a = self.agent(agent).expect("listed agent");
+            let res = kind_min(&res, &a.total.saturating_sub(&a.allocated));
+            if !self.allocatable(&res) {
+                continue;
+            }
+            let pick = self.pick_in_role(role, agent, round, rng);
+            self.drop_expired(round);
+            if let Some(fw) = pick {
+                self.offer(agent, fw, role, res, Resources::ZERO, round);
+            }
+        }
+    }
+
+    fn offer(
+        &mut self,
+        agent: AgentId,
+        fw: FrameworkId,
+        role: RoleId,
+        bundle: Resources,
+        unreserved: Resources,
+        round: &mut Round,
+    ) {
+        self.grant(agent, fw, bundle);
+        round.quota.on_grant(role, &unreserved);
+        round.offers.push(OfferDecision {
+            framework: fw,
+            agent,
+            resources: bundle,
+        });
+    }
+
+    /// The framework that gets `agent`'s unreserved resources (plus its role's
+    /// reservation), if any is eligible.
+    fn pick(
+        &self,
+        agent: AgentId,
+        free: &Free,
+        round: &mut Round,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<FrameworkId> {
+        let now = round.now;
+        // Stage 1: roles below their guarantee first, lowest weighted share first.
+        if round.quota.any_unsatisfied() {
+            let mut roles: Vec<(ShareKey, RoleId)> = round
+                .quota
+                .unsatisfied()
+                .filter(|&r| !self.roles[r as usize].active.is_empty())
+                .map(|r| (self.roles[r as usize].key, r))
+                .collect();
+            roles.sort_unstable();
+            for (_, r) in roles {
+                if !self.allocatable(&self.bundle(r, free, &round.quota).0) {
+                    continue;
+                }
+                if let Some(fw) = self.pick_in_role(r, agent, round, rng) {
+                    return Some(fw);
+                }
+            }
+        }
+        // Stage 2: the policy's order over everyone.
+        let usable = |fw: FrameworkId, round: &mut Round| {
+            let role = self.fw(fw).expect("active framework").role;
+            self.allocatable(&self.bundle(role, free, &round.quota).0)
+                && !self.filtered(fw, agent, now, &mut round.expired)
+        };
+        match self.policy {
+            Policy::Drf | Policy::Binpack => {
+                for r in self.role_sorter.iter() {
+                    if !self.allocatable(&self.bundle(r, free, &round.quota).0) {
+                        continue;
+                    }
+                    let role = &self.roles[r as usize];
+                    for fw in role.sorter.iter() {
+                        if !self.filtered(fw, agent, now, &mut round.expired) {
+                            return Some(fw);
+                        }
+                    }
+                }
+                None
+            }
+            Policy::Fifo => self.active.iter().copied().find(|&fw| usable(fw, round)),
+            Policy::Random => {
+                let candidates = std::mem::take(&mut round.active);
+                let fw = random_pick(&candidates, rng, |fw| usable(fw, round));
+                round.active = candidates;
+                fw
+            }
+        }
+    }
+
+    /// The framework of `role` next in line for `agent` under the policy's order within
+    /// a role (DRF share, id for FIFO, uniform for Random), skipping filtered ones.
+    fn pick_in_role(
+        &self,
+        role: RoleId,
+        agent: AgentId,
+        round: &mut Round,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<FrameworkId> {
+        let now = round.now;
+        let r = &self.roles[role as usize];
+        let expired = &mut round.expired;
+        match self.policy {
+            Policy::Drf | Policy::Binpack => r
+                .sorter
+                .iter()
+                .find(|&fw| !self.filtered(fw, agent, now, expired)),
+            Policy::Fifo => r
+                .active
+                .iter()
+                .copied()
+                .find(|&fw| !self.filtered(fw, agent, now, expired)),
+            Policy::Random => {
+                let candidates: Vec<FrameworkId> = r.active.iter().copied().collect();
+                random_pick(&candidates, rng, |fw| {
+                    !self.filtered(fw, agent, now, expired)
+                })
+            }
+        }
+    }
+}
