@@ -881,7 +881,7 @@ fn chaos(seed: u64) {
             epochs.len(),
             "seed {seed}: two active leaders of one epoch"
         );
-        if steps % 64 == 0 {
+        if steps.is_multiple_of(64) {
             committed_logs_agree(&sim, &servers, seed);
         }
     }
