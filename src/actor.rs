@@ -88,6 +88,11 @@ pub trait Message: Clone + Debug + Hash + 'static {
 pub trait Protocol: 'static {
     type Msg: Message;
     type Timer: Clone + Debug + Hash + 'static;
+    /// The message a linked actor receives when `peer` dies (see [`Ctx::link`]); `None`
+    /// for protocols that do not use links.
+    fn exited(_peer: ActorId) -> Option<Self::Msg> {
+        None
+    }
 }
 
 /// Lets tests and invariant checkers look at an actor's concrete state.
@@ -123,6 +128,8 @@ pub enum Effect<P: Protocol> {
         timer: P::Timer,
     },
     CancelTimer(TimerId),
+    /// Watch `peer`: learn of its death through [`Protocol::exited`].
+    Link(ActorId),
     /// Ask the runtime to end the run (e.g. a workload driver that has nothing left).
     Stop,
 }
@@ -262,6 +269,16 @@ impl<'a, P: Protocol> Ctx<'a, P> {
         match &mut self.sink {
             Sink::Engine(k) => k.cancel_timer(self.me, id),
             Sink::Buffer { out, .. } => out.push(Effect::CancelTimer(id)),
+        }
+    }
+    /// Links this actor to `peer`, as libprocess' `link()` does over a TCP connection:
+    /// when `peer` crashes, this actor receives [`Protocol::exited`] from it (after the
+    /// network's latency; a partition delays nothing and reports nothing, as a silent
+    /// TCP peer is only noticed by timeouts). One notice per link; link again after it.
+    pub fn link(&mut self, peer: ActorId) {
+        match &mut self.sink {
+            Sink::Engine(k) => k.link(self.me, peer),
+            Sink::Buffer { out, .. } => out.push(Effect::Link(peer)),
         }
     }
     /// Ends the run after the current handler (e.g. a driver with nothing left to do).

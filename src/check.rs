@@ -6,6 +6,7 @@
 //!   framework it was made to and together fit in it.
 //! - Every launched task reaches a terminal state or is still running at the end (or
 //!   is still live in the master's view, its agent's failure not yet detected).
+//! - At most one master acts as the leader at any time (so at most one per epoch).
 //! - No task runs twice: once an agent that was removed reconnects, none of the tasks
 //!   reported LOST with it is still running there.
 
@@ -153,7 +154,19 @@ impl Checker {
                 }
             }
         }
-        if let Some(m) = c.sim.actor::<crate::mesos::master::Master>(c.master) {
+        let leaders: Vec<&str> = c
+            .live_masters()
+            .filter(|(_, m)| m.is_leading())
+            .map(|(id, _)| c.sim.name(id))
+            .collect();
+        if leaders.len() > 1 {
+            self.violations.push(format!(
+                "t={now}: {} masters act as leader at once: {}",
+                leaders.len(),
+                leaders.join(", ")
+            ));
+        }
+        for (_, m) in c.live_masters() {
             for ag in &m.agents {
                 if !ag.total.contains(&ag.used) {
                     self.violations.push(format!(
@@ -176,7 +189,7 @@ impl Checker {
                 running.extend(agent.tracked());
             }
         }
-        let Some(m) = c.sim.actor::<crate::mesos::master::Master>(c.master) else {
+        let Some((leader, m)) = c.live_masters().find(|(_, m)| m.is_leading()) else {
             return;
         };
         for t in &self.launched {
@@ -189,7 +202,7 @@ impl Checker {
             let agent = &m.agents[task.agent as usize];
             let reachable = !agent.removed
                 && c.sim.is_alive(agent.actor)
-                && !c.sim.net().partitioned(c.master, agent.actor);
+                && !c.sim.net().partitioned(leader, agent.actor);
             if reachable {
                 self.violations.push(format!(
                     "task {t:?} is {:?} on {} in the master's view, but the agent does not run it",

@@ -6,7 +6,7 @@
 //! run task, kill task, status update with acknowledgement). Every message is a plain
 //! value: serde-able for the real-network mode, hashable for the run fingerprint.
 
-use crate::actor::{Message, Protocol, Time};
+use crate::actor::{ActorId, Message, Protocol, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
@@ -140,6 +140,9 @@ pub enum Msg {
         principal: String,
         /// Mesos' PARTITION_AWARE capability: sees UNREACHABLE instead of LOST.
         partition_aware: bool,
+        /// `FrameworkInfo.failover_timeout`: how long the master keeps the framework's
+        /// tasks after its scheduler disconnected (default 0: killed at once).
+        failover_timeout: Time,
     },
     Accept {
         framework: FrameworkId,
@@ -247,6 +250,10 @@ pub enum Msg {
 
     // ---- coordination service (ZooKeeper-like) ----
     Coord(crate::coord::CoordMsg),
+
+    /// The engine's notice that a linked peer died (libprocess' `exited`: its TCP
+    /// connection broke). Sent "from" the dead actor.
+    Exited,
 }
 
 impl Message for Msg {
@@ -277,6 +284,7 @@ impl Message for Msg {
             Msg::ShutdownAgent => "shutdown_agent",
             Msg::ReregisterAgent { .. } => "reregister_agent",
             Msg::Coord(m) => m.kind(),
+            Msg::Exited => "exited",
         }
     }
 }
@@ -284,11 +292,16 @@ impl Message for Msg {
 /// Timers of every actor kind.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Timer {
-    // master
-    AllocationTick,
-    AllocateNow,
-    OfferTimeout(OfferId),
-    PingTick(AgentId),
+    // master; each carries the leadership term that set it, so that what a master set
+    // while leading is void once it steps down (a term of 0 is the lone master's)
+    AllocationTick(Term),
+    AllocateNow(Term),
+    OfferTimeout(OfferId, Term),
+    PingTick(AgentId, Term),
+    /// End of `agent_reregister_timeout` after a failover.
+    ReregisterTimeout(Term),
+    /// End of a disconnected framework's `failover_timeout`.
+    FrameworkFailover(FrameworkId, Term),
     // agent
     RegisterRetry,
     /// The agent checks that the master still pings it.
@@ -307,7 +320,13 @@ pub enum Timer {
 /// The Mesos protocol family, as one engine type.
 pub struct Mesos;
 
+/// A master's leadership term (1, 2, ... for each time it is elected).
+pub type Term = u32;
+
 impl Protocol for Mesos {
     type Msg = Msg;
     type Timer = Timer;
+    fn exited(_peer: ActorId) -> Option<Msg> {
+        Some(Msg::Exited)
+    }
 }

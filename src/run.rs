@@ -8,6 +8,7 @@ use crate::actor::{ActorId, Time};
 use crate::alloc::AllocatorConfig;
 use crate::frameworks::batch::BatchFramework;
 use crate::mesos::agent::{Agent, AgentConfig};
+use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
 use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, Utilization};
 use crate::proto::{Mesos, Msg};
@@ -22,7 +23,9 @@ use std::rc::Rc;
 /// A scenario turned into actors on an engine, ready to step.
 pub struct Cluster {
     pub sim: Sim<Mesos>,
-    pub master: ActorId,
+    /// The masters (one, or 3 or 5 electing a leader) and the coordination servers.
+    pub masters: Vec<ActorId>,
+    pub coord: Vec<ActorId>,
     pub agents: Vec<ActorId>,
     pub frameworks: Vec<ActorId>,
 }
@@ -89,12 +92,40 @@ impl Cluster {
             .iter()
             .map(|(r, q)| (r.clone(), q.resources()))
             .collect();
-        let master_flags = scn.masters.flags.clone();
-        let master = sim.add_actor("master", gm, move || {
-            let mut m = Master::new(master_flags.clone(), &alloc_cfg);
-            m.configure_roles(&weights, &quotas);
-            m
-        });
+        let gc = sim.net_mut().group("coord");
+        let coord = match scn.coord.servers {
+            0 => Vec::new(),
+            n => crate::coord::add_ensemble(
+                &mut sim,
+                "coord-",
+                n as usize,
+                gc,
+                crate::coord::ServerConfig::default(),
+            ),
+        };
+        let session = scn.coord.session_timeout;
+        let mut masters = Vec::new();
+        for i in 0..scn.masters.count {
+            let name = match scn.masters.count {
+                1 => "master".to_string(),
+                _ => format!("master-{i}"),
+            };
+            let me = ActorId(sim.actor_count() as u32);
+            let (flags, alloc_cfg) = (scn.masters.flags.clone(), alloc_cfg.clone());
+            let (weights, quotas, servers) = (weights.clone(), quotas.clone(), coord.clone());
+            masters.push(sim.add_actor(&name, gm, move || {
+                let mut m = Master::new(flags.clone(), &alloc_cfg);
+                m.configure_roles(&weights, &quotas);
+                match servers.is_empty() {
+                    true => m,
+                    false => m.with_ha(servers.clone(), session, me),
+                }
+            }));
+        }
+        let detector = match coord.is_empty() {
+            true => MasterDetector::standalone(masters[0]),
+            false => MasterDetector::zookeeper(coord.clone(), session),
+        };
 
         let mut agents = Vec::new();
         let mut names = std::collections::BTreeSet::new();
@@ -112,7 +143,7 @@ impl Cluster {
                         g.name
                     ));
                 }
-                let mut cfg = AgentConfig::new(master, &name, g.resources());
+                let mut cfg = AgentConfig::new(detector.clone(), &name, g.resources());
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
                 cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
@@ -124,7 +155,10 @@ impl Cluster {
 
         let mut frameworks = Vec::new();
         for (i, f) in scn.frameworks.iter().enumerate() {
-            if names.contains(&f.name) || f.name == "master" {
+            if names.contains(&f.name)
+                || f.name.starts_with("master")
+                || f.name.starts_with("coord-")
+            {
                 return Err(format!(
                     "framework name `{}` is already an actor name",
                     f.name
@@ -132,8 +166,9 @@ impl Cluster {
             }
             let cfg = f.clone();
             let fseed = framework_seed(seed, i);
+            let detector = detector.clone();
             frameworks.push(sim.add_actor_at(&f.name, gf, f.start, move || {
-                BatchFramework::new(cfg.clone(), master, fseed)
+                BatchFramework::new(cfg.clone(), detector.clone(), fseed)
             }));
         }
         for fault in &scn.faults {
@@ -141,16 +176,34 @@ impl Cluster {
         }
         Ok(Cluster {
             sim,
-            master,
+            masters,
+            coord,
             agents,
             frameworks,
         })
     }
 
+    /// The masters alive now.
+    pub fn live_masters(&self) -> impl Iterator<Item = (ActorId, &Master)> + '_ {
+        self.masters
+            .iter()
+            .filter_map(|&id| self.sim.actor::<Master>(id).map(|m| (id, m)))
+    }
+
+    /// The master acting as leader, if any.
+    pub fn leader(&self) -> Option<&Master> {
+        self.live_masters().map(|(_, m)| m).find(|m| m.is_leading())
+    }
+
+    /// The leader, or else some live master (a standby knows nothing), if any.
+    pub fn master_view(&self) -> Option<&Master> {
+        self.leader()
+            .or_else(|| self.live_masters().map(|(_, m)| m).next())
+    }
+
+    /// The leading master (for tests of a cluster that has one).
     pub fn master(&self) -> &Master {
-        self.sim
-            .actor::<Master>(self.master)
-            .expect("the master is running")
+        self.master_view().expect("a master is running")
     }
 
     pub fn framework(&self, i: usize) -> Option<&BatchFramework> {
@@ -164,11 +217,14 @@ impl Cluster {
 
     /// Removals, shutdowns and re-registrations of agents so far.
     pub fn agent_events(&self) -> crate::metrics::AgentEvents {
-        let c = &self.master().counters;
+        // Summed over the live masters: a crashed master's counters died with it.
+        let sum = |f: fn(&crate::mesos::master::MasterCounters) -> u64| -> u64 {
+            self.live_masters().map(|(_, m)| f(&m.counters)).sum()
+        };
         crate::metrics::AgentEvents {
-            removed: c.agents_removed,
-            shutdown: c.agents_shutdown,
-            reregistered: c.agents_reregistered,
+            removed: sum(|c| c.agents_removed),
+            shutdown: sum(|c| c.agents_shutdown),
+            reregistered: sum(|c| c.agents_reregistered),
             tasks_killed_on_shutdown: self
                 .agents
                 .iter()
@@ -246,7 +302,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         .map(|i| cluster.sim.name(ActorId(i as u32)).to_string())
         .collect();
     let rec = Rc::new(RefCell::new(Recorder::new(
-        cluster.master,
+        cluster.masters.clone(),
         tasks_w,
         events_w,
         names,
@@ -301,7 +357,10 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         b
     });
     let mut sample = |cluster: &Cluster, t: Time| -> Result<(), RunError> {
-        let m = cluster.master();
+        // With no live master there is no view of the cluster: no row.
+        let Some(m) = cluster.master_view() else {
+            return Ok(());
+        };
         let shares = m.allocator().shares();
         let mut row_shares = vec![0.0; fw_names.len()];
         for (fw, share) in shares {

@@ -63,7 +63,28 @@ impl Default for RunSection {
     }
 }
 
-/// The masters. One for now; several need the coordination service.
+/// The coordination ensemble (ZooKeeper-like) the masters elect their leader through.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoordSection {
+    /// Servers in the ensemble: 0 (a lone master, no election), 1, 3 or 5.
+    pub servers: u32,
+    /// Session timeout of the masters', agents' and frameworks' sessions (Mesos'
+    /// `--zk_session_timeout`, default 10 s).
+    #[serde(with = "crate::units::duration")]
+    pub session_timeout: Time,
+}
+
+impl Default for CoordSection {
+    fn default() -> Self {
+        CoordSection {
+            servers: 0,
+            session_timeout: crate::coord::DEFAULT_SESSION_TIMEOUT,
+        }
+    }
+}
+
+/// The masters: 1, 3 or 5; several elect their leader through `[coord]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MastersSection {
@@ -215,6 +236,8 @@ pub struct Scenario {
     #[serde(default)]
     pub masters: MastersSection,
     #[serde(default)]
+    pub coord: CoordSection,
+    #[serde(default)]
     pub allocator: AllocatorSection,
     pub agents: Vec<AgentGroup>,
     pub frameworks: Vec<BatchConfig>,
@@ -344,14 +367,35 @@ impl Scenario {
 
     /// Checks what serde cannot: returns (key, message).
     fn validate(&self) -> Result<(), (String, String)> {
-        if self.masters.count != 1 {
+        if ![1, 3, 5].contains(&self.masters.count) {
             return Err((
                 "count".into(),
                 format!(
-                    "masters.count = {}: several masters need the coordination service (leader election), which this build does not have yet; use 1",
+                    "masters.count must be 1, 3 or 5, got {}",
                     self.masters.count
                 ),
             ));
+        }
+        if ![0, 1, 3, 5].contains(&self.coord.servers) {
+            return Err((
+                "servers".into(),
+                format!(
+                    "coord.servers must be 0, 1, 3 or 5, got {}",
+                    self.coord.servers
+                ),
+            ));
+        }
+        if self.masters.count > 1 && self.coord.servers == 0 {
+            return Err((
+                "count".into(),
+                format!(
+                    "masters.count = {} needs a coordination ensemble to elect the leader: set coord.servers = 3",
+                    self.masters.count
+                ),
+            ));
+        }
+        if self.coord.session_timeout == 0 {
+            return Err(("session_timeout".into(), "must be positive".into()));
         }
         if self.masters.flags.allocation_interval == 0 {
             return Err(("allocation_interval".into(), "must be positive".into()));

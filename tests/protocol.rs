@@ -4,6 +4,7 @@
 use schedlab::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
 use schedlab::alloc::{AllocatorConfig, FrameworkId};
 use schedlab::mesos::agent::{Agent, AgentConfig};
+use schedlab::mesos::detector::MasterDetector;
 use schedlab::mesos::master::{Master, MasterConfig};
 use schedlab::proto::{
     Mesos, Msg, Reason, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus, Timer,
@@ -45,6 +46,7 @@ impl Actor<Mesos> for Probe {
                 weight_milli: 1000,
                 principal: "probe".into(),
                 partition_aware: false,
+                failover_timeout: 0,
             },
         );
     }
@@ -130,7 +132,7 @@ fn world(ack: bool, answer_offers: bool, launch: Vec<TaskInfo>, flags: MasterCon
     });
     let agent = sim.add_actor("agent-0", g, move || {
         Agent::new(AgentConfig::new(
-            master,
+            MasterDetector::standalone(master),
             "agent-0",
             Resources::new(4.0, 8192),
         ))

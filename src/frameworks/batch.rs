@@ -15,6 +15,7 @@
 
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
 use crate::alloc::FrameworkId;
+use crate::mesos::detector::{Inbound, MasterDetector};
 use crate::proto::{Mesos, Msg, Offer, TaskId, TaskInfo, TaskRun, TaskState, Timer};
 use crate::workload::{Job, JobStream, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,10 @@ pub struct BatchConfig {
     /// default is 10 min): catches verdicts lost on the way.
     #[serde(default = "ten_minutes", with = "crate::units::duration")]
     pub reconcile_interval: Time,
+    /// Mesos `FrameworkInfo.failover_timeout` (default 0): how long the master keeps
+    /// this framework's tasks after its scheduler process died.
+    #[serde(default, with = "crate::units::duration")]
+    pub failover_timeout: Time,
     /// Cap on tasks held pending in memory.
     #[serde(default = "pending_cap")]
     pub pending_cap: usize,
@@ -103,8 +108,10 @@ struct PendingTask {
 
 pub struct BatchFramework {
     cfg: BatchConfig,
-    master: ActorId,
+    master: MasterDetector,
     pub id: Option<FrameworkId>,
+    /// Registered with the current leader.
+    connected: bool,
     stream: JobStream,
     next_job: Option<Job>,
     stream_done: bool,
@@ -120,12 +127,13 @@ pub struct BatchFramework {
 }
 
 impl BatchFramework {
-    pub fn new(cfg: BatchConfig, master: ActorId, seed: u64) -> BatchFramework {
+    pub fn new(cfg: BatchConfig, master: MasterDetector, seed: u64) -> BatchFramework {
         let stream = cfg.workload.open(seed);
         BatchFramework {
             cfg,
             master,
             id: None,
+            connected: false,
             stream,
             next_job: None,
             stream_done: false,
@@ -156,8 +164,8 @@ impl BatchFramework {
     }
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
-        ctx.send(
-            self.master,
+        self.master.send(
+            ctx,
             Msg::RegisterFramework {
                 id: self.id,
                 name: self.cfg.name.clone(),
@@ -169,6 +177,7 @@ impl BatchFramework {
                     .clone()
                     .unwrap_or_else(|| self.cfg.name.clone()),
                 partition_aware: self.cfg.partition_aware,
+                failover_timeout: self.cfg.failover_timeout,
             },
         );
         ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
@@ -229,14 +238,14 @@ impl BatchFramework {
         if let Some(framework) = self.id {
             if was_empty && !self.pending.is_empty() && self.suppressed {
                 self.suppressed = false;
-                ctx.send(self.master, Msg::Revive { framework });
+                self.master.send(ctx, Msg::Revive { framework });
             } else if self.pending.is_empty()
                 && !self.suppressed
                 && self.next_job.is_none()
                 && self.stream_done
             {
                 self.suppressed = true;
-                ctx.send(self.master, Msg::Suppress { framework });
+                self.master.send(ctx, Msg::Suppress { framework });
             }
         }
     }
@@ -276,8 +285,8 @@ impl BatchFramework {
                 self.running.insert(t.id, t.clone());
             }
             self.stats.tasks_launched += launch.len() as u64;
-            ctx.send(
-                self.master,
+            self.master.send(
+                ctx,
                 Msg::Accept {
                     framework: fw,
                     offers: vec![offer.id],
@@ -288,8 +297,8 @@ impl BatchFramework {
         }
         if !declined.is_empty() {
             self.stats.offers_declined += declined.len() as u64;
-            ctx.send(
-                self.master,
+            self.master.send(
+                ctx,
                 Msg::Decline {
                     framework: fw,
                     offers: declined,
@@ -303,8 +312,8 @@ impl BatchFramework {
     fn on_update(&mut self, ctx: &mut Ctx<Mesos>, status: crate::proto::TaskStatus) {
         let Some(fw) = self.id else { return };
         if let (Some(uuid), Some(agent)) = (status.uuid, status.agent) {
-            ctx.send(
-                self.master,
+            self.master.send(
+                ctx,
                 Msg::Acknowledge {
                     framework: fw,
                     agent,
@@ -316,8 +325,8 @@ impl BatchFramework {
         if status.state == TaskState::Running && !self.running.contains_key(&status.task) {
             // A task given up for lost came back (an unreachable agent re-registered):
             // its replacement already runs, so this one must go.
-            ctx.send(
-                self.master,
+            self.master.send(
+                ctx,
                 Msg::Kill {
                     framework: fw,
                     task: status.task,
@@ -347,7 +356,7 @@ impl BatchFramework {
                     self.pending.push_front(PendingTask { info: retry });
                     if was_empty && self.suppressed {
                         self.suppressed = false;
-                        ctx.send(self.master, Msg::Revive { framework: fw });
+                        self.master.send(ctx, Msg::Revive { framework: fw });
                     }
                 } else {
                     self.stats.tasks_given_up += 1;
@@ -361,18 +370,45 @@ impl BatchFramework {
 
 impl Actor<Mesos> for BatchFramework {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.master.start(ctx);
         self.register(ctx);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
-        if from != self.master {
-            return;
-        }
-        match msg {
-            Msg::FrameworkRegistered { id } if self.id.is_none() => {
-                self.id = Some(id);
+        let msg = match self.master.on_message(ctx, from, msg) {
+            Inbound::Master(msg) => msg,
+            Inbound::NewLeader(leader) => {
+                // A master failover: register again (same id) with back-off.
+                self.connected = false;
                 self.register_backoff = SEC;
-                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                if leader.is_some() {
+                    self.register(ctx);
+                }
+                return;
+            }
+            Inbound::Nothing | Inbound::Timer(_) => return,
+        };
+        match msg {
+            Msg::FrameworkRegistered { id } if !self.connected => {
+                self.connected = true;
+                self.register_backoff = SEC;
+                if self.id.replace(id).is_none() {
+                    ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
+                } else {
+                    // Re-registered after a failover: the master revived us, and what it
+                    // knows of our tasks comes from the agents; reconcile at once.
+                    self.suppressed = false;
+                    if !self.running.is_empty() {
+                        let tasks = self.running.keys().copied().collect();
+                        self.master.send(
+                            ctx,
+                            Msg::Reconcile {
+                                framework: id,
+                                tasks,
+                            },
+                        );
+                    }
+                }
                 self.refill(ctx);
             }
             Msg::Offers(offers) => self.on_offers(ctx, offers),
@@ -383,13 +419,16 @@ impl Actor<Mesos> for BatchFramework {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        let Inbound::Timer(timer) = self.master.on_timer(ctx, timer) else {
+            return;
+        };
         match timer {
-            Timer::FrameworkRegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::FrameworkRegisterRetry if !self.connected => self.register(ctx),
             Timer::Reconcile => {
                 ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
                 if let (Some(framework), false) = (self.id, self.running.is_empty()) {
                     let tasks = self.running.keys().copied().collect();
-                    ctx.send(self.master, Msg::Reconcile { framework, tasks });
+                    self.master.send(ctx, Msg::Reconcile { framework, tasks });
                 }
             }
             Timer::NextJob => {

@@ -16,6 +16,7 @@
 //! - The agent never runs more than its resources: a task that does not fit (which a
 //!   correct master never sends) is refused with TASK_ERROR and counted.
 
+use super::detector::{Inbound, MasterDetector};
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
@@ -32,7 +33,7 @@ pub const UPDATE_RETRY_MAX: Time = 600 * SEC;
 /// How an agent is set up.
 #[derive(Clone, Debug)]
 pub struct AgentConfig {
-    pub master: ActorId,
+    pub master: MasterDetector,
     pub hostname: String,
     pub resources: Resources,
     /// Static reservations (role, resources), as `--resources` with roles in Mesos.
@@ -49,7 +50,7 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
-    pub fn new(master: ActorId, hostname: &str, resources: Resources) -> AgentConfig {
+    pub fn new(master: MasterDetector, hostname: &str, resources: Resources) -> AgentConfig {
         AgentConfig {
             master,
             hostname: hostname.to_string(),
@@ -78,6 +79,7 @@ pub struct Running {
 
 pub struct Agent {
     cfg: AgentConfig,
+    master: MasterDetector,
     pub id: Option<AgentId>,
     backoff: Time,
     pub used: Resources,
@@ -97,6 +99,7 @@ pub struct Agent {
 impl Agent {
     pub fn new(cfg: AgentConfig) -> Agent {
         Agent {
+            master: cfg.master.clone(),
             cfg,
             id: None,
             backoff: REGISTER_BACKOFF_MIN,
@@ -146,7 +149,7 @@ impl Agent {
                 reserved: self.cfg.reserved.clone(),
             },
         };
-        ctx.send(self.cfg.master, msg);
+        self.master.send(ctx, msg);
         ctx.set_timer(self.backoff, Timer::RegisterRetry);
         self.backoff = (self.backoff * 2).min(REGISTER_BACKOFF_MAX);
     }
@@ -210,8 +213,8 @@ impl Agent {
         };
         if let Some(status) = stream.updates.front() {
             let uuid = status.uuid.expect("agent updates carry a uuid");
-            ctx.send(
-                self.cfg.master,
+            self.master.send(
+                ctx,
                 Msg::StatusUpdate {
                     framework: fw,
                     status: status.clone(),
@@ -239,14 +242,25 @@ impl Agent {
 impl Actor<Mesos> for Agent {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
         self.incarnation = rand::Rng::gen(ctx.rng());
+        self.master.start(ctx);
         self.register(ctx);
         ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
-        if from != self.cfg.master {
-            return;
-        }
+        let msg = match self.master.on_message(ctx, from, msg) {
+            Inbound::Master(msg) => msg,
+            Inbound::NewLeader(Some(_)) => {
+                // A new leading master: re-register (under the same id) with back-off.
+                if self.id.is_some() {
+                    self.reregistering = self.id.take();
+                }
+                self.backoff = REGISTER_BACKOFF_MIN;
+                self.register(ctx);
+                return;
+            }
+            _ => return,
+        };
         match msg {
             Msg::AgentRegistered { id } => {
                 self.id = Some(id);
@@ -256,7 +270,7 @@ impl Actor<Mesos> for Agent {
             }
             Msg::Ping => {
                 self.last_ping = ctx.now();
-                ctx.send(self.cfg.master, Msg::Pong);
+                self.master.send(ctx, Msg::Pong);
             }
             Msg::ShutdownAgent => self.shutdown(ctx),
             Msg::RunTask {
@@ -334,6 +348,9 @@ impl Actor<Mesos> for Agent {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        let Inbound::Timer(timer) = self.master.on_timer(ctx, timer) else {
+            return;
+        };
         match timer {
             Timer::RegisterRetry if self.id.is_none() => self.register(ctx),
             Timer::MasterCheck => {

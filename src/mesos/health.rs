@@ -37,7 +37,7 @@ impl Master {
             self.alloc.reserve(id, role, *res);
         }
         self.total += total;
-        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id));
+        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id, self.term));
         self.request_agent_allocation(ctx, id);
     }
 
@@ -73,10 +73,11 @@ impl Master {
             removed: true,
             awaiting_pong: false,
             missed_pongs: 0,
+            recovering: false,
         });
         self.agent_by_actor.insert(from, id);
         self.activate_agent(ctx, id);
-        ctx.send(from, Msg::AgentRegistered { id });
+        self.persist(ctx, Some((from, Msg::AgentRegistered { id })));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -100,7 +101,17 @@ impl Master {
             ctx.send(from, Msg::ShutdownAgent);
             return;
         }
-        if self.agents[id as usize].removed {
+        let recovered = self.agents[id as usize].recovering;
+        let mut changed = false;
+        if recovered {
+            // Known from the registry after a failover: welcome back, tasks and all.
+            let a = &mut self.agents[id as usize];
+            a.recovering = false;
+            a.hostname = hostname;
+            a.total = resources;
+            a.reserved = reserved;
+            self.activate_agent(ctx, id);
+        } else if self.agents[id as usize].removed {
             if self.cfg.agent_return == AgentReturn::Shutdown {
                 self.counters.agents_shutdown += 1;
                 ctx.send(from, Msg::ShutdownAgent);
@@ -112,6 +123,7 @@ impl Master {
             a.reserved = reserved;
             self.activate_agent(ctx, id);
             self.counters.agents_reregistered += 1;
+            changed = true;
         } else {
             // Re-registration is proof of life: the health check starts over.
             let a = &mut self.agents[id as usize];
@@ -124,8 +136,14 @@ impl Master {
             if self.tasks.get(&key).is_some_and(|t| t.agent == id) {
                 continue;
             }
-            match self.unreachable.remove(&key) {
-                Some(entry) if self.frameworks[fw as usize].active => {
+            let adopted = recovered.then_some(TaskEntry {
+                agent: id,
+                resources: info.resources,
+                state: TaskState::Running,
+            });
+            let active = self.frameworks.get(fw as usize).is_some_and(|f| f.active);
+            match adopted.or_else(|| self.unreachable.remove(&key)) {
+                Some(entry) if active => {
                     self.used += entry.resources;
                     let a = &mut self.agents[id as usize];
                     a.used += entry.resources;
@@ -138,14 +156,16 @@ impl Master {
                             ..entry
                         },
                     );
-                    let status = TaskStatus {
-                        task: info.id,
-                        state: TaskState::Running,
-                        agent: Some(id),
-                        reason: Reason::AgentReregistered,
-                        uuid: None,
-                    };
-                    self.update(ctx, fw, status);
+                    if !recovered {
+                        let status = TaskStatus {
+                            task: info.id,
+                            state: TaskState::Running,
+                            agent: Some(id),
+                            reason: Reason::AgentReregistered,
+                            uuid: None,
+                        };
+                        self.update(ctx, fw, status);
+                    }
                 }
                 _ => ctx.send(
                     from,
@@ -156,7 +176,12 @@ impl Master {
                 ),
             }
         }
-        ctx.send(from, Msg::AgentRegistered { id });
+        let reply = (from, Msg::AgentRegistered { id });
+        if changed {
+            self.persist(ctx, Some(reply));
+        } else {
+            ctx.send(reply.0, reply.1);
+        }
     }
 
     pub(super) fn pong(&mut self, from: ActorId) {
@@ -195,7 +220,7 @@ impl Master {
         a.awaiting_pong = true;
         let actor = a.actor;
         ctx.send(actor, Msg::Ping);
-        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id));
+        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id, self.term));
     }
 
     /// Removes an unreachable agent: its offers are rescinded, its resources leave the
@@ -245,6 +270,7 @@ impl Master {
             };
             self.update(ctx, key.0, status);
         }
+        self.persist(ctx, None);
         self.request_allocation(ctx);
     }
 }

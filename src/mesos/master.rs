@@ -20,7 +20,7 @@
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
-    Mesos, Msg, Offer, OfferId, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer,
+    Mesos, Msg, Offer, OfferId, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
 };
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,10 @@ pub struct MasterConfig {
     pub max_agent_ping_timeouts: u32,
     /// What a removed (unreachable) agent meets when it comes back.
     pub agent_return: AgentReturn,
+    /// Mesos `--agent_reregister_timeout` (default 10 min): how long a new leader waits
+    /// for the agents of the registry to re-register before it removes them.
+    #[serde(with = "crate::units::duration")]
+    pub agent_reregister_timeout: Time,
 }
 
 /// What happens when a removed agent reconnects. Mesos changed this in 1.5; schedlab
@@ -71,6 +75,7 @@ impl Default for MasterConfig {
             agent_ping_timeout: 15 * crate::actor::SEC,
             max_agent_ping_timeouts: 5,
             agent_return: AgentReturn::Shutdown,
+            agent_reregister_timeout: 600 * crate::actor::SEC,
         }
     }
 }
@@ -82,7 +87,14 @@ pub struct FrameworkEntry {
     pub name: String,
     pub role: String,
     pub active: bool,
+    /// The scheduler is connected (false after its process died, or after a master
+    /// failover until it re-registers): no offers meanwhile.
+    pub connected: bool,
+    /// When the scheduler's connection broke (its `failover_timeout` runs from here).
+    pub disconnected_at: Option<Time>,
     pub partition_aware: bool,
+    pub weight_milli: u64,
+    pub failover_timeout: Time,
     pub offers: BTreeSet<OfferId>,
 }
 
@@ -101,6 +113,8 @@ pub struct AgentEntry {
     pub removed: bool,
     pub(super) awaiting_pong: bool,
     pub(super) missed_pongs: u32,
+    /// Known from the registry after a failover, not yet re-registered.
+    pub(super) recovering: bool,
 }
 
 /// An outstanding offer.
@@ -133,13 +147,24 @@ pub struct MasterCounters {
     pub agents_removed: u64,
     pub agents_shutdown: u64,
     pub agents_reregistered: u64,
+    pub elections_won: u64,
+    pub frameworks_failed_over: u64,
 }
 
 pub struct Master {
     pub(super) cfg: MasterConfig,
+    pub(super) alloc_cfg: AllocatorConfig,
+    pub(super) roles: (Vec<(String, f64)>, Vec<(String, Resources)>),
+    /// High availability (several masters elected through the coordination service);
+    /// `None` for a lone master, which leads from the start.
+    pub(super) ha: Option<Box<super::ha::Ha>>,
+    /// Acting as the leader: serving frameworks and agents.
+    pub(super) leading: bool,
+    /// Leadership term: timers set in an earlier term are void.
+    pub(super) term: Term,
     pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
-    fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    pub(super) fw_by_actor: BTreeMap<ActorId, FrameworkId>,
     pub agents: Vec<AgentEntry>,
     pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
@@ -163,6 +188,11 @@ impl Master {
     pub fn new(cfg: MasterConfig, alloc_cfg: &AllocatorConfig) -> Master {
         Master {
             cfg,
+            alloc_cfg: alloc_cfg.clone(),
+            roles: (Vec::new(), Vec::new()),
+            ha: None,
+            leading: true,
+            term: 0,
             alloc: alloc::build(alloc_cfg),
             frameworks: Vec::new(),
             fw_by_actor: BTreeMap::new(),
@@ -189,6 +219,7 @@ impl Master {
 
     /// Sets role weights and quotas (the `[allocator]` section of a scenario).
     pub fn configure_roles(&mut self, weights: &[(String, f64)], quotas: &[(String, Resources)]) {
+        self.roles = (weights.to_vec(), quotas.to_vec());
         for (role, w) in weights {
             self.alloc.set_weight(role, *w);
         }
@@ -232,7 +263,7 @@ impl Master {
     fn arm_allocation(&mut self, ctx: &mut Ctx<Mesos>) {
         if !self.allocation_pending {
             self.allocation_pending = true;
-            ctx.set_timer(0, Timer::AllocateNow);
+            ctx.set_timer(0, Timer::AllocateNow(self.term));
         }
     }
 
@@ -250,7 +281,7 @@ impl Master {
             let timer = self
                 .cfg
                 .offer_timeout
-                .map(|t| ctx.set_timer(t, Timer::OfferTimeout(id)));
+                .map(|t| ctx.set_timer(t, Timer::OfferTimeout(id, self.term)));
             self.offered += d.resources;
             self.offers.insert(
                 id,
@@ -310,7 +341,10 @@ impl Master {
     }
 
     fn known_framework(&self, from: ActorId, fw: FrameworkId) -> bool {
-        self.fw_by_actor.get(&from) == Some(&fw) && self.frameworks[fw as usize].active
+        self.fw_by_actor.get(&from) == Some(&fw) && {
+            let f = &self.frameworks[fw as usize];
+            f.active && f.connected
+        }
     }
 
     fn accept(
@@ -497,47 +531,123 @@ impl Master {
         }
         self.frameworks[fw as usize].active = false;
         self.alloc.remove_framework(fw);
+        self.persist(ctx, None);
         self.request_allocation(ctx);
+    }
+
+    pub(super) fn add_to_allocator(&mut self, id: FrameworkId, role: &str, weight_milli: u64) {
+        if weight_milli != 1000 {
+            self.alloc.set_weight(role, weight_milli as f64 / 1000.0);
+        }
+        self.alloc.add_framework(id, role);
+    }
+
+    /// SUBSCRIBE: a new framework (replied to once the registry has it), or a known one
+    /// reconnecting after its scheduler failed over or the master did.
+    fn register_framework(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, entry: FrameworkEntry) {
+        ctx.link(from);
+        let known = self
+            .fw_by_actor
+            .get(&from)
+            .copied()
+            .filter(|&id| self.frameworks[id as usize].active);
+        let Some(id) = known else {
+            let id = self.frameworks.len() as FrameworkId;
+            self.add_to_allocator(id, &entry.role, entry.weight_milli);
+            self.frameworks.push(entry);
+            self.fw_by_actor.insert(from, id);
+            self.persist(ctx, Some((from, Msg::FrameworkRegistered { id })));
+            self.request_allocation(ctx);
+            return;
+        };
+        let f = &mut self.frameworks[id as usize];
+        if !f.connected {
+            f.connected = true;
+            f.disconnected_at = None;
+            self.alloc.suppress(id, false);
+        }
+        ctx.send(from, Msg::FrameworkRegistered { id });
+        self.request_allocation(ctx);
+    }
+
+    /// The scheduler's process died: no more offers; its tasks live on for its
+    /// `failover_timeout`.
+    fn framework_exited(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId) {
+        let Some(&id) = self.fw_by_actor.get(&from) else {
+            return;
+        };
+        let f = &mut self.frameworks[id as usize];
+        if !(f.active && f.connected) {
+            return;
+        }
+        f.connected = false;
+        f.disconnected_at = Some(ctx.now());
+        let timeout = f.failover_timeout;
+        let offers: Vec<OfferId> = f.offers.iter().copied().collect();
+        for o in offers {
+            if let Some(o) = self.take_offer(ctx, id, o) {
+                self.alloc.recover(o.agent, id, o.resources);
+                self.request_agent_allocation(ctx, o.agent);
+            }
+        }
+        self.alloc.suppress(id, true);
+        ctx.set_timer(timeout, Timer::FrameworkFailover(id, self.term));
+    }
+
+    /// A disconnected framework did not come back within its `failover_timeout`: its
+    /// tasks are killed and it is removed.
+    pub(super) fn failover_expired(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId) {
+        let f = &self.frameworks[fw as usize];
+        let expired = f.active
+            && !f.connected
+            && f.disconnected_at
+                .is_some_and(|t| ctx.now() >= t + f.failover_timeout);
+        if expired {
+            self.counters.frameworks_failed_over += 1;
+            self.teardown(ctx, fw);
+        }
     }
 }
 
 impl Actor<Mesos> for Master {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
-        ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
+        match self.ha.as_mut() {
+            Some(ha) => ha.start(ctx),
+            None => self.serve(ctx),
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        let msg = match msg {
+            Msg::Coord(m) => return self.coord_message(ctx, from, m),
+            msg if self.leading => msg,
+            _ => return, // a standby master serves no one (Mesos redirects to the leader)
+        };
         match msg {
             Msg::RegisterFramework {
                 name,
                 role,
                 weight_milli,
                 partition_aware,
+                failover_timeout,
                 ..
-            } => {
-                let id = match self.fw_by_actor.get(&from) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.frameworks.len() as FrameworkId;
-                        self.frameworks.push(FrameworkEntry {
-                            actor: from,
-                            name,
-                            role: role.clone(),
-                            active: true,
-                            partition_aware,
-                            offers: BTreeSet::new(),
-                        });
-                        self.fw_by_actor.insert(from, id);
-                        if weight_milli != 1000 {
-                            self.alloc.set_weight(&role, weight_milli as f64 / 1000.0);
-                        }
-                        self.alloc.add_framework(id, &role);
-                        id
-                    }
-                };
-                ctx.send(from, Msg::FrameworkRegistered { id });
-                self.request_allocation(ctx);
-            }
+            } => self.register_framework(
+                ctx,
+                from,
+                FrameworkEntry {
+                    actor: from,
+                    name,
+                    role,
+                    active: true,
+                    connected: true,
+                    disconnected_at: None,
+                    partition_aware,
+                    weight_milli,
+                    failover_timeout,
+                    offers: BTreeSet::new(),
+                },
+            ),
+            Msg::Exited => self.framework_exited(ctx, from),
             Msg::RegisterAgent {
                 incarnation,
                 hostname,
@@ -630,11 +740,12 @@ impl Actor<Mesos> for Master {
 
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
         match timer {
-            Timer::AllocationTick => {
-                ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick);
+            Timer::Coord(t) => self.coord_timer(ctx, t),
+            Timer::AllocationTick(term) if self.current(term) => {
+                ctx.set_timer(self.cfg.allocation_interval, Timer::AllocationTick(term));
                 self.allocate(ctx, None);
             }
-            Timer::AllocateNow => {
+            Timer::AllocateNow(term) if self.current(term) => {
                 self.allocation_pending = false;
                 let dirty = std::mem::take(&mut self.dirty_agents);
                 if std::mem::take(&mut self.full_allocation) {
@@ -643,8 +754,12 @@ impl Actor<Mesos> for Master {
                     self.allocate(ctx, Some(dirty.into_iter().collect()));
                 }
             }
-            Timer::PingTick(agent) => self.ping_tick(ctx, agent),
-            Timer::OfferTimeout(id) => {
+            Timer::PingTick(agent, term) if self.current(term) => self.ping_tick(ctx, agent),
+            Timer::ReregisterTimeout(term) if self.current(term) => self.reregister_timeout(ctx),
+            Timer::FrameworkFailover(fw, term) if self.current(term) => {
+                self.failover_expired(ctx, fw)
+            }
+            Timer::OfferTimeout(id, term) if self.current(term) => {
                 if let Some(o) = self.offers.get(&id).cloned() {
                     let fw = o.framework;
                     self.take_offer(ctx, fw, id);

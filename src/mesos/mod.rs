@@ -1,5 +1,7 @@
 //! Mesos itself: the master and the agent actors.
 
 pub mod agent;
+pub mod detector;
+pub mod ha;
 pub mod health;
 pub mod master;

@@ -62,7 +62,8 @@ pub struct FrameworkName {
 }
 
 pub struct Recorder {
-    master: ActorId,
+    /// Every master: after a failover the new leader speaks for the cluster.
+    masters: Vec<ActorId>,
     pending_fw: BTreeMap<ActorId, FrameworkName>,
     pub frameworks: BTreeMap<FrameworkId, FrameworkName>,
     fw_by_actor: BTreeMap<ActorId, FrameworkId>,
@@ -109,13 +110,13 @@ impl Recorder {
     /// `tasks_csv` receives one row per ended task attempt; `events` (if any) one JSON
     /// line per delivered message.
     pub fn new(
-        master: ActorId,
+        masters: Vec<ActorId>,
         tasks_csv: Option<Box<dyn Write>>,
         events: Option<Box<dyn Write>>,
         actor_names: Vec<String>,
     ) -> Recorder {
         let mut rec = Recorder {
-            master,
+            masters,
             pending_fw: BTreeMap::new(),
             frameworks: BTreeMap::new(),
             fw_by_actor: BTreeMap::new(),
@@ -190,7 +191,7 @@ impl Recorder {
             }
         }
         match msg {
-            Msg::RegisterFramework { name, role, .. } if to == self.master => {
+            Msg::RegisterFramework { name, role, .. } if self.masters.contains(&to) => {
                 self.pending_fw.insert(
                     from,
                     FrameworkName {
@@ -199,7 +200,7 @@ impl Recorder {
                     },
                 );
             }
-            Msg::FrameworkRegistered { id } if from == self.master => {
+            Msg::FrameworkRegistered { id } if self.masters.contains(&from) => {
                 if let Some(n) = self.pending_fw.remove(&to) {
                     self.frameworks.insert(*id, n);
                     self.fw_by_actor.insert(to, *id);
@@ -209,11 +210,11 @@ impl Recorder {
                 hostname,
                 resources,
                 ..
-            } if to == self.master => {
+            } if self.masters.contains(&to) => {
                 self.pending_agent
                     .insert(from, (hostname.clone(), *resources));
             }
-            Msg::AgentRegistered { id } if from == self.master => {
+            Msg::AgentRegistered { id } if self.masters.contains(&from) => {
                 if let Some((host, res)) = self.pending_agent.remove(&to) {
                     if !self.agent_by_actor.contains_key(&to) {
                         self.advance(time);
@@ -225,7 +226,7 @@ impl Recorder {
             }
             Msg::RunTask {
                 framework, task, ..
-            } if from == self.master => {
+            } if self.masters.contains(&from) => {
                 self.advance(time);
                 self.used += task.resources;
                 self.counts.launched += 1;
@@ -251,7 +252,7 @@ impl Recorder {
                     },
                 );
             }
-            Msg::StatusUpdate { framework, status } if to == self.master => {
+            Msg::StatusUpdate { framework, status } if self.masters.contains(&to) => {
                 let key = (*framework, status.task);
                 let reporter = self.agent_by_actor.get(&from).copied();
                 let Some(row) = self.tasks.get_mut(&key) else {
@@ -272,7 +273,7 @@ impl Recorder {
                     self.end_task(time, key, status.reason);
                 }
             }
-            Msg::Update { status } if from == self.master => {
+            Msg::Update { status } if self.masters.contains(&from) => {
                 let Some(&fw) = self.fw_by_actor.get(&to) else {
                     return;
                 };

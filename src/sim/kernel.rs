@@ -47,6 +47,8 @@ pub(crate) struct Kernel<P: Protocol> {
     pub(crate) epoch: Vec<u32>,
     pub(crate) stats: NetStats,
     pub(crate) stop_requested: bool,
+    /// Per watched actor: who linked to it, with the watcher's epoch at the time.
+    pub(crate) links: Vec<Vec<(ActorId, u32)>>,
 }
 
 impl<P: Protocol> Kernel<P> {
@@ -59,6 +61,27 @@ impl<P: Protocol> Kernel<P> {
             epoch: Vec::new(),
             stats: NetStats::default(),
             stop_requested: false,
+            links: Vec::new(),
+        }
+    }
+
+    pub(crate) fn link(&mut self, me: ActorId, peer: ActorId) {
+        let epoch = self.epoch[me.index()];
+        let watchers = &mut self.links[peer.index()];
+        if !watchers.contains(&(me, epoch)) {
+            watchers.push((me, epoch));
+        }
+    }
+
+    /// `dead` crashed: every watcher still in the incarnation that linked hears of it.
+    pub(crate) fn notify_exited(&mut self, dead: ActorId) {
+        let Some(msg) = P::exited(dead) else {
+            return;
+        };
+        for (w, epoch) in std::mem::take(&mut self.links[dead.index()]) {
+            if self.epoch[w.index()] == epoch {
+                self.send(dead, w, msg.clone());
+            }
         }
     }
 

@@ -225,6 +225,7 @@ impl<P: Protocol> Sim<P> {
         self.rngs.push(rng);
         self.durable.push(Durable::default());
         self.k.epoch.push(0);
+        self.k.links.push(Vec::new());
         self.alive.push(false);
         self.k.net.register_actor(group);
         self.k.queue.push(start.max(self.k.now), Ev::Start(id));
@@ -596,6 +597,7 @@ impl<P: Protocol> Sim<P> {
                         self.alive[i] = false;
                         self.k.epoch[i] += 1;
                         self.actors[i] = None;
+                        self.k.notify_exited(ActorId(i as u32));
                     }
                 }
             }
