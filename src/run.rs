@@ -408,6 +408,8 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     };
 
     let mut steps: u64 = 0;
+    let mut leaders = crate::metrics::LeaderWatch::default();
+    let watch_leader = cluster.masters.len() > 1 || !cluster.coord.is_empty();
     let reason = loop {
         let next = cluster.sim.peek_time();
         while next_sample <= stop_at && next.is_none_or(|t| t > next_sample) {
@@ -424,6 +426,13 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         }
         cluster.sim.step();
         steps += 1;
+        if watch_leader {
+            let leader = cluster
+                .live_masters()
+                .find(|(_, m)| m.is_leading())
+                .map(|(id, _)| cluster.sim.name(id));
+            leaders.observe(cluster.sim.now(), leader);
+        }
         if cluster.sim.stop_requested() {
             break StopReason::Requested;
         }
@@ -509,7 +518,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         fairness: contention.summary(),
         tasks: r.counts.clone(),
         agents: cluster.agent_events(),
-        failovers: 0,
+        failovers: leaders.failovers,
         frameworks,
         network: report.net,
     };

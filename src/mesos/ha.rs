@@ -71,7 +71,7 @@ impl Registry {
                     hostname: a.hostname.clone(),
                     total: a.total,
                     reserved: a.reserved.clone(),
-                    removed: a.removed && !a.recovering,
+                    removed: a.removed && !a.recovering && !m.admitting.contains(&a.actor),
                 })
                 .collect(),
             frameworks: m
@@ -91,6 +91,17 @@ impl Registry {
     }
 }
 
+/// What waits for a registry write to commit.
+#[derive(Clone, Debug)]
+pub enum Admission {
+    /// A new agent: offered and told its id only once the registry has it.
+    Agent(crate::alloc::AgentId),
+    /// A new framework: likewise.
+    Framework(FrameworkId),
+    /// A reply that must not precede the change it reports.
+    Reply(ActorId, Msg),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Phase {
     Standby,
@@ -108,10 +119,10 @@ pub struct Ha {
     phase: Phase,
     /// Version of the registry znode last read or written.
     version: u32,
-    /// The registry write in flight, with the replies waiting for it.
-    write: Option<(ReqId, Vec<(ActorId, Msg)>)>,
-    /// Replies waiting for the next write; `dirty` if there is something to write.
-    waiting: Vec<(ActorId, Msg)>,
+    /// The registry write in flight, with the admissions waiting for it.
+    write: Option<(ReqId, Vec<Admission>)>,
+    /// Admissions waiting for the next write; `dirty` if there is something to write.
+    waiting: Vec<Admission>,
     dirty: bool,
     /// Times this master started serving as leader.
     pub elected_at: Vec<Time>,
@@ -178,16 +189,16 @@ impl Master {
         );
     }
 
-    /// Records a registry change; `reply` goes out once it is durable (at once for a
-    /// lone master, which has no registry).
-    pub(super) fn persist(&mut self, ctx: &mut Ctx<Mesos>, reply: Option<(ActorId, Msg)>) {
+    /// Records a registry change; `then` takes effect once it is durable (at once for
+    /// a lone master, which has no registry).
+    pub(super) fn persist(&mut self, ctx: &mut Ctx<Mesos>, then: Option<Admission>) {
         let Some(ha) = self.ha.as_mut() else {
-            if let Some((to, msg)) = reply {
-                ctx.send(to, msg);
+            if let Some(a) = then {
+                self.admit(ctx, a);
             }
             return;
         };
-        ha.waiting.extend(reply);
+        ha.waiting.extend(then);
         ha.dirty = true;
         if ha.write.is_none() {
             self.flush(ctx);
@@ -273,14 +284,15 @@ impl Master {
             }
             (Phase::Reading(r) | Phase::Creating(r), Err(_)) if *r == req => self.abdicate(ctx),
             (_, result) if ha.write.as_ref().is_some_and(|(r, _)| *r == req) => {
-                let (_, replies) = ha.write.take().expect("checked");
+                let (_, admitted) = ha.write.take().expect("checked");
                 match result {
                     Ok(OpResult::Set(stat)) => {
                         ha.version = stat.version;
-                        for (to, msg) in replies {
-                            ctx.send(to, msg);
+                        let dirty = ha.dirty;
+                        for a in admitted {
+                            self.admit(ctx, a);
                         }
-                        if ha.dirty {
+                        if dirty && self.ha.as_ref().is_some_and(|h| h.write.is_none()) {
                             self.flush(ctx);
                         }
                     }
@@ -375,6 +387,28 @@ impl Master {
         fresh.ha = Some(ha);
         fresh.leading = false;
         *self = fresh;
+    }
+
+    /// A registry change is durable: what waited for it takes effect.
+    fn admit(&mut self, ctx: &mut Ctx<Mesos>, a: Admission) {
+        match a {
+            Admission::Agent(id) => {
+                let actor = self.agents[id as usize].actor;
+                self.admitting.remove(&actor);
+                self.activate_agent(ctx, id);
+                ctx.send(actor, Msg::AgentRegistered { id });
+            }
+            Admission::Framework(id) => {
+                let f = &mut self.frameworks[id as usize];
+                f.connected = true;
+                let (actor, role, weight) = (f.actor, f.role.clone(), f.weight_milli);
+                self.admitting.remove(&actor);
+                self.add_to_allocator(id, &role, weight);
+                ctx.send(actor, Msg::FrameworkRegistered { id });
+                self.request_allocation(ctx);
+            }
+            Admission::Reply(to, msg) => ctx.send(to, msg),
+        }
     }
 
     /// Agents of the registry that did not re-register in time are removed.

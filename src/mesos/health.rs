@@ -10,6 +10,7 @@
 //! told to shut down, its tasks killed so that none runs twice (before Mesos 1.5, the
 //! default), or allowed to re-register (1.5+), see [`AgentReturn`].
 
+use super::ha::Admission;
 use super::master::{AgentEntry, AgentReturn, Master, TaskEntry};
 use crate::actor::{ActorId, Ctx};
 use crate::alloc::{AgentId, FrameworkId};
@@ -26,7 +27,7 @@ impl Master {
             .filter(|&a| !self.agents[a as usize].removed)
     }
 
-    fn activate_agent(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
+    pub(super) fn activate_agent(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
         let a = &mut self.agents[id as usize];
         a.removed = false;
         a.awaiting_pong = false;
@@ -50,6 +51,9 @@ impl Master {
         resources: Resources,
         reserved: Vec<(String, Resources)>,
     ) {
+        if self.admitting.contains(&from) {
+            return; // a retry while the registry write is in flight
+        }
         // A repeated registration (the reply was slow) gets the same id. A new
         // incarnation on the address of a live agent is that agent restarted without
         // its tasks: the old one is removed (its tasks LOST), as Mesos does when a
@@ -76,8 +80,8 @@ impl Master {
             recovering: false,
         });
         self.agent_by_actor.insert(from, id);
-        self.activate_agent(ctx, id);
-        self.persist(ctx, Some((from, Msg::AgentRegistered { id })));
+        self.admitting.insert(from);
+        self.persist(ctx, Some(Admission::Agent(id)));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -176,11 +180,11 @@ impl Master {
                 ),
             }
         }
-        let reply = (from, Msg::AgentRegistered { id });
+        let reply = Msg::AgentRegistered { id };
         if changed {
-            self.persist(ctx, Some(reply));
+            self.persist(ctx, Some(Admission::Reply(from, reply)));
         } else {
-            ctx.send(reply.0, reply.1);
+            ctx.send(from, reply);
         }
     }
 

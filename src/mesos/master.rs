@@ -17,6 +17,7 @@
 //! - Agent health checks, removal and what a removed agent meets when it returns are in
 //!   [`super::health`].
 
+use super::ha::Admission;
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
@@ -165,6 +166,9 @@ pub struct Master {
     pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
     pub(super) fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    /// Agents and frameworks registered but not yet in the registry: they hear back
+    /// (and get offers or tasks) once it has them.
+    pub(super) admitting: BTreeSet<ActorId>,
     pub agents: Vec<AgentEntry>,
     pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
@@ -196,6 +200,7 @@ impl Master {
             alloc: alloc::build(alloc_cfg),
             frameworks: Vec::new(),
             fw_by_actor: BTreeMap::new(),
+            admitting: BTreeSet::new(),
             agents: Vec::new(),
             agent_by_actor: BTreeMap::new(),
             offers: BTreeMap::new(),
@@ -544,7 +549,15 @@ impl Master {
 
     /// SUBSCRIBE: a new framework (replied to once the registry has it), or a known one
     /// reconnecting after its scheduler failed over or the master did.
-    fn register_framework(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, entry: FrameworkEntry) {
+    fn register_framework(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        from: ActorId,
+        mut entry: FrameworkEntry,
+    ) {
+        if self.admitting.contains(&from) {
+            return; // a retry while the registry write is in flight
+        }
         ctx.link(from);
         let known = self
             .fw_by_actor
@@ -553,11 +566,11 @@ impl Master {
             .filter(|&id| self.frameworks[id as usize].active);
         let Some(id) = known else {
             let id = self.frameworks.len() as FrameworkId;
-            self.add_to_allocator(id, &entry.role, entry.weight_milli);
+            entry.connected = false;
             self.frameworks.push(entry);
             self.fw_by_actor.insert(from, id);
-            self.persist(ctx, Some((from, Msg::FrameworkRegistered { id })));
-            self.request_allocation(ctx);
+            self.admitting.insert(from);
+            self.persist(ctx, Some(Admission::Framework(id)));
             return;
         };
         let f = &mut self.frameworks[id as usize];

@@ -146,9 +146,59 @@ pub struct Summary {
     pub fairness: Fairness,
     pub tasks: TaskCounts,
     pub agents: AgentEvents,
-    pub failovers: u64,
+    /// Leadership changes among the masters (empty for a lone master).
+    pub failovers: Vec<Failover>,
     pub frameworks: Vec<FrameworkSummary>,
     pub network: NetStats,
+}
+
+/// One master failover: from the moment no master acted as leader to the moment the
+/// next one started serving.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failover {
+    /// The master that led before (it crashed, or lost its session and stepped down).
+    pub from: String,
+    pub to: String,
+    pub leaderless_from_s: f64,
+    pub elected_at_s: f64,
+    /// The failover time: how long no master served.
+    pub leaderless_s: f64,
+}
+
+/// Follows which master acts as leader, event by event.
+#[derive(Clone, Debug, Default)]
+pub struct LeaderWatch {
+    current: Option<String>,
+    last: Option<(String, crate::actor::Time)>,
+    pub failovers: Vec<Failover>,
+}
+
+impl LeaderWatch {
+    /// Call after every event with the acting leader's name, if any.
+    pub fn observe(&mut self, now: crate::actor::Time, leader: Option<&str>) {
+        if self.current.as_deref() == leader {
+            return;
+        }
+        if let Some(old) = self.current.take() {
+            self.last = Some((old, now));
+        }
+        if let Some(new) = leader {
+            if let Some((from, since)) = self.last.take() {
+                self.failovers.push(Failover {
+                    from,
+                    to: new.to_string(),
+                    leaderless_from_s: secs_f64(since),
+                    elected_at_s: secs_f64(now),
+                    leaderless_s: secs_f64(now - since),
+                });
+            }
+            self.current = Some(new.to_string());
+        }
+    }
+}
+
+fn secs_f64(t: crate::actor::Time) -> f64 {
+    t as f64 / 1e9
 }
 
 impl Summary {
@@ -195,6 +245,12 @@ impl Summary {
                 self.agents.shutdown,
                 self.agents.tasks_killed_on_shutdown,
                 self.agents.reregistered
+            ));
+        }
+        for f in &self.failovers {
+            s.push_str(&format!(
+                "failover: {} -> {}: no leader from {:.3} s to {:.3} s ({:.3} s)\n",
+                f.from, f.to, f.leaderless_from_s, f.elected_at_s, f.leaderless_s
             ));
         }
         s.push_str(&format!(

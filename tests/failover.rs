@@ -1,0 +1,134 @@
+//! Master failover (scenarios/failover.toml): election through the coordination
+//! service, re-registration of agents and frameworks, no task lost, framework
+//! `failover_timeout`, `agent_reregister_timeout`, and never two acting leaders.
+
+use schedlab::actor::SEC;
+use schedlab::check::run_checked;
+use schedlab::mesos::agent::Agent;
+use schedlab::run::{execute, Cluster, RunOptions};
+use schedlab::scenario::Scenario;
+use schedlab::sim::SimConfig;
+
+fn failover_scenario(sets: &[&str]) -> Scenario {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    Scenario::parse_with_overrides(&text, path, &sets).unwrap()
+}
+
+fn running_tasks(c: &Cluster) -> usize {
+    c.agents
+        .iter()
+        .filter_map(|&a| c.sim.actor::<Agent>(a))
+        .map(|a| a.running().count())
+        .sum()
+}
+
+/// The must-show: the leader dies at 60 s; a successor serves within the session
+/// timeout (10 s) plus the expiry bucket (one 2 s tick) plus an election round; every
+/// agent and the framework re-register; all 100 tasks run on, none relaunched.
+#[test]
+fn leader_crash_fails_over_within_session_timeout_and_loses_no_task() {
+    let scn = failover_scenario(&[]);
+    let dir = std::env::temp_dir().join(format!("schedlab-failover-{}", std::process::id()));
+    let opts = RunOptions {
+        out: Some(dir.clone()),
+        ..Default::default()
+    };
+    let s = execute(&scn, &opts).unwrap();
+    assert_eq!(s.failovers.len(), 1, "{:?}", s.failovers);
+    let f = &s.failovers[0];
+    assert_eq!(f.from, "master-0");
+    assert_ne!(f.to, "master-0");
+    assert_eq!(f.leaderless_from_s, 60.0);
+    assert!(
+        (10.0..=13.0).contains(&f.leaderless_s),
+        "failover took {} s",
+        f.leaderless_s
+    );
+    assert_eq!(s.tasks.launched, 100);
+    assert_eq!(s.tasks.lost, 0);
+    let tasks = std::fs::read_to_string(dir.join("tasks.csv")).unwrap();
+    let rows: Vec<&str> = tasks.lines().skip(1).collect();
+    assert_eq!(rows.len(), 100);
+    for r in &rows {
+        let cols: Vec<&str> = r.split(',').collect();
+        assert_eq!(cols[2], "0", "relaunched: {r}");
+        assert_eq!(cols[11], "TASK_RUNNING", "{r}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+
+    // The same run, checked after every event, and the new leader's view at the end.
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    assert_eq!(run_checked(&mut c, scn.run.stop), None);
+    let leader = c.leader().expect("a leader at the end");
+    assert_eq!(leader.agents.iter().filter(|a| !a.removed).count(), 50);
+    assert_eq!(leader.tasks.len(), 100);
+    assert!(leader.frameworks[0].connected);
+    assert_eq!(running_tasks(&c), 100);
+}
+
+/// A framework whose scheduler dies is given `failover_timeout`: with the default 0
+/// its tasks are killed at once; with an hour they run on.
+#[test]
+fn framework_failover_timeout_decides_whether_its_tasks_survive() {
+    for (timeout, survive) in [("0s", false), ("1h", true)] {
+        let scn = failover_scenario(&[
+            "faults.0.target=[\"service\"]",
+            &format!("frameworks.0.failover_timeout={timeout}"),
+        ]);
+        let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+        assert_eq!(run_checked(&mut c, 120 * SEC), None);
+        let expected = if survive { 100 } else { 0 };
+        assert_eq!(running_tasks(&c), expected, "failover_timeout {timeout}");
+        let leader = c.leader().unwrap();
+        assert_eq!(leader.frameworks[0].active, survive);
+    }
+}
+
+/// An agent that died before the failover never re-registers: the new leader removes
+/// it `agent_reregister_timeout` after it was elected, not before.
+#[test]
+fn agents_that_do_not_reregister_are_removed_after_the_timeout() {
+    let scn = failover_scenario(&[
+        "masters.agent_reregister_timeout=\"5min\"",
+        "run.stop=\"500s\"",
+    ]);
+    let mut scn = scn;
+    scn.faults.push(schedlab::sim::fault::Fault::crash(
+        30 * SEC,
+        "agent-7",
+        None,
+    ));
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    let elected = 71 * SEC;
+    run_checked(&mut c, elected + 299 * SEC);
+    let leader = c.leader().unwrap();
+    assert_eq!(leader.agents.iter().filter(|a| !a.removed).count(), 49);
+    assert_eq!(leader.counters.agents_removed, 0);
+    assert_eq!(run_checked(&mut c, elected + 302 * SEC), None);
+    assert_eq!(c.leader().unwrap().counters.agents_removed, 1);
+}
+
+/// A leader cut off from the coordination service steps down when its session lease
+/// ends, before a successor is elected: never two acting leaders (checked after every
+/// event), and the tasks survive.
+#[test]
+fn a_leader_cut_off_from_coordination_steps_down_before_its_successor() {
+    let mut scn = failover_scenario(&[]);
+    scn.faults = vec![schedlab::sim::fault::Fault::Partition {
+        at: 60 * SEC,
+        until: Some(200 * SEC),
+        a: vec!["master-0".into()],
+        b: vec!["coord".into()],
+    }];
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    assert_eq!(run_checked(&mut c, scn.run.stop), None);
+    let leader = c
+        .live_masters()
+        .find(|(_, m)| m.is_leading())
+        .map(|(id, _)| c.sim.name(id).to_string());
+    assert!(leader.is_some_and(|l| l != "master-0"));
+    assert_eq!(running_tasks(&c), 100);
+    assert_eq!(c.leader().unwrap().tasks.len(), 100);
+}
