@@ -152,10 +152,13 @@ pub struct MasterCounters {
     pub frameworks_failed_over: u64,
 }
 
+/// Role weights and quotas, as configured (kept to rebuild the allocator).
+pub type RoleConfig = (Vec<(String, f64)>, Vec<(String, Resources)>);
+
 pub struct Master {
     pub(super) cfg: MasterConfig,
     pub(super) alloc_cfg: AllocatorConfig,
-    pub(super) roles: (Vec<(String, f64)>, Vec<(String, Resources)>),
+    pub(super) roles: RoleConfig,
     /// High availability (several masters elected through the coordination service);
     /// `None` for a lone master, which leads from the start.
     pub(super) ha: Option<Box<super::ha::Ha>>,
