@@ -2,7 +2,8 @@
 //! every event.
 //!
 //! Each seed draws a cluster, a workload and a fault schedule (agent crashes and
-//! restarts, partitions that heal, lossy links) from its own ChaCha stream, runs it
+//! restarts, partitions that heal, lossy links; for half the seeds three masters on a
+//! coordination ensemble, with master and server crashes and masters cut off) from its own ChaCha stream, runs it
 //! under the [`Checker`], and reports the first violation. A failing seed replays
 //! exactly: `schedlab fuzz --seeds 1 --start SEED` (add `--dump` to see its scenario).
 //! Seeds run in parallel on rayon; each run is single-threaded and deterministic.
@@ -26,6 +27,8 @@ pub enum Sabotage {
     None,
     /// Agents told to shut down re-register without killing their tasks.
     KeepTasksOnShutdown,
+    /// A leading master that loses its coordination session goes on leading.
+    LeaderIgnoresLeaseLoss,
 }
 
 /// The randomized scenario of one seed.
@@ -113,6 +116,23 @@ pub fn scenario(seed: u64) -> Scenario {
             1 => Fault::crash(at, &agent, None),
             _ => Fault::partition(at, Some(at + dur), &[&agent], &[]),
         });
+    }
+    // Half the seeds run three masters on a three-server ensemble, with the masters
+    // and servers crashing and restarting and masters cut off from the ensemble.
+    if rng.gen_bool(0.5) {
+        scn.masters.count = 3;
+        scn.coord.servers = 3;
+        for _ in 0..rng.gen_range(1..=4) {
+            let at = rng.gen_range(0..stop);
+            let dur = rng.gen_range(5..=120) * SEC;
+            let master = format!("master-{}", rng.gen_range(0..3));
+            let server = format!("coord-{}", rng.gen_range(0..3));
+            faults.push(match rng.gen_range(0..4) {
+                0 | 1 => Fault::crash(at, &master, Some(dur)),
+                2 => Fault::partition(at, Some(at + dur), &[&master], &["coord"]),
+                _ => Fault::crash(at, &server, Some(dur)),
+            });
+        }
     }
     scn.faults = faults;
     scn

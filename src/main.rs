@@ -1,6 +1,20 @@
 //! The `schedlab` command line: parsing only; the work is in the library.
 
 use clap::{Parser, Subcommand};
+
+/// Writes to stdout, ignoring a closed pipe (`schedlab run | head` must not panic).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
 use schedlab::run::{execute, RunOptions};
 use schedlab::scenario::{Scenario, QUICKSTART};
 use std::io::IsTerminal;
@@ -58,8 +72,8 @@ enum Cmd {
         #[arg(long)]
         dump: bool,
         /// Test-only: run with a deliberate defect to show the checker catches it.
-        #[arg(long, hide = true)]
-        sabotage: bool,
+        #[arg(long, hide = true, value_enum)]
+        sabotage: Option<SabotageArg>,
     },
     /// Benchmarks; each prints one JSON object per line.
     Bench {
@@ -105,43 +119,50 @@ fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
     Scenario::parse_with_overrides(&text, &file, sets).map_err(|e| e.to_string())
 }
 
-fn fuzz(seeds: u64, start: u64, dump: bool, sabotage: bool) -> ExitCode {
+/// The deliberate defects `fuzz --sabotage` can switch on.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SabotageArg {
+    /// Agents told to shut down keep their tasks running.
+    KeepTasks,
+    /// A leader that lost its coordination session goes on leading.
+    KeepLeading,
+}
+
+fn fuzz(seeds: u64, start: u64, dump: bool, sabotage: Option<SabotageArg>) -> ExitCode {
     use schedlab::fuzz::{run_many, scenario, Sabotage};
     if dump {
         for s in start..start + seeds {
-            println!(
+            outln!(
                 "# seed {s}\n{}",
                 toml::to_string(&scenario(s)).expect("serializable")
             );
         }
         return ExitCode::SUCCESS;
     }
-    let sabotage = if sabotage {
-        Sabotage::KeepTasksOnShutdown
-    } else {
-        Sabotage::None
+    let (sabotage, flag) = match sabotage {
+        None => (Sabotage::None, ""),
+        Some(SabotageArg::KeepTasks) => (Sabotage::KeepTasksOnShutdown, " --sabotage keep-tasks"),
+        Some(SabotageArg::KeepLeading) => {
+            (Sabotage::LeaderIgnoresLeaseLoss, " --sabotage keep-leading")
+        }
     };
     let results = run_many(start, seeds, sabotage);
     let events: u64 = results.iter().map(|r| r.events).sum();
     match results.iter().find(|r| r.violation.is_some()) {
         None => {
-            println!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
+            outln!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
             ExitCode::SUCCESS
         }
         Some(r) => {
-            println!(
+            outln!(
                 "fuzz: seed {} violates an invariant: {}",
                 r.seed,
                 r.violation.as_deref().unwrap_or_default()
             );
-            println!(
+            outln!(
                 "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
                 r.seed,
-                if sabotage == Sabotage::None {
-                    ""
-                } else {
-                    " --sabotage"
-                }
+                flag
             );
             ExitCode::from(1)
         }
@@ -174,8 +195,8 @@ fn main() -> ExitCode {
             };
             match execute(&scn, &opts) {
                 Ok(summary) => {
-                    print!("{}", summary.human());
-                    println!("results: {}", out.display());
+                    out!("{}", summary.human());
+                    outln!("results: {}", out.display());
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -186,7 +207,7 @@ fn main() -> ExitCode {
         }
         Cmd::Validate { scenario } => match load(Some(&scenario), &[]) {
             Ok(s) => {
-                println!(
+                outln!(
                     "{}: ok (scenario `{}`: {} agent groups, {} frameworks, {} faults)",
                     scenario.display(),
                     s.name,
@@ -223,7 +244,7 @@ fn main() -> ExitCode {
             };
             match schedlab::check::run_checked(&mut c, scn.run.stop) {
                 None => {
-                    println!(
+                    outln!(
                         "check: scenario `{}` seed {seed}: every invariant held after each of {} events",
                         scn.name,
                         c.sim.events()
@@ -231,7 +252,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Some(v) => {
-                    println!("check: scenario `{}` seed {seed}: {v}", scn.name);
+                    outln!("check: scenario `{}` seed {seed}: {v}", scn.name);
                     ExitCode::from(1)
                 }
             }

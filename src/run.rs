@@ -116,6 +116,7 @@ impl Cluster {
             masters.push(sim.add_actor(&name, gm, move || {
                 let mut m = Master::new(flags.clone(), &alloc_cfg);
                 m.configure_roles(&weights, &quotas);
+                m.keep_leading_sabotage = sabotage == crate::fuzz::Sabotage::LeaderIgnoresLeaseLoss;
                 match servers.is_empty() {
                     true => m,
                     false => m.with_ha(servers.clone(), session, me),

@@ -132,3 +132,41 @@ fn a_leader_cut_off_from_coordination_steps_down_before_its_successor() {
     assert_eq!(running_tasks(&c), 100);
     assert_eq!(c.leader().unwrap().tasks.len(), 100);
 }
+
+/// The checker catches a leader that ignores the loss of its session: two masters act
+/// as leader at once.
+#[test]
+fn a_leader_ignoring_its_lost_session_is_caught() {
+    let mut scn = failover_scenario(&[]);
+    scn.faults = vec![schedlab::sim::fault::Fault::partition(
+        60 * SEC,
+        Some(200 * SEC),
+        &["master-0"],
+        &["coord"],
+    )];
+    let mut c = Cluster::build_with(
+        &scn,
+        scn.seed,
+        SimConfig::default(),
+        schedlab::fuzz::Sabotage::LeaderIgnoresLeaseLoss,
+    )
+    .unwrap();
+    let v = run_checked(&mut c, scn.run.stop).expect("two leaders are caught");
+    assert!(v.contains("act as leader at once"), "{v}");
+}
+
+/// Golden fingerprints: the failover run and the quickstart are pinned bit for bit
+/// (an intended change of behaviour updates them, and says so in its commit).
+#[test]
+fn golden_fingerprints() {
+    for (scn, golden) in [
+        (failover_scenario(&[]), "d98468fc1c75d0f0"),
+        (
+            Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
+            "fbc4b3e3ab0c40de",
+        ),
+    ] {
+        let s = execute(&scn, &RunOptions::default()).unwrap();
+        assert_eq!(s.fingerprint, golden, "scenario {}", scn.name);
+    }
+}

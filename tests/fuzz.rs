@@ -15,9 +15,13 @@ fn randomized_fault_schedules_keep_every_invariant() {
 fn a_broken_invariant_is_caught() {
     // Agents that keep their tasks when told to shut down let a LOST task run twice.
     let results = run_many(1, 100, Sabotage::KeepTasksOnShutdown);
-    let caught = results.iter().find_map(|r| r.violation.clone());
-    let v = caught.expect("the sabotage is caught within 100 seeds");
-    assert!(v.contains("reported LOST but still runs"), "{v}");
+    // (It may also show first as an agent sent tasks that do not fit: the master
+    // believes the agent empty.)
+    let caught = results
+        .iter()
+        .filter_map(|r| r.violation.clone())
+        .find(|v| v.contains("reported LOST but still runs"));
+    assert!(caught.is_some(), "the sabotage is caught within 100 seeds");
 }
 
 #[test]

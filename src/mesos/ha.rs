@@ -100,6 +100,8 @@ pub enum Admission {
     Framework(FrameworkId),
     /// A reply that must not precede the change it reports.
     Reply(ActorId, Msg),
+    /// Task verdicts (LOST, UNREACHABLE) of a removed agent.
+    Verdicts(Vec<(FrameworkId, crate::proto::TaskStatus)>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,8 +237,8 @@ impl Master {
             for e in ha.election.handle(&mut ha.client, ctx, &ev) {
                 match e {
                     ElectionEvent::Elected => self.elected(ctx),
-                    ElectionEvent::NotLeader => self.abdicate(ctx),
-                    ElectionEvent::LeaderIs(_) => {}
+                    ElectionEvent::NotLeader if !self.keep_leading_sabotage => self.abdicate(ctx),
+                    ElectionEvent::NotLeader | ElectionEvent::LeaderIs(_) => {}
                 }
             }
             if let CoordEvent::Reply { req, result } = ev {
@@ -383,6 +385,7 @@ impl Master {
         let roles = self.roles.clone();
         fresh.configure_roles(&roles.0, &roles.1);
         fresh.term = self.term;
+        fresh.keep_leading_sabotage = self.keep_leading_sabotage;
         fresh.counters = std::mem::take(&mut self.counters);
         fresh.ha = Some(ha);
         fresh.leading = false;
@@ -408,6 +411,11 @@ impl Master {
                 self.request_allocation(ctx);
             }
             Admission::Reply(to, msg) => ctx.send(to, msg),
+            Admission::Verdicts(v) => {
+                for (fw, status) in v {
+                    self.update(ctx, fw, status);
+                }
+            }
         }
     }
 

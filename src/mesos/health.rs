@@ -229,7 +229,7 @@ impl Master {
 
     /// Removes an unreachable agent: its offers are rescinded, its resources leave the
     /// pool, its tasks are LOST (UNREACHABLE for partition-aware frameworks under the
-    /// re-register policy).
+    /// re-register policy), said once the removal is in the registry.
     pub(super) fn remove_agent(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
         self.counters.agents_removed += 1;
         let offers: Vec<_> = self
@@ -253,6 +253,7 @@ impl Master {
         self.total -= a.total;
         self.used -= a.used;
         a.used = Resources::ZERO;
+        let mut verdicts = Vec::new();
         for key in tasks {
             let Some(entry) = self.tasks.remove(&key) else {
                 continue;
@@ -272,9 +273,12 @@ impl Master {
                 reason: Reason::AgentRemoved,
                 uuid: None,
             };
-            self.update(ctx, key.0, status);
+            verdicts.push((key.0, status));
         }
-        self.persist(ctx, None);
+        // As Mesos marks an agent unreachable in the registry before it tells anyone:
+        // a successor that never saw the removal adopts the tasks instead of a
+        // framework having relaunched them.
+        self.persist(ctx, Some(Admission::Verdicts(verdicts)));
         self.request_allocation(ctx);
     }
 }

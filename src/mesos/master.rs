@@ -166,6 +166,8 @@ pub struct Master {
     pub(super) leading: bool,
     /// Leadership term: timers set in an earlier term are void.
     pub(super) term: Term,
+    /// Test-only defect: ignore the loss of leadership (what the checker must catch).
+    pub keep_leading_sabotage: bool,
     pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
     pub(super) fw_by_actor: BTreeMap<ActorId, FrameworkId>,
@@ -200,6 +202,7 @@ impl Master {
             ha: None,
             leading: true,
             term: 0,
+            keep_leading_sabotage: false,
             alloc: alloc::build(alloc_cfg),
             frameworks: Vec::new(),
             fw_by_actor: BTreeMap::new(),
