@@ -20,6 +20,7 @@
 //! ```
 
 pub mod cli;
+pub mod drf;
 pub mod mesos_table2;
 
 use crate::scenario::{parse_toml, ScenarioError};
