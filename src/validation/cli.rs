@@ -2,6 +2,7 @@
 //! (the commands quoted in `results/validation/README.md`).
 
 use super::mesos_table2::{self, Table2Config};
+use super::omega::{self, OmegaConfig};
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +21,16 @@ pub enum ValidateCmd {
         /// Print JSON instead of a Markdown table.
         #[arg(long)]
         json: bool,
+    },
+    /// Omega EuroSys'13 lightweight simulator: monolithic, two-level, shared state.
+    Omega {
+        /// Experiment file (scenarios/validation/omega-*.toml).
+        file: PathBuf,
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// Also write the sweep as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
 }
 
@@ -53,6 +64,27 @@ pub fn main(cmd: ValidateCmd) -> ExitCode {
                 println!("{}", serde_json::to_string_pretty(&all).expect("serializable"));
             } else {
                 print!("{}", mesos_table2::table(k, &all));
+            }
+            ExitCode::SUCCESS
+        }
+        ValidateCmd::Omega { file, seeds, csv } => {
+            let mut cfg = match OmegaConfig::load(&file) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(n) = seeds {
+                cfg.seeds = n;
+            }
+            let points = omega::sweep(&cfg);
+            print!("{}", omega::table(&points));
+            if let Some(path) = csv {
+                if let Err(e) = std::fs::write(&path, omega::csv(&points)) {
+                    eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(1);
+                }
             }
             ExitCode::SUCCESS
         }

@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod drf;
 pub mod mesos_table2;
+pub mod omega;
 
 use crate::scenario::{parse_toml, ScenarioError};
 use serde::de::DeserializeOwned;
