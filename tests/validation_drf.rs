@@ -114,6 +114,9 @@ fn random_lies_rarely_gain() {
         }
     }
     let rate = gains as f64 / lies as f64;
-    eprintln!("{gains} of {lies} random lies gain ({:.2}%), at most {max_gain} tasks", 100.0 * rate);
+    eprintln!(
+        "{gains} of {lies} random lies gain ({:.2}%), at most {max_gain} tasks",
+        100.0 * rate
+    );
     assert!(rate < 0.05, "{rate}");
 }

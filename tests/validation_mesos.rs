@@ -81,8 +81,14 @@ fn issue_exact_values_are_the_models() {
     assert!(close(e(1.0, Exponential, Rigid).utilization, 0.193));
     assert!(close(e(5.0, Exponential, Rigid).utilization, 0.545));
     // The paper's closed forms and the fluid limit.
-    assert!(close(closed_form(100, 1.0, Exponential, Rigid).ramp_up, 4.605));
-    assert!(close(closed_form(100, 1.0, Constant, Rigid).utilization, 2.0 / 3.0));
+    assert!(close(
+        closed_form(100, 1.0, Exponential, Rigid).ramp_up,
+        4.605
+    ));
+    assert!(close(
+        closed_form(100, 1.0, Constant, Rigid).utilization,
+        2.0 / 3.0
+    ));
     assert!(close(elastic_exponential_completion(1.0), 1.8414));
 }
 
@@ -140,6 +146,8 @@ fn bad_config_names_file_line_and_key() {
     assert!(msg.starts_with("t2.toml:5"), "{msg}");
     assert!(msg.contains("remaining"), "{msg}");
     let text = "name = \"x\"\nk = 0\nT = \"1000s\"\nbetas = [1]\nremaining = \"constant\"\n";
-    let msg = Table2Config::parse(text, "t2.toml").unwrap_err().to_string();
+    let msg = Table2Config::parse(text, "t2.toml")
+        .unwrap_err()
+        .to_string();
     assert!(msg.starts_with("t2.toml:2: key `k`"), "{msg}");
 }

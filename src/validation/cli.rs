@@ -61,7 +61,10 @@ pub fn main(cmd: ValidateCmd) -> ExitCode {
                 }
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&all).expect("serializable"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).expect("serializable")
+                );
             } else {
                 print!("{}", mesos_table2::table(k, &all));
             }

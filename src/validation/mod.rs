@@ -113,12 +113,7 @@ impl Estimate {
 
     /// `mean ± half_width` with `digits` decimals.
     pub fn show(&self, digits: usize) -> String {
-        format!(
-            "{:.d$} ± {:.d$}",
-            self.mean,
-            self.half_width,
-            d = digits
-        )
+        format!("{:.d$} ± {:.d$}", self.mean, self.half_width, d = digits)
     }
 }
 

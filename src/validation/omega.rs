@@ -121,15 +121,27 @@ impl OmegaConfig {
             return bad("architectures", "name at least one".into());
         }
         if self.service_t_job_s.is_empty()
-            || self.service_t_job_s.iter().any(|t| !(t.is_finite() && *t >= 0.0))
+            || self
+                .service_t_job_s
+                .iter()
+                .any(|t| !(t.is_finite() && *t >= 0.0))
         {
-            return bad("service_t_job_s", "non-negative seconds, at least one".into());
+            return bad(
+                "service_t_job_s",
+                "non-negative seconds, at least one".into(),
+            );
         }
         if self.machines == 0 || self.machine_cpus_milli == 0 || self.machine_mem_mib == 0 {
-            return bad("machines", "machines and their sizes must be positive".into());
+            return bad(
+                "machines",
+                "machines and their sizes must be positive".into(),
+            );
         }
         if !(0.0..1.0).contains(&self.prefill) {
-            return bad("prefill", format!("must be in [0, 1), got {}", self.prefill));
+            return bad(
+                "prefill",
+                format!("must be in [0, 1), got {}", self.prefill),
+            );
         }
         for (k, c) in [("batch", &self.batch), ("service", &self.service)] {
             if c.interarrival == 0 || c.duration_mean == 0 || c.tasks_mean < 1.0 {
@@ -143,7 +155,10 @@ impl OmegaConfig {
             }
         }
         if self.seeds == 0 || self.horizon == 0 || self.max_attempts == 0 {
-            return bad("seeds", "seeds, horizon and max_attempts must be positive".into());
+            return bad(
+                "seeds",
+                "seeds, horizon and max_attempts must be positive".into(),
+            );
         }
         Ok(())
     }
@@ -458,7 +473,8 @@ impl<'a> Cell<'a> {
         }
         if job.left == 0 {
             if job.class == BATCH {
-                self.waits.push((self.now - job.arrival) as f64 / SEC as f64);
+                self.waits
+                    .push((self.now - job.arrival) as f64 / SEC as f64);
             }
         } else {
             job.attempts += 1;
