@@ -69,8 +69,8 @@ impl Instance {
         let n = rng.gen_range(2..=5);
         let unit = [1000u64, 1024, 1024];
         let mut cap = [0u64; KINDS];
-        for k in 0..kinds {
-            cap[k] = rng.gen_range(10..=60);
+        for c in cap.iter_mut().take(kinds) {
+            *c = rng.gen_range(10..=60);
         }
         let demands = (0..n)
             .map(|_| {
@@ -176,9 +176,9 @@ pub fn reference(inst: &Instance) -> (Vec<u64>, Vec<u64>) {
     let mut handed = 0u64;
     loop {
         let fits = |i: usize, used: &[u64; KINDS]| (0..KINDS).all(|k| used[k] + d[i][k] <= cap[k]);
-        for i in 0..n {
-            if blocked[i] == u64::MAX && !fits(i, &used) {
-                blocked[i] = handed;
+        for (i, b) in blocked.iter_mut().enumerate() {
+            if *b == u64::MAX && !fits(i, &used) {
+                *b = handed;
             }
         }
         let mut pick: Option<usize> = None;
