@@ -17,4 +17,5 @@ pub mod scenario;
 pub mod sim;
 pub mod trace;
 pub mod units;
+pub mod validation;
 pub mod workload;

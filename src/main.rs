@@ -85,6 +85,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: schedlab::trace::cli::TraceCmd,
     },
+    /// Validation against published results (Mesos Table 2, DRF, Omega, Borg).
+    ValidatePaper {
+        #[command(subcommand)]
+        cmd: schedlab::validation::cli::ValidateCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -280,5 +285,6 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
+        Cmd::ValidatePaper { cmd } => schedlab::validation::cli::main(cmd),
     }
 }

@@ -304,18 +304,28 @@ fn key_of(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> Op
     (!key.is_empty()).then(|| key.to_string())
 }
 
+/// Parses TOML `text` into a strict (`deny_unknown_fields`) config type, with an error
+/// naming `file`, the line and the key: shared by scenarios and by the other experiment
+/// files (`scenarios/validation/`) so that every input file fails the same way.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &str,
+) -> Result<T, ScenarioError> {
+    toml::from_str(text).map_err(|e| {
+        let message = e.message().to_string();
+        ScenarioError {
+            file: file.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            key: key_of(text, e.span(), &message),
+            message,
+        }
+    })
+}
+
 impl Scenario {
     /// Parses scenario text; `file` is only used to name the source in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let scn: Scenario = toml::from_str(text).map_err(|e| {
-            let message = e.message().to_string();
-            ScenarioError {
-                file: file.to_string(),
-                line: e.span().map(|s| line_of(text, s.start)),
-                key: key_of(text, e.span(), &message),
-                message,
-            }
-        })?;
+        let scn: Scenario = parse_toml(text, file)?;
         scn.validate().map_err(|(key, message)| ScenarioError {
             file: file.to_string(),
             line: find_key_line(text, &key),
@@ -447,7 +457,8 @@ impl Scenario {
     }
 }
 
-fn find_key_line(text: &str, key: &str) -> Option<usize> {
+/// The line where `key = ...` is first written (for errors found after parsing).
+pub fn find_key_line(text: &str, key: &str) -> Option<usize> {
     text.lines()
         .position(|l| {
             let t = l.trim_start();
