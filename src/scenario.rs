@@ -372,7 +372,10 @@ impl Scenario {
             key: None,
             message: e.to_string(),
         })?;
+        // The file itself parsed above: what fails now comes from the overrides, and a
+        // line of the regenerated text would point nowhere in the file.
         Scenario::parse(&text, &format!("{file} (with --set {})", sets.join(" ")))
+            .map_err(|e| ScenarioError { line: None, ..e })
     }
 
     /// Checks what serde cannot: returns (key, message).

@@ -231,6 +231,7 @@ fn register(ctx: &mut Ctx<Mesos>, master: ActorId, name: &str) {
             weight_milli: 1000,
             principal: name.into(),
             partition_aware: false,
+            failover_timeout: 0,
         },
     );
 }
@@ -520,6 +521,7 @@ fn scenario(cfg: &Table2Config) -> Scenario {
             count: 1,
             flags: cfg.masters.clone(),
         },
+        coord: Default::default(),
         allocator: Default::default(),
         agents: vec![AgentGroup {
             name: "slot".into(),
@@ -549,7 +551,8 @@ pub fn run_one(cfg: &Table2Config, mode: Mode, beta: f64, seed: u64) -> Result<T
         .net()
         .find_group("frameworks")
         .ok_or("no frameworks group")?;
-    let (master, k, t, arrival, remaining) = (c.master, cfg.k, cfg.t, cfg.arrival, cfg.remaining);
+    let (master, k, t, arrival, remaining) =
+        (c.masters[0], cfg.k, cfg.t, cfg.arrival, cfg.remaining);
     c.sim.add_actor("other", fg, move || {
         Holder::new(master, k, t, arrival, remaining)
     });
