@@ -15,6 +15,7 @@ pub mod resources;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod testkit;
 pub mod trace;
 pub mod units;
 pub mod validation;

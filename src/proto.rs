@@ -123,7 +123,14 @@ pub struct Offer {
     pub id: OfferId,
     pub agent: AgentId,
     pub resources: Resources,
+    /// The agent's hostname and attributes (Mesos `Offer.hostname`, `Offer.attributes`):
+    /// what placement constraints (Marathon's UNIQUE, CLUSTER, GROUP_BY, LIKE) look at.
+    pub hostname: String,
+    pub attributes: Attributes,
 }
+
+/// Agent attributes (`--attributes=rack:r1;zone:a`), name -> value.
+pub type Attributes = std::collections::BTreeMap<String, String>;
 
 /// Every message of the system.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,6 +209,7 @@ pub enum Msg {
         resources: Resources,
         /// Static reservations (role, resources) configured on the agent.
         reserved: Vec<(String, Resources)>,
+        attributes: Attributes,
     },
     AgentRegistered {
         id: AgentId,
@@ -246,6 +254,7 @@ pub enum Msg {
         resources: Resources,
         reserved: Vec<(String, Resources)>,
         tasks: Vec<(FrameworkId, TaskInfo)>,
+        attributes: Attributes,
     },
 
     // ---- coordination service (ZooKeeper-like) ----
@@ -313,6 +322,9 @@ pub enum Timer {
     FrameworkRegisterRetry,
     NextJob,
     Reconcile,
+    /// A framework's own timer; the tag's meaning is the framework's (see
+    /// `frameworks::core`).
+    Framework(u64),
     // coordination servers and clients
     Coord(crate::coord::CoordTimer),
 }

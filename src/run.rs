@@ -7,6 +7,7 @@
 use crate::actor::{ActorId, Time};
 use crate::alloc::AllocatorConfig;
 use crate::frameworks::batch::BatchFramework;
+use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
@@ -26,6 +27,8 @@ pub struct Cluster {
     /// The masters (one, or 3 or 5 electing a leader) and the coordination servers.
     pub masters: Vec<ActorId>,
     pub coord: Vec<ActorId>,
+    /// How agents and frameworks of this cluster find the leading master.
+    pub detector: MasterDetector,
     pub agents: Vec<ActorId>,
     pub frameworks: Vec<ActorId>,
 }
@@ -147,6 +150,7 @@ impl Cluster {
                 let mut cfg = AgentConfig::new(detector.clone(), &name, g.resources());
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
+                cfg.attributes = g.attributes.clone();
                 cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
                 cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
                 cfg.keep_tasks_on_shutdown = sabotage == crate::fuzz::Sabotage::KeepTasksOnShutdown;
@@ -156,21 +160,17 @@ impl Cluster {
 
         let mut frameworks = Vec::new();
         for (i, f) in scn.frameworks.iter().enumerate() {
-            if names.contains(&f.name)
-                || f.name.starts_with("master")
-                || f.name.starts_with("coord-")
+            if names.contains(f.name())
+                || f.name().starts_with("master")
+                || f.name().starts_with("coord-")
             {
                 return Err(format!(
                     "framework name `{}` is already an actor name",
-                    f.name
+                    f.name()
                 ));
             }
-            let cfg = f.clone();
-            let fseed = framework_seed(seed, i);
-            let detector = detector.clone();
-            frameworks.push(sim.add_actor_at(&f.name, gf, f.start, move || {
-                BatchFramework::new(cfg.clone(), detector.clone(), fseed)
-            }));
+            let gseed = framework_seed(seed, i);
+            frameworks.push(f.add_to(&mut sim, gf, detector.clone(), gseed));
         }
         for fault in &scn.faults {
             sim.schedule_fault(fault)?;
@@ -179,6 +179,7 @@ impl Cluster {
             sim,
             masters,
             coord,
+            detector,
             agents,
             frameworks,
         })
@@ -211,9 +212,14 @@ impl Cluster {
         self.sim.actor::<BatchFramework>(self.frameworks[i])
     }
 
+    /// Framework `i` as any kind (batch, marathon, ...): done, pending, counters.
+    pub fn framework_status(&self, i: usize) -> Option<&dyn FrameworkStatus> {
+        crate::frameworks::status_of(&self.sim, self.frameworks[i])
+    }
+
     /// True once every framework's workload has completed.
     pub fn all_done(&self) -> bool {
-        (0..self.frameworks.len()).all(|i| self.framework(i).is_some_and(|f| f.done()))
+        (0..self.frameworks.len()).all(|i| self.framework_status(i).is_some_and(|f| f.done()))
     }
 
     /// Removals, shutdowns and re-registrations of agents so far.
@@ -237,7 +243,7 @@ impl Cluster {
 
     /// Workload errors reported by frameworks (bad trace rows).
     pub fn workload_error(&self) -> Option<String> {
-        (0..self.frameworks.len()).find_map(|i| self.framework(i).and_then(|f| f.error.clone()))
+        (0..self.frameworks.len()).find_map(|i| self.framework_status(i).and_then(|f| f.error()))
     }
 }
 
@@ -310,7 +316,11 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     )));
     cluster.sim.set_observer(Box::new(Tap(rec.clone())));
 
-    let fw_names: Vec<String> = scn.frameworks.iter().map(|f| f.name.clone()).collect();
+    let fw_names: Vec<String> = scn
+        .frameworks
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
     if let Some(w) = ts.as_mut() {
         let mut header: Vec<String> = [
             "time",
@@ -343,7 +353,12 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     let weights: Vec<f64> = scn
         .frameworks
         .iter()
-        .map(|f| scn.allocator.weights.get(&f.role).map_or(f.weight, |w| w.0))
+        .map(|f| {
+            scn.allocator
+                .weights
+                .get(f.role())
+                .map_or(f.weight(), |w| w.0)
+        })
         .collect();
     let mut contention = crate::metrics::Contention::default();
     let mut next_sample: Time = 0;
@@ -376,7 +391,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         }
         samples += 1;
         let pending: Vec<usize> = (0..cluster.frameworks.len())
-            .map(|i| cluster.framework(i).map_or(0, |f| f.pending()))
+            .map(|i| cluster.framework_status(i).map_or(0, |f| f.pending()))
             .collect();
         let backlogged: Vec<f64> = (0..fw_names.len())
             .filter(|&i| pending[i] > 0)
@@ -479,16 +494,18 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     let frameworks = (0..cluster.frameworks.len())
         .map(|i| {
             let f = &scn.frameworks[i];
-            let stats = cluster
-                .framework(i)
-                .map(|f| f.stats.clone())
-                .unwrap_or_default();
+            let st = cluster.framework_status(i);
             FrameworkSummary {
-                name: f.name.clone(),
-                role: f.role.clone(),
+                name: f.name().to_string(),
+                role: f.role().to_string(),
+                kind: f.kind(),
                 mean_dominant_share: round6(means[i]),
-                jobs_submitted: stats.jobs_submitted,
-                tasks_finished: stats.tasks_finished,
+                jobs_submitted: st.map_or(0, |s| s.jobs_submitted()),
+                tasks_finished: st.map_or(0, |s| s.tasks_finished()),
+                stats: match f {
+                    crate::frameworks::FrameworkConfig::Batch(_) => None,
+                    _ => st.map(|s| s.stats()),
+                },
             }
         })
         .collect();

@@ -8,7 +8,7 @@
 
 use crate::actor::{Time, SEC};
 use crate::alloc::Policy;
-use crate::frameworks::batch::BatchConfig;
+use crate::frameworks::FrameworkConfig;
 use crate::mesos::master::MasterConfig;
 use crate::resources::Resources;
 use crate::sim::fault::Fault;
@@ -240,7 +240,8 @@ pub struct Scenario {
     #[serde(default)]
     pub allocator: AllocatorSection,
     pub agents: Vec<AgentGroup>,
-    pub frameworks: Vec<BatchConfig>,
+    /// Tagged by `kind` (default `batch`): see [`crate::frameworks`].
+    pub frameworks: Vec<FrameworkConfig>,
     #[serde(default)]
     pub network: NetworkSection,
     #[serde(default)]
@@ -282,6 +283,18 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// The key a toml error is about: the quoted field name in its message, or the key
 /// written at the start of the offending line.
 fn key_of(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> Option<String> {
+    // "at `apps[0].health.grace`: ..." (errors inside framework entries, see
+    // `frameworks::part`): the field named by an unknown/missing-field message, else
+    // the last key of the path.
+    if let Some(rest) = message.strip_prefix("at `") {
+        if let Some((path, inner)) = rest.split_once("`: ") {
+            if let Some(k) = key_of(text, None, inner) {
+                return Some(k);
+            }
+            let last = path.rsplit('.').next().unwrap_or(path);
+            return Some(last.split('[').next().unwrap_or(last).to_string());
+        }
+    }
     if let Some(start) = message.find('`') {
         let rest = &message[start + 1..];
         if let Some(end) = rest.find('`') {
@@ -313,10 +326,18 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ScenarioError> {
     toml::from_str(text).map_err(|e| {
         let message = e.message().to_string();
+        let key = key_of(text, e.span(), &message);
+        // An error inside a table entry (a framework) spans the whole entry: point at
+        // the line of the key within it.
+        let line = e.span().map(|s| {
+            key.as_deref()
+                .and_then(|k| find_key_line_in(text, s.clone(), k))
+                .unwrap_or_else(|| line_of(text, s.start))
+        });
         ScenarioError {
             file: file.to_string(),
-            line: e.span().map(|s| line_of(text, s.start)),
-            key: key_of(text, e.span(), &message),
+            line,
+            key,
             message,
         }
     })
@@ -427,27 +448,13 @@ impl Scenario {
         }
         let mut names = std::collections::BTreeSet::new();
         for f in &self.frameworks {
-            if !names.insert(f.name.as_str()) {
+            if !names.insert(f.name()) {
                 return Err((
                     "name".into(),
-                    format!("two frameworks are named `{}`", f.name),
+                    format!("two frameworks are named `{}`", f.name()),
                 ));
             }
-            if !(0.0..=1.0).contains(&f.failure_rate) {
-                return Err((
-                    "failure_rate".into(),
-                    format!("must be a probability in [0, 1], got {}", f.failure_rate),
-                ));
-            }
-            if f.weight <= 0.0 || !f.weight.is_finite() {
-                return Err((
-                    "weight".into(),
-                    format!("must be positive, got {}", f.weight),
-                ));
-            }
-            f.workload
-                .validate()
-                .map_err(|m| ("workload".to_string(), m))?;
+            f.validate()?;
         }
         self.network
             .default
@@ -458,6 +465,34 @@ impl Scenario {
         }
         Ok(())
     }
+}
+
+/// The line where `key` is set (`key =`, also inside an inline table) or opens a table
+/// (`[..key]`), searching from the start of `span` to the end of the `[[frameworks]]`
+/// entry it lies in (the next table header that is not one of its sub-tables).
+fn find_key_line_in(text: &str, span: std::ops::Range<usize>, key: &str) -> Option<usize> {
+    let start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let mut offset = start;
+    for (n, l) in text[start..].split_inclusive('\n').enumerate() {
+        let code = l.split('#').next().unwrap_or("");
+        let header = code.trim_start().trim_start_matches('[');
+        if n > 0 && code.trim_start().starts_with('[') && !header.starts_with("frameworks.") {
+            break;
+        }
+        let sets = code.match_indices(key).any(|(i, _)| {
+            let before = code[..i].chars().next_back();
+            let after = code[i + key.len()..].trim_start();
+            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                && (after.starts_with('=') || after.starts_with(']'))
+        });
+        if sets {
+            return Some(line_of(text, offset));
+        }
+        offset += l.len();
+    }
+    None
 }
 
 /// The line where `key = ...` is first written (for errors found after parsing).
@@ -540,6 +575,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.allocator.policy, Policy::Fifo);
-        assert_eq!(s.frameworks[0].weight, 2.0);
+        assert_eq!(s.frameworks[0].weight(), 2.0);
     }
 }

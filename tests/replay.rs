@@ -36,7 +36,9 @@ time_window = ["7d", "9d"]
 #[test]
 fn kth_sample_replays_every_task() {
     let scn = scenario();
-    let schedlab::workload::WorkloadSpec::Trace(src) = &scn.frameworks[0].workload else {
+    let schedlab::workload::WorkloadSpec::Trace(src) =
+        &scn.frameworks[0].as_batch().unwrap().workload
+    else {
         panic!("a trace workload")
     };
     let mut expected = BTreeSet::new();

@@ -47,6 +47,8 @@ pub struct AgentConfig {
     /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
     /// running (what the invariant checker must catch).
     pub keep_tasks_on_shutdown: bool,
+    /// Mesos `--attributes`: reported at registration, carried in offers.
+    pub attributes: crate::proto::Attributes,
 }
 
 impl AgentConfig {
@@ -60,6 +62,7 @@ impl AgentConfig {
             ping_timeout: 15 * SEC,
             max_ping_timeouts: 5,
             keep_tasks_on_shutdown: false,
+            attributes: Default::default(),
         }
     }
 }
@@ -141,12 +144,14 @@ impl Agent {
                     .iter()
                     .map(|((fw, _), t)| (*fw, t.info.clone()))
                     .collect(),
+                attributes: self.cfg.attributes.clone(),
             },
             None => Msg::RegisterAgent {
                 incarnation: self.incarnation,
                 hostname: self.cfg.hostname.clone(),
                 resources: self.cfg.resources,
                 reserved: self.cfg.reserved.clone(),
+                attributes: self.cfg.attributes.clone(),
             },
         };
         self.master.send(ctx, msg);

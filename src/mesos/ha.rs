@@ -45,6 +45,7 @@ pub struct RegisteredAgent {
     pub hostname: String,
     pub total: Resources,
     pub reserved: Vec<(String, Resources)>,
+    pub attributes: crate::proto::Attributes,
     pub removed: bool,
 }
 
@@ -71,6 +72,7 @@ impl Registry {
                     hostname: a.hostname.clone(),
                     total: a.total,
                     reserved: a.reserved.clone(),
+                    attributes: a.attributes.clone(),
                     removed: a.removed && !a.recovering && !m.admitting.contains(&a.actor),
                 })
                 .collect(),
@@ -320,6 +322,7 @@ impl Master {
                 used: Resources::ZERO,
                 tasks: BTreeSet::new(),
                 reserved: a.reserved,
+                attributes: a.attributes,
                 incarnation: 0,
                 removed: true,
                 awaiting_pong: false,

@@ -73,6 +73,7 @@ impl Master {
             used: Resources::ZERO,
             tasks: BTreeSet::new(),
             reserved,
+            attributes: Default::default(),
             incarnation,
             removed: true,
             awaiting_pong: false,

@@ -109,6 +109,8 @@ pub struct AgentEntry {
     pub used: Resources,
     pub tasks: BTreeSet<(FrameworkId, TaskId)>,
     pub reserved: Vec<(String, Resources)>,
+    /// Mesos `--attributes` of the agent, passed on in its offers.
+    pub attributes: crate::proto::Attributes,
     pub(super) incarnation: u64,
     /// Removed after missing `max_agent_ping_timeouts` pongs.
     pub removed: bool,
@@ -239,6 +241,14 @@ impl Master {
         }
     }
 
+    /// Records the attributes an agent reported (kept apart from registration proper,
+    /// which they do not affect).
+    fn set_attributes(&mut self, from: ActorId, attributes: crate::proto::Attributes) {
+        if let Some(&id) = self.agent_by_actor.get(&from) {
+            self.agents[id as usize].attributes = attributes;
+        }
+    }
+
     /// True if the task sits on an unreachable agent (Mesos 1.5+ policy).
     pub fn is_unreachable(&self, key: &(FrameworkId, TaskId)) -> bool {
         self.unreachable.contains_key(key)
@@ -304,10 +314,13 @@ impl Master {
                 },
             );
             self.frameworks[d.framework as usize].offers.insert(id);
+            let a = &self.agents[d.agent as usize];
             per_fw.entry(d.framework).or_default().push(Offer {
                 id,
                 agent: d.agent,
                 resources: d.resources,
+                hostname: a.hostname.clone(),
+                attributes: a.attributes.clone(),
             });
         }
         for (fw, offers) in per_fw {
@@ -672,14 +685,22 @@ impl Actor<Mesos> for Master {
                 hostname,
                 resources,
                 reserved,
-            } => self.register_agent(ctx, from, incarnation, hostname, resources, reserved),
+                attributes,
+            } => {
+                self.register_agent(ctx, from, incarnation, hostname, resources, reserved);
+                self.set_attributes(from, attributes);
+            }
             Msg::ReregisterAgent {
                 id,
                 hostname,
                 resources,
                 reserved,
                 tasks,
-            } => self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks),
+                attributes,
+            } => {
+                self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks);
+                self.set_attributes(from, attributes);
+            }
             Msg::Pong => self.pong(from),
             Msg::Accept {
                 framework,

@@ -47,9 +47,15 @@ impl Dist {
 pub struct FrameworkSummary {
     pub name: String,
     pub role: String,
+    /// `batch`, `marathon`, `chronos`, `aurora` or `yarn`.
+    pub kind: &'static str,
     pub mean_dominant_share: f64,
     pub jobs_submitted: u64,
     pub tasks_finished: u64,
+    /// The kind's own counters (instances, runs, preemptions, YARN containers...),
+    /// absent for batch frameworks, whose counters are the fields above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<serde_json::Value>,
 }
 
 /// Fairness of the allocation between frameworks, judged where it matters: at the

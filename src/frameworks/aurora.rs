@@ -1,0 +1,813 @@
+//! Aurora-like: jobs of N instances, service or batch, tiers and priorities with
+//! preemption, cron jobs, and rolling job updates with rollback.
+//!
+//! What it models (Apache Aurora docs: "Configuration Reference", "Preemption",
+//! "Job Updates", "Cron Jobs"):
+//! - A job is `instances` copies of one task. A `service` restarts its instances
+//!   whenever they end; a `batch` job runs them to completion, failing an instance
+//!   after `max_failures` failures (`max_task_failures`, default 1). LOST is not a
+//!   failure: the instance is rescheduled.
+//! - Tiers: `production` (Aurora's `preferred`) or `preemptible`, and a `priority`.
+//!   Pending tasks are placed production first, then by priority. A task pending
+//!   longer than `preemption_delay` may preempt: a production task may preempt
+//!   non-production tasks of any role; otherwise only tasks of its own role, its own
+//!   tier and a lower priority (DESIGN.md). Non-production never preempts production.
+//!   The victims' agent is then reserved for the preemptor until it is placed.
+//!   Aurora preempts among its own scheduler's tasks only (Mesos has no
+//!   cross-framework preemption), and so does this model: the victims are this
+//!   framework's tasks, found from the agents its tasks run on.
+//! - Cron jobs: `cron` is an ISO 8601 repeating interval (see [`super::iso8601`];
+//!   Aurora writes cron syntax, the schedule is the same idea); each occurrence kills
+//!   the previous run's live instances (Aurora's default `KILL_EXISTING`) and starts
+//!   all instances anew.
+//! - Updates at given times: instances move to the new configuration `batch_size` at a
+//!   time; a batch must run `watch` (Aurora's `watch_secs`, 45 s) before the next; a
+//!   failure of an updated instance rolls the update back the same way.
+
+use super::core::{tag, untag, Core, Live, Scheduler, Slot};
+use super::iso8601::{Instant, Schedule};
+use crate::actor::{Ctx, Time, SEC};
+use crate::alloc::AgentId;
+use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
+use crate::resources::Resources;
+use crate::scenario::NonNeg;
+use crate::sim::latency::Latency;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The kind-specific keys of a `kind = "aurora"` framework.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuroraSpec {
+    pub jobs: Vec<AuroraJob>,
+    #[serde(default)]
+    pub updates: Vec<JobUpdate>,
+    /// How long a task waits before it may preempt (Aurora's default 3 min).
+    #[serde(default = "three_minutes", with = "crate::units::duration")]
+    pub preemption_delay: Time,
+    /// The UTC instant of scenario time 0 (for cron schedules).
+    #[serde(default = "default_epoch")]
+    pub epoch: String,
+}
+
+fn three_minutes() -> Time {
+    180 * SEC
+}
+fn default_epoch() -> String {
+    "2026-01-01T00:00:00Z".into()
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Production,
+    #[default]
+    Preemptible,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum JobType {
+    #[default]
+    Service,
+    Batch,
+}
+
+/// One Aurora job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuroraJob {
+    pub name: String,
+    /// Aurora role (the user the job runs as); preemption among production is per role.
+    #[serde(default = "default_role")]
+    pub role: String,
+    pub instances: u32,
+    pub cpus: NonNeg,
+    pub mem: NonNeg,
+    #[serde(default)]
+    pub tier: Tier,
+    #[serde(default)]
+    pub priority: i32,
+    #[serde(default, rename = "type")]
+    pub job_type: JobType,
+    #[serde(default = "one")]
+    pub max_failures: u32,
+    /// Run time of a batch task (services run until killed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Latency>,
+    #[serde(default)]
+    pub failure_rate: f64,
+    /// When the job is submitted.
+    #[serde(default, with = "crate::units::duration")]
+    pub submit: Time,
+    /// A cron job's schedule, `R[n]/<start>/<period>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+}
+
+fn default_role() -> String {
+    "www-data".into()
+}
+fn one() -> u32 {
+    1
+}
+
+/// A job update at a given time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobUpdate {
+    #[serde(with = "crate::units::duration")]
+    pub at: Time,
+    pub job: String,
+    #[serde(default)]
+    pub cpus: Option<NonNeg>,
+    #[serde(default)]
+    pub mem: Option<NonNeg>,
+    /// The new version's failure probability (a bad release, to see a rollback).
+    #[serde(default)]
+    pub failure_rate: Option<f64>,
+    /// The new version's tasks exit after this long (a crashing release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Latency>,
+    #[serde(default = "one")]
+    pub batch_size: u32,
+    #[serde(default = "watch", with = "crate::units::duration")]
+    pub watch: Time,
+}
+
+fn watch() -> Time {
+    45 * SEC
+}
+
+impl AuroraSpec {
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
+        let mut names = BTreeSet::new();
+        for j in &self.jobs {
+            if !names.insert(j.name.as_str()) {
+                return Err(("name".into(), format!("two jobs are called `{}`", j.name)));
+            }
+            if let Some(c) = &j.cron {
+                Schedule::parse(c).map_err(|m| ("cron".to_string(), m))?;
+                if j.job_type != JobType::Batch {
+                    return Err((
+                        "cron".into(),
+                        format!("cron job `{}` must be type = \"batch\"", j.name),
+                    ));
+                }
+            }
+            if j.job_type == JobType::Batch && j.duration.is_none() {
+                return Err((
+                    "duration".into(),
+                    format!("batch job `{}` needs a duration", j.name),
+                ));
+            }
+            if let Some(d) = &j.duration {
+                d.validate().map_err(|m| ("duration".to_string(), m))?;
+            }
+            if !(0.0..=1.0).contains(&j.failure_rate) {
+                return Err((
+                    "failure_rate".into(),
+                    format!("must be in [0, 1], got {}", j.failure_rate),
+                ));
+            }
+        }
+        for u in &self.updates {
+            if !names.contains(u.job.as_str()) {
+                return Err((
+                    "job".into(),
+                    format!("update names unknown job `{}`", u.job),
+                ));
+            }
+            if u.batch_size == 0 {
+                return Err(("batch_size".into(), "must be positive".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A job's task configuration (one per version).
+#[derive(Clone, Debug)]
+struct Config {
+    resources: Resources,
+    failure_rate: f64,
+    duration: Option<Latency>,
+}
+
+/// Where an instance is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstState {
+    Pending,
+    /// A task is launched (STAGING or RUNNING).
+    Active,
+    Finished,
+    Failed,
+    /// Not submitted yet (cron jobs between runs).
+    Idle,
+}
+
+#[derive(Clone, Debug)]
+pub struct Inst {
+    pub state: InstState,
+    pub version: u32,
+    pub task: Option<TaskId>,
+    pub pending_since: Time,
+    pub running_since: Option<Time>,
+    failures: u32,
+    launches: u32,
+    /// Being killed on purpose (preemption, update, cron): relaunch without penalty.
+    killing: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Update {
+    to: u32,
+    from: u32,
+    rolling_back: bool,
+    batch: Vec<u32>,
+    remaining: Vec<u32>,
+    watch: Time,
+    batch_size: usize,
+}
+
+/// A job's live state.
+pub struct Job {
+    pub spec: AuroraJob,
+    configs: Vec<Config>,
+    /// The version new launches use.
+    pub version: u32,
+    pub instances: Vec<Inst>,
+    update: Option<Update>,
+    /// Outcomes of updates: "rolled_forward" or "rolled_back".
+    pub update_results: Vec<&'static str>,
+}
+
+impl Job {
+    fn production(&self) -> bool {
+        self.spec.tier == Tier::Production
+    }
+    /// Instances with a running task.
+    pub fn running(&self) -> usize {
+        self.instances
+            .iter()
+            .filter(|i| i.state == InstState::Active && i.running_since.is_some())
+            .count()
+    }
+}
+
+/// Counters for the summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AuroraStats {
+    pub preemptions: u64,
+    pub tasks_finished: u64,
+    pub tasks_failed: u64,
+    pub tasks_lost: u64,
+    pub cron_runs: u64,
+    pub updates_rolled_forward: u64,
+    pub updates_rolled_back: u64,
+}
+
+/// The Aurora-like scheduler.
+pub struct Aurora {
+    pub jobs: Vec<Job>,
+    updates: Vec<JobUpdate>,
+    preemption_delay: Time,
+    epoch: Instant,
+    /// Agent reserved for a preemptor (job, instance), and until when.
+    reserved: BTreeMap<AgentId, (usize, u32, Time)>,
+    /// (job, instance) pairs that were preempted, for tests: (victim job, preemptor job).
+    pub preempted: Vec<(usize, usize)>,
+    now: Time,
+    pub stats: AuroraStats,
+}
+
+const T_SUBMIT: u8 = 1;
+const T_PREEMPT: u8 = 2;
+const T_CRON: u8 = 3;
+const T_UPDATE: u8 = 4;
+const T_WATCH: u8 = 5;
+const PREEMPT_EVERY: Time = 5 * SEC;
+
+/// Whether a task of `p` may preempt a task of `v` (DESIGN.md, Aurora "Preemption").
+pub fn may_preempt(p: &AuroraJob, v: &AuroraJob) -> bool {
+    match (p.tier, v.tier) {
+        (Tier::Production, Tier::Preemptible) => true,
+        (a, b) => a == b && p.role == v.role && p.priority > v.priority,
+    }
+}
+
+impl Aurora {
+    pub fn new(spec: AuroraSpec) -> Aurora {
+        let jobs = spec
+            .jobs
+            .into_iter()
+            .map(|s| Job {
+                configs: vec![Config {
+                    resources: Resources::new(s.cpus.0, s.mem.0.round() as u64),
+                    failure_rate: s.failure_rate,
+                    duration: s.duration.clone(),
+                }],
+                version: 0,
+                instances: (0..s.instances)
+                    .map(|_| Inst {
+                        state: InstState::Idle,
+                        version: 0,
+                        task: None,
+                        pending_since: 0,
+                        running_since: None,
+                        failures: 0,
+                        launches: 0,
+                        killing: false,
+                    })
+                    .collect(),
+                update: None,
+                update_results: Vec::new(),
+                spec: s,
+            })
+            .collect();
+        Aurora {
+            jobs,
+            updates: spec.updates,
+            preemption_delay: spec.preemption_delay,
+            epoch: Instant::parse(&spec.epoch).expect("validated"),
+            reserved: BTreeMap::new(),
+            preempted: Vec::new(),
+            now: 0,
+            stats: AuroraStats::default(),
+        }
+    }
+
+    /// The job called `name`.
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.spec.name == name)
+    }
+
+    fn pend(&mut self, j: usize, i: u32) {
+        let now = self.now;
+        let inst = &mut self.jobs[j].instances[i as usize];
+        inst.state = InstState::Pending;
+        inst.task = None;
+        inst.running_since = None;
+        inst.pending_since = now;
+        inst.killing = false;
+    }
+
+    /// Pending instances in placement order: production first, then priority.
+    fn queue(&self) -> Vec<(usize, u32)> {
+        let mut q: Vec<(bool, i32, Time, usize, u32)> = Vec::new();
+        for (j, job) in self.jobs.iter().enumerate() {
+            for (i, inst) in job.instances.iter().enumerate() {
+                if inst.state == InstState::Pending {
+                    q.push((
+                        !job.production(),
+                        -job.spec.priority,
+                        inst.pending_since,
+                        j,
+                        i as u32,
+                    ));
+                }
+            }
+        }
+        q.sort();
+        q.into_iter().map(|(.., j, i)| (j, i)).collect()
+    }
+
+    fn place(
+        &mut self,
+        j: usize,
+        i: u32,
+        slot: &mut Slot,
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> bool {
+        let job = &mut self.jobs[j];
+        let cfg = &job.configs[job.version as usize];
+        if !slot.fits(&cfg.resources) {
+            return false;
+        }
+        let inst = &mut job.instances[i as usize];
+        let id = TaskId {
+            job: j as u64,
+            index: i,
+            attempt: inst.launches,
+        };
+        inst.launches += 1;
+        inst.state = InstState::Active;
+        inst.version = job.version;
+        inst.task = Some(id);
+        let fails = cfg.failure_rate > 0.0 && rng.gen::<f64>() < cfg.failure_rate;
+        // A batch task runs its duration and exits by its draw; a service runs until
+        // killed, unless its configuration gives it a duration (a crashing release) or
+        // its draw fails it (it exits FAILED a second after starting).
+        let run = match &cfg.duration {
+            Some(d) => TaskRun {
+                duration: d.sampler().sample(rng).max(1),
+                succeeds: job.spec.job_type == JobType::Batch && !fails,
+            },
+            None => TaskRun {
+                duration: if fails { SEC } else { Time::MAX },
+                succeeds: false,
+            },
+        };
+        slot.take(TaskInfo {
+            id,
+            resources: cfg.resources,
+            run,
+            submitted: inst.pending_since,
+            job_tasks: job.spec.instances,
+        });
+        self.reserved.retain(|_, r| (r.0, r.1) != (j, i));
+        true
+    }
+
+    /// Looks for victims for the longest-waiting eligible pending task.
+    fn preempt(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        let now = self.now;
+        self.reserved.retain(|_, r| r.2 > now);
+        for (j, i) in self.queue() {
+            let inst = &self.jobs[j].instances[i as usize];
+            if now < inst.pending_since + self.preemption_delay
+                || self.reserved.values().any(|r| (r.0, r.1) == (j, i))
+            {
+                continue;
+            }
+            let need = self.jobs[j].configs[self.jobs[j].version as usize].resources;
+            // Candidate victims per agent, cheapest first (non-production, low priority).
+            let mut by_agent: BTreeMap<AgentId, Vec<(bool, i32, TaskId)>> = BTreeMap::new();
+            for (t, live) in &core.tasks {
+                let v = &self.jobs[t.job as usize];
+                let vi = &v.instances[t.index as usize];
+                if vi.killing || self.reserved.contains_key(&live.agent) {
+                    continue;
+                }
+                if may_preempt(&self.jobs[j].spec, &v.spec) {
+                    by_agent.entry(live.agent).or_default().push((
+                        v.production(),
+                        v.spec.priority,
+                        *t,
+                    ));
+                }
+            }
+            for (agent, mut victims) in by_agent {
+                victims.sort();
+                let mut freed = Resources::ZERO;
+                let mut chosen = Vec::new();
+                for (_, _, t) in victims {
+                    if freed.contains(&need) {
+                        break;
+                    }
+                    freed += core.tasks[&t].info.resources;
+                    chosen.push(t);
+                }
+                if !freed.contains(&need) {
+                    continue;
+                }
+                for t in chosen {
+                    let vj = t.job as usize;
+                    self.jobs[vj].instances[t.index as usize].killing = true;
+                    self.stats.preemptions += 1;
+                    self.preempted.push((vj, j));
+                    core.kill(ctx, t);
+                }
+                self.reserved.insert(agent, (j, i, now + 60 * SEC));
+                return; // one preemption per round, as Aurora's preemptor
+            }
+        }
+    }
+
+    fn submit(&mut self, j: usize) {
+        for i in 0..self.jobs[j].instances.len() as u32 {
+            let inst = &self.jobs[j].instances[i as usize];
+            if matches!(
+                inst.state,
+                InstState::Idle | InstState::Finished | InstState::Failed
+            ) {
+                self.jobs[j].instances[i as usize].failures = 0;
+                self.pend(j, i);
+            }
+        }
+    }
+
+    fn start_update(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, u: usize) {
+        let u = self.updates[u].clone();
+        let Some(j) = self.jobs.iter().position(|x| x.spec.name == u.job) else {
+            return;
+        };
+        let job = &mut self.jobs[j];
+        let old = job.configs[job.version as usize].clone();
+        let cfg = Config {
+            resources: Resources::new(
+                u.cpus.map_or(old.resources.cpus_f64(), |c| c.0),
+                u.mem.map_or(old.resources.mem, |m| m.0.round() as u64),
+            ),
+            failure_rate: u.failure_rate.unwrap_or(old.failure_rate),
+            duration: u.duration.clone().or(old.duration),
+        };
+        job.configs.push(cfg);
+        let from = job.version;
+        job.version = job.configs.len() as u32 - 1;
+        job.update = Some(Update {
+            to: job.version,
+            from,
+            rolling_back: false,
+            batch: Vec::new(),
+            remaining: (0..job.instances.len() as u32).collect(),
+            watch: u.watch,
+            batch_size: u.batch_size as usize,
+        });
+        self.next_batch(core, ctx, j);
+    }
+
+    /// Moves the next batch of instances to the update's target version.
+    fn next_batch(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
+        let job = &mut self.jobs[j];
+        let Some(up) = job.update.as_mut() else {
+            return;
+        };
+        let target = if up.rolling_back { up.from } else { up.to };
+        if up.remaining.is_empty() {
+            job.update_results.push(if up.rolling_back {
+                "rolled_back"
+            } else {
+                "rolled_forward"
+            });
+            if up.rolling_back {
+                self.stats.updates_rolled_back += 1;
+            } else {
+                self.stats.updates_rolled_forward += 1;
+            }
+            job.update = None;
+            return;
+        }
+        let n = up.batch_size.min(up.remaining.len());
+        up.batch = up.remaining.drain(..n).collect();
+        for &i in &up.batch.clone() {
+            let inst = &mut job.instances[i as usize];
+            if inst.version == target && inst.state == InstState::Active {
+                continue;
+            }
+            match (inst.state, inst.task) {
+                (InstState::Active, Some(t)) => {
+                    inst.killing = true;
+                    core.kill(ctx, t);
+                }
+                _ => {
+                    inst.state = InstState::Pending;
+                    inst.pending_since = self.now;
+                }
+            }
+        }
+        self.check_batch(core, ctx, j);
+    }
+
+    /// When every instance of the batch runs the target version, watch it.
+    fn check_batch(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
+        let job = &self.jobs[j];
+        let Some(up) = &job.update else { return };
+        let target = if up.rolling_back { up.from } else { up.to };
+        let latest = up.batch.iter().try_fold(0, |acc: Time, &i| {
+            let inst = &job.instances[i as usize];
+            (inst.version == target && inst.state == InstState::Active && !inst.killing)
+                .then_some(())
+                .and(inst.running_since)
+                .map(|s| acc.max(s))
+        });
+        if let Some(t) = latest {
+            let at = t + up.watch;
+            core.timer(
+                ctx,
+                at.saturating_sub(self.now),
+                tag(T_WATCH, j as u32, target),
+            );
+        }
+    }
+
+    fn watch_done(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize, version: u32) {
+        let job = &self.jobs[j];
+        let Some(up) = &job.update else { return };
+        let target = if up.rolling_back { up.from } else { up.to };
+        if target != version {
+            return;
+        }
+        let now = self.now;
+        let ok = up.batch.iter().all(|&i| {
+            let inst = &job.instances[i as usize];
+            inst.version == target
+                && inst.state == InstState::Active
+                && inst.running_since.is_some_and(|s| s + up.watch <= now)
+        });
+        if ok {
+            self.next_batch(core, ctx, j);
+        }
+    }
+
+    fn rollback(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
+        let job = &mut self.jobs[j];
+        let Some(up) = job.update.as_mut() else {
+            return;
+        };
+        if up.rolling_back {
+            return;
+        }
+        up.rolling_back = true;
+        job.version = up.from;
+        up.remaining = (0..job.instances.len() as u32)
+            .filter(|&i| job.instances[i as usize].version == up.to)
+            .collect();
+        up.batch.clear();
+        self.next_batch(core, ctx, j);
+    }
+}
+
+impl Scheduler for Aurora {
+    fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        self.now = ctx.now();
+        for (j, job) in self.jobs.iter().enumerate() {
+            if let Some(c) = &job.spec.cron {
+                let s = Schedule::parse(c).expect("validated");
+                let now = self.now;
+                let first = s.times(self.epoch).find(|&t| t >= now);
+                if let Some(t) = first {
+                    core.timer(ctx, t - self.now, tag(T_CRON, j as u32, 0));
+                }
+            } else {
+                core.timer(
+                    ctx,
+                    job.spec.submit.saturating_sub(self.now),
+                    tag(T_SUBMIT, j as u32, 0),
+                );
+            }
+        }
+        for (u, up) in self.updates.iter().enumerate() {
+            core.timer(
+                ctx,
+                up.at.saturating_sub(self.now),
+                tag(T_UPDATE, 0, u as u32),
+            );
+        }
+        core.timer(ctx, PREEMPT_EVERY, tag(T_PREEMPT, 0, 0));
+    }
+
+    fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
+        self.now = ctx.now();
+        let queue = self.queue();
+        let mut placed = BTreeSet::new();
+        for slot in slots.iter_mut() {
+            // A preemptor goes first on the agent reserved for it; nothing else does.
+            if let Some(&(j, i, _)) = self.reserved.get(&slot.offer.agent) {
+                if self.jobs[j].instances[i as usize].state == InstState::Pending
+                    && self.place(j, i, slot, ctx.rng())
+                {
+                    placed.insert((j, i));
+                }
+                if self.reserved.contains_key(&slot.offer.agent) {
+                    continue;
+                }
+            }
+            for &(j, i) in &queue {
+                if !placed.contains(&(j, i))
+                    && self.jobs[j].instances[i as usize].state == InstState::Pending
+                    && self.place(j, i, slot, ctx.rng())
+                {
+                    placed.insert((j, i));
+                }
+            }
+        }
+    }
+
+    fn status(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        task: &Live,
+        status: &TaskStatus,
+        ended: bool,
+    ) {
+        self.now = ctx.now();
+        let (j, i) = (task.info.id.job as usize, task.info.id.index);
+        let Some(inst) = self
+            .jobs
+            .get_mut(j)
+            .and_then(|x| x.instances.get_mut(i as usize))
+        else {
+            return;
+        };
+        if inst.task != Some(task.info.id) {
+            return; // an older attempt
+        }
+        if !ended {
+            if status.state == TaskState::Running {
+                inst.running_since = Some(self.now);
+                self.check_batch(core, ctx, j);
+            }
+            return;
+        }
+        let (killing, version) = (inst.killing, inst.version);
+        let job = &self.jobs[j];
+        let service = job.spec.job_type == JobType::Service;
+        let max_failures = job.spec.max_failures;
+        let updated = job
+            .update
+            .as_ref()
+            .is_some_and(|u| !u.rolling_back && version == u.to);
+        let inst = &mut self.jobs[j].instances[i as usize];
+        match status.state {
+            TaskState::Finished if !service => {
+                self.stats.tasks_finished += 1;
+                inst.state = InstState::Finished;
+                inst.task = None;
+            }
+            TaskState::Finished | TaskState::Failed => {
+                self.stats.tasks_failed += 1;
+                inst.failures += 1;
+                if !service && inst.failures >= max_failures {
+                    inst.state = InstState::Failed;
+                    inst.task = None;
+                } else {
+                    self.pend(j, i);
+                }
+                if updated {
+                    self.rollback(core, ctx, j);
+                }
+            }
+            _ => {
+                if !killing {
+                    self.stats.tasks_lost += 1;
+                }
+                self.pend(j, i);
+            }
+        }
+        self.check_batch(core, ctx, j);
+    }
+
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+        self.now = ctx.now();
+        let (kind, a, b) = untag(t);
+        let j = a as usize;
+        match kind {
+            T_SUBMIT => self.submit(j),
+            T_CRON => {
+                self.stats.cron_runs += 1;
+                // KILL_EXISTING: the previous run's live instances go.
+                for inst in &mut self.jobs[j].instances {
+                    if let (InstState::Active, Some(t)) = (inst.state, inst.task) {
+                        inst.killing = true;
+                        core.kill(ctx, t);
+                    }
+                }
+                self.submit(j);
+                let s = Schedule::parse(self.jobs[j].spec.cron.as_ref().expect("cron"))
+                    .expect("validated");
+                let now = self.now;
+                let next = s.times(self.epoch).find(|&t| t > now);
+                if let Some(next) = next {
+                    core.timer(ctx, next - now, tag(T_CRON, a, 0));
+                }
+            }
+            T_UPDATE => self.start_update(core, ctx, b as usize),
+            T_WATCH => self.watch_done(core, ctx, j, b),
+            T_PREEMPT => {
+                core.timer(ctx, PREEMPT_EVERY, tag(T_PREEMPT, 0, 0));
+                self.preempt(core, ctx);
+            }
+            _ => {}
+        }
+    }
+
+    fn wants_offers(&self, _core: &Core) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| j.instances.iter().any(|i| i.state == InstState::Pending))
+    }
+
+    fn pending(&self) -> usize {
+        self.jobs
+            .iter()
+            .map(|j| {
+                j.instances
+                    .iter()
+                    .filter(|i| i.state == InstState::Pending)
+                    .count()
+            })
+            .sum()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.stats).unwrap_or_default();
+        v["jobs_submitted"] = self.jobs.len().into();
+        let jobs: serde_json::Map<String, serde_json::Value> = self
+            .jobs
+            .iter()
+            .map(|j| {
+                (
+                    j.spec.name.clone(),
+                    serde_json::json!({ "running": j.running(), "instances": j.instances.len(), "updates": j.update_results }),
+                )
+            })
+            .collect();
+        v["jobs"] = jobs.into();
+        v
+    }
+}

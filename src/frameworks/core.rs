@@ -1,0 +1,592 @@
+//! What every framework scheduler shares: registration with back-off, status updates
+//! with acknowledgements, reconciliation, SUPPRESS/REVIVE, and offer bookkeeping.
+//!
+//! A framework's own logic implements [`Scheduler`]; [`Framework`] wraps it into an
+//! actor that speaks the scheduler protocol of [`crate::proto`] exactly as the batch
+//! framework does (the reference, `batch.rs`): SUBSCRIBE retried with back-off (1 s,
+//! doubling, capped at 1 min), every agent-originated update acknowledged, explicit
+//! reconciliation of the tasks it believes live every `reconcile_interval` (10 min, as
+//! Marathon), offers it cannot use declined with `decline_refuse` (Mesos' 5 s),
+//! SUPPRESS when it wants nothing and REVIVE when it wants offers again. A task that
+//! reports RUNNING after the framework gave it up (an unreachable agent returned) is
+//! killed, so no instance runs twice.
+//!
+//! The logic sees offers as [`Slot`]s it fills with tasks; whatever it leaves empty is
+//! declined, whatever it fills is accepted with the rest given back under
+//! `accept_refuse`.
+
+use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
+use crate::alloc::{AgentId, FrameworkId};
+use crate::mesos::detector::{Inbound, MasterDetector};
+use crate::proto::{Attributes, Mesos, Msg, Offer, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
+use crate::resources::Resources;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Settings every framework kind has (the common keys of a `[[frameworks]]` entry).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Common {
+    pub name: String,
+    #[serde(default = "default_role")]
+    pub role: String,
+    /// Weight of the role (DRF divides the dominant share by it).
+    #[serde(default = "one")]
+    pub weight: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// When the framework registers.
+    #[serde(default, with = "crate::units::duration")]
+    pub start: Time,
+    /// Filter on the unused part of an accepted offer (Mesos default 5 s).
+    #[serde(default = "five_seconds", with = "crate::units::duration")]
+    pub accept_refuse: Time,
+    /// Filter on a declined offer (Mesos default 5 s).
+    #[serde(default = "five_seconds", with = "crate::units::duration")]
+    pub decline_refuse: Time,
+    /// Mesos' PARTITION_AWARE capability (UNREACHABLE instead of LOST).
+    #[serde(default)]
+    pub partition_aware: bool,
+    /// Period of explicit reconciliation (Marathon's default, 10 min).
+    #[serde(default = "ten_minutes", with = "crate::units::duration")]
+    pub reconcile_interval: Time,
+    /// Mesos `FrameworkInfo.failover_timeout` (default 0): how long the master keeps
+    /// this framework's tasks after its scheduler process died.
+    #[serde(default, with = "crate::units::duration")]
+    pub failover_timeout: Time,
+}
+
+impl Common {
+    /// The keys of [`Common`]: a scenario entry's other keys belong to its kind.
+    pub const KEYS: [&'static str; 10] = [
+        "name",
+        "role",
+        "weight",
+        "principal",
+        "start",
+        "accept_refuse",
+        "decline_refuse",
+        "partition_aware",
+        "reconcile_interval",
+        "failover_timeout",
+    ];
+
+    /// Defaults for a framework called `name` (tests, the test kit).
+    pub fn named(name: &str) -> Common {
+        Common {
+            name: name.to_string(),
+            role: default_role(),
+            weight: 1.0,
+            principal: None,
+            start: 0,
+            accept_refuse: five_seconds(),
+            decline_refuse: five_seconds(),
+            partition_aware: false,
+            reconcile_interval: ten_minutes(),
+            failover_timeout: 0,
+        }
+    }
+
+    /// The role set (builder style, for tests).
+    pub fn role(mut self, role: &str) -> Common {
+        self.role = role.to_string();
+        self
+    }
+}
+
+fn default_role() -> String {
+    "*".into()
+}
+fn one() -> f64 {
+    1.0
+}
+fn five_seconds() -> Time {
+    5 * SEC
+}
+fn ten_minutes() -> Time {
+    600 * SEC
+}
+
+/// Exponential back-off: `initial`, multiplied by `factor` per failure, capped at `max`.
+/// Marathon's launch back-off is (1 s, 1.15, 300 s); registration uses (1 s, 2, 60 s).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backoff {
+    #[serde(with = "crate::units::duration")]
+    pub initial: Time,
+    pub factor: f64,
+    #[serde(with = "crate::units::duration")]
+    pub max: Time,
+}
+
+impl Backoff {
+    /// Marathon's defaults: `backoffSeconds` 1, `backoffFactor` 1.15,
+    /// `maxLaunchDelaySeconds` 300.
+    pub fn marathon() -> Backoff {
+        Backoff {
+            initial: SEC,
+            factor: 1.15,
+            max: 300 * SEC,
+        }
+    }
+
+    /// The delay after `failures` consecutive failures (0 failures: no delay).
+    pub fn delay(&self, failures: u32) -> Time {
+        if failures == 0 {
+            return 0;
+        }
+        let d = self.initial as f64 * self.factor.powi(failures as i32 - 1);
+        if d >= self.max as f64 {
+            self.max
+        } else {
+            d.round() as Time
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.factor.is_finite() && self.factor >= 1.0) {
+            return Err(format!("backoff factor must be >= 1, got {}", self.factor));
+        }
+        if self.max < self.initial {
+            return Err("backoff max must be at least initial".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::marathon()
+    }
+}
+
+/// A launched task the framework has not yet seen end.
+#[derive(Clone, Debug)]
+pub struct Live {
+    pub info: TaskInfo,
+    pub agent: AgentId,
+    pub hostname: String,
+    pub attributes: Attributes,
+    /// Last state reported (STAGING until the first update).
+    pub state: TaskState,
+    pub launched: Time,
+    /// When the framework first saw it RUNNING.
+    pub running_since: Option<Time>,
+}
+
+/// An offer being filled: what is left of it and the tasks put on it.
+pub struct Slot {
+    pub offer: Offer,
+    pub left: Resources,
+    pub tasks: Vec<TaskInfo>,
+}
+
+impl Slot {
+    pub fn fits(&self, r: &Resources) -> bool {
+        self.left.contains(r)
+    }
+
+    /// Puts `task` on this offer if it fits; returns whether it did.
+    pub fn take(&mut self, task: TaskInfo) -> bool {
+        match self.left.checked_sub(&task.resources) {
+            Some(rest) => {
+                self.left = rest;
+                self.tasks.push(task);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Protocol state shared by every framework, handed to the [`Scheduler`] callbacks.
+pub struct Core {
+    pub cfg: Common,
+    /// Finds the leading master (one fixed master, or through the coordination service).
+    pub master: MasterDetector,
+    pub id: Option<FrameworkId>,
+    /// Registered with the current leader.
+    connected: bool,
+    register_backoff: Time,
+    suppressed: bool,
+    /// Launched tasks not yet terminal, by id.
+    pub tasks: BTreeMap<TaskId, Live>,
+    /// Offers received, declined, tasks launched (for the summary).
+    pub offers_received: u64,
+    pub offers_declined: u64,
+    pub tasks_launched: u64,
+}
+
+impl Core {
+    pub fn new(cfg: Common, master: MasterDetector) -> Core {
+        Core {
+            cfg,
+            master,
+            id: None,
+            connected: false,
+            register_backoff: SEC,
+            suppressed: false,
+            tasks: BTreeMap::new(),
+            offers_received: 0,
+            offers_declined: 0,
+            tasks_launched: 0,
+        }
+    }
+
+    /// Asks the master to kill a task (its end comes back as an update).
+    pub fn kill(&self, ctx: &mut Ctx<Mesos>, task: TaskId) {
+        if let Some(framework) = self.id {
+            self.master.send(ctx, Msg::Kill { framework, task });
+        }
+    }
+
+    /// Sets a framework timer with `tag` after `after`.
+    pub fn timer(&self, ctx: &mut Ctx<Mesos>, after: Time, tag: u64) -> TimerId {
+        ctx.set_timer(after, Timer::Framework(tag))
+    }
+
+    /// Live tasks on an agent's host.
+    pub fn on_host<'a>(&'a self, hostname: &'a str) -> impl Iterator<Item = &'a Live> + 'a {
+        self.tasks.values().filter(move |l| l.hostname == hostname)
+    }
+
+    fn register(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.master.send(
+            ctx,
+            Msg::RegisterFramework {
+                id: self.id,
+                name: self.cfg.name.clone(),
+                role: self.cfg.role.clone(),
+                weight_milli: (self.cfg.weight * 1000.0).round() as u64,
+                principal: self
+                    .cfg
+                    .principal
+                    .clone()
+                    .unwrap_or_else(|| self.cfg.name.clone()),
+                partition_aware: self.cfg.partition_aware,
+                failover_timeout: self.cfg.failover_timeout,
+            },
+        );
+        ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
+        self.register_backoff = (self.register_backoff * 2).min(60 * SEC);
+    }
+
+    /// SUPPRESS or REVIVE so that the master offers exactly when the logic wants.
+    fn want_offers(&mut self, ctx: &mut Ctx<Mesos>, want: bool) {
+        let Some(framework) = self.id else { return };
+        if want && self.suppressed {
+            self.suppressed = false;
+            self.master.send(ctx, Msg::Revive { framework });
+        } else if !want && !self.suppressed {
+            self.suppressed = true;
+            self.master.send(ctx, Msg::Suppress { framework });
+        }
+    }
+}
+
+/// A framework's own logic. Callbacks get the shared [`Core`] and the actor's context.
+pub trait Scheduler: 'static {
+    /// First registration with the master.
+    fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>);
+    /// Fill the slots with tasks; unfilled slots are declined.
+    fn offers(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]);
+    /// A task's state changed. `ended` is true when the framework no longer counts it
+    /// live (terminal, or UNREACHABLE); `task` is its last record.
+    fn status(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        task: &Live,
+        status: &TaskStatus,
+        ended: bool,
+    );
+    /// A timer set with [`Core::timer`] fired.
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, tag: u64);
+    /// Whether the framework has work it wants offers for (else it suppresses).
+    fn wants_offers(&self, core: &Core) -> bool;
+    /// Tasks waiting for resources (timeseries, fairness).
+    fn pending(&self) -> usize;
+    /// True once the framework's whole workload has completed (services never do).
+    fn done(&self, _core: &Core) -> bool {
+        false
+    }
+    /// Framework-specific counters for `summary.json`.
+    fn stats(&self) -> serde_json::Value;
+}
+
+/// A [`Scheduler`] as an actor.
+pub struct Framework<S: Scheduler> {
+    pub core: Core,
+    pub sched: S,
+}
+
+impl<S: Scheduler> Framework<S> {
+    pub fn new(cfg: Common, master: MasterDetector, sched: S) -> Framework<S> {
+        Framework {
+            core: Core::new(cfg, master),
+            sched,
+        }
+    }
+
+    fn sync(&mut self, ctx: &mut Ctx<Mesos>) {
+        let want = self.sched.wants_offers(&self.core);
+        self.core.want_offers(ctx, want);
+    }
+
+    fn on_offers(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
+        let Some(framework) = self.core.id else {
+            return;
+        };
+        self.core.offers_received += offers.len() as u64;
+        let mut slots: Vec<Slot> = offers
+            .into_iter()
+            .map(|o| Slot {
+                left: o.resources,
+                offer: o,
+                tasks: Vec::new(),
+            })
+            .collect();
+        self.sched.offers(&mut self.core, ctx, &mut slots);
+        let mut declined = Vec::new();
+        let now = ctx.now();
+        for s in slots {
+            if s.tasks.is_empty() {
+                declined.push(s.offer.id);
+                continue;
+            }
+            for t in &s.tasks {
+                self.core.tasks.insert(
+                    t.id,
+                    Live {
+                        info: t.clone(),
+                        agent: s.offer.agent,
+                        hostname: s.offer.hostname.clone(),
+                        attributes: s.offer.attributes.clone(),
+                        state: TaskState::Staging,
+                        launched: now,
+                        running_since: None,
+                    },
+                );
+            }
+            self.core.tasks_launched += s.tasks.len() as u64;
+            self.core.master.send(
+                ctx,
+                Msg::Accept {
+                    framework,
+                    offers: vec![s.offer.id],
+                    tasks: s.tasks,
+                    refuse: self.core.cfg.accept_refuse,
+                },
+            );
+        }
+        if !declined.is_empty() {
+            self.core.offers_declined += declined.len() as u64;
+            self.core.master.send(
+                ctx,
+                Msg::Decline {
+                    framework,
+                    offers: declined,
+                    refuse: self.core.cfg.decline_refuse,
+                },
+            );
+        }
+        self.sync(ctx);
+    }
+
+    fn on_update(&mut self, ctx: &mut Ctx<Mesos>, status: TaskStatus) {
+        let Some(framework) = self.core.id else {
+            return;
+        };
+        if let (Some(uuid), Some(agent)) = (status.uuid, status.agent) {
+            self.core.master.send(
+                ctx,
+                Msg::Acknowledge {
+                    framework,
+                    agent,
+                    task: status.task,
+                    uuid,
+                },
+            );
+        }
+        let Some(live) = self.core.tasks.get_mut(&status.task) else {
+            if status.state == TaskState::Running {
+                // Given up for lost, and back (an unreachable agent re-registered):
+                // its replacement exists, so this one must go.
+                self.core.kill(ctx, status.task);
+            }
+            return;
+        };
+        let ended = status.state.is_terminal() || status.state == TaskState::Unreachable;
+        if status.state == live.state && !ended {
+            return; // a repeated update or a reconciliation answer: nothing new
+        }
+        live.state = status.state;
+        if status.state == TaskState::Running && live.running_since.is_none() {
+            live.running_since = Some(ctx.now());
+        }
+        let record = if ended {
+            self.core.tasks.remove(&status.task).expect("present")
+        } else {
+            live.clone()
+        };
+        self.sched
+            .status(&mut self.core, ctx, &record, &status, ended);
+        self.sync(ctx);
+    }
+}
+
+impl<S: Scheduler> Actor<Mesos> for Framework<S> {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.core.master.start(ctx);
+        self.core.register(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        let msg = match self.core.master.on_message(ctx, from, msg) {
+            Inbound::Master(msg) => msg,
+            Inbound::NewLeader(leader) => {
+                // A master failover: register again (same id) with back-off.
+                self.core.connected = false;
+                self.core.register_backoff = SEC;
+                if leader.is_some() {
+                    self.core.register(ctx);
+                }
+                return;
+            }
+            Inbound::Nothing | Inbound::Timer(_) => return,
+        };
+        match msg {
+            Msg::FrameworkRegistered { id } if !self.core.connected => {
+                self.core.connected = true;
+                self.core.register_backoff = SEC;
+                if self.core.id.replace(id).is_none() {
+                    ctx.set_timer(self.core.cfg.reconcile_interval, Timer::Reconcile);
+                    self.sched.registered(&mut self.core, ctx);
+                } else {
+                    // Re-registered after a failover: the master revived us; what it
+                    // knows of our tasks comes from the agents, so reconcile at once.
+                    self.core.suppressed = false;
+                    if !self.core.tasks.is_empty() {
+                        let tasks = self.core.tasks.keys().copied().collect();
+                        self.core.master.send(
+                            ctx,
+                            Msg::Reconcile {
+                                framework: id,
+                                tasks,
+                            },
+                        );
+                    }
+                }
+                self.sync(ctx);
+            }
+            Msg::Offers(offers) => self.on_offers(ctx, offers),
+            Msg::Update { status } => self.on_update(ctx, status),
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        let Inbound::Timer(timer) = self.core.master.on_timer(ctx, timer) else {
+            return;
+        };
+        match timer {
+            Timer::FrameworkRegisterRetry if !self.core.connected => self.core.register(ctx),
+            Timer::Reconcile => {
+                ctx.set_timer(self.core.cfg.reconcile_interval, Timer::Reconcile);
+                if let (Some(framework), false) = (self.core.id, self.core.tasks.is_empty()) {
+                    let tasks = self.core.tasks.keys().copied().collect();
+                    self.core
+                        .master
+                        .send(ctx, Msg::Reconcile { framework, tasks });
+                }
+            }
+            Timer::Framework(tag) if self.core.id.is_some() => {
+                self.sched.timer(&mut self.core, ctx, tag);
+                self.sync(ctx);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What `run` and the test kit read from any framework actor, whatever its kind.
+pub trait FrameworkStatus {
+    fn done(&self) -> bool;
+    fn pending(&self) -> usize;
+    fn jobs_submitted(&self) -> u64;
+    fn tasks_finished(&self) -> u64;
+    /// Kind-specific counters (empty for the batch framework, whose counters are the
+    /// summary's own).
+    fn stats(&self) -> serde_json::Value;
+    fn error(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<S: Scheduler> FrameworkStatus for Framework<S> {
+    fn done(&self) -> bool {
+        self.sched.done(&self.core)
+    }
+    fn pending(&self) -> usize {
+        self.sched.pending()
+    }
+    fn jobs_submitted(&self) -> u64 {
+        self.sched.stats()["jobs_submitted"].as_u64().unwrap_or(0)
+    }
+    fn tasks_finished(&self) -> u64 {
+        self.sched.stats()["tasks_finished"].as_u64().unwrap_or(0)
+    }
+    fn stats(&self) -> serde_json::Value {
+        let mut v = self.sched.stats();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("tasks_launched".into(), self.core.tasks_launched.into());
+            m.insert("offers_received".into(), self.core.offers_received.into());
+            m.insert("offers_declined".into(), self.core.offers_declined.into());
+        }
+        v
+    }
+}
+
+impl FrameworkStatus for crate::frameworks::batch::BatchFramework {
+    fn done(&self) -> bool {
+        crate::frameworks::batch::BatchFramework::done(self)
+    }
+    fn pending(&self) -> usize {
+        crate::frameworks::batch::BatchFramework::pending(self)
+    }
+    fn jobs_submitted(&self) -> u64 {
+        self.stats.jobs_submitted
+    }
+    fn tasks_finished(&self) -> u64 {
+        self.stats.tasks_finished
+    }
+    fn stats(&self) -> serde_json::Value {
+        serde_json::to_value(&self.stats).unwrap_or_default()
+    }
+    fn error(&self) -> Option<String> {
+        self.error.clone()
+    }
+}
+
+/// Packs a framework timer tag: a kind (what the timer is for) and two numbers (which
+/// app, job or task), so one `Timer::Framework(u64)` serves every framework.
+pub fn tag(kind: u8, a: u32, b: u32) -> u64 {
+    ((kind as u64) << 56) | ((a as u64 & 0xFF_FFFF) << 32) | b as u64
+}
+
+/// Unpacks a [`tag`].
+pub fn untag(t: u64) -> (u8, u32, u32) {
+    ((t >> 56) as u8, ((t >> 32) & 0xFF_FFFF) as u32, t as u32)
+}
+
+/// An exponentially distributed delay with the given mean (failure models: time to a
+/// crash, time until an instance turns unhealthy), drawn from the actor's stream.
+pub fn exp_delay(rng: &mut impl rand::Rng, mean: Time) -> Time {
+    let u: f64 = rng.gen::<f64>();
+    let d = -(1.0 - u).ln() * mean as f64;
+    if d >= (Time::MAX / 2) as f64 {
+        Time::MAX / 2
+    } else {
+        d.round() as Time
+    }
+}

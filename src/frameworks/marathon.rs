@@ -1,0 +1,720 @@
+//! Marathon-like: long-running apps of N instances, kept running.
+//!
+//! What it models (Marathon 1.x documentation, "Application Basics", "Constraints",
+//! "Health Checks", "Deployments"):
+//! - An app has `instances`, `cpus`, `mem` and placement `constraints`, each
+//!   `[field, OPERATOR, value?]` on `hostname` or an agent attribute: `UNIQUE`,
+//!   `CLUSTER value`, `GROUP_BY [n]` (spread evenly over the values seen in offers),
+//!   `LIKE regex`, `UNLIKE regex` (whole-value matches), `MAX_PER n`.
+//! - Health checks: after a task is RUNNING it is checked every `interval` (60 s);
+//!   failures within `grace` (300 s) are ignored until it first passes; after
+//!   `max_consecutive_failures` (3) the instance is killed and replaced. Whether a check
+//!   passes is the app's failure model: an instance turns unhealthy after an
+//!   exponentially distributed time with mean `unhealthy_mean` (never if unset).
+//!   Without a health check, RUNNING counts as healthy.
+//! - Failed, lost and killed-unhealthy instances are replaced after a launch back-off:
+//!   1 s, times 1.15 per further failure, at most 300 s (`backoffSeconds`,
+//!   `backoffFactor`, `maxLaunchDelaySeconds`); a new deployment resets it.
+//!   `crash_mean` makes tasks exit FAILED after an exponential time.
+//! - Deployments at given times: a change of `instances` alone scales (surplus instances
+//!   are killed, unhealthy and newest first); any other change (resources, `restart`)
+//!   is a new version, rolled out under the app's upgrade strategy: with n target
+//!   instances, never fewer than ceil(n x `minimum_health_capacity`) healthy instances
+//!   and never more than floor(n x (1 + `maximum_over_capacity`)) instances in all.
+//!   Old instances are killed while the healthy count allows it, new ones launched
+//!   while the capacity allows it, which is Marathon's TaskReplaceActor.
+
+use super::core::{exp_delay, tag, untag, Backoff, Core, Live, Scheduler, Slot};
+use crate::actor::{Ctx, Time, SEC};
+use crate::proto::{Mesos, Offer, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
+use crate::resources::Resources;
+use crate::scenario::NonNeg;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The kind-specific keys of a `kind = "marathon"` framework.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarathonSpec {
+    pub apps: Vec<AppSpec>,
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+}
+
+/// One app definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    pub id: String,
+    pub instances: u32,
+    pub cpus: NonNeg,
+    /// MiB.
+    pub mem: NonNeg,
+    /// `[field, OPERATOR, value?]`, e.g. `["hostname", "UNIQUE"]`.
+    #[serde(default)]
+    pub constraints: Vec<Vec<String>>,
+    #[serde(default)]
+    pub health: Option<HealthCheck>,
+    #[serde(default)]
+    pub backoff: Backoff,
+    #[serde(default)]
+    pub upgrade: UpgradeStrategy,
+    /// Mean time from RUNNING until an instance's health checks start failing.
+    #[serde(
+        default,
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub unhealthy_mean: Option<Time>,
+    /// Mean time from RUNNING until an instance exits FAILED.
+    #[serde(
+        default,
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub crash_mean: Option<Time>,
+}
+
+/// Marathon's health check settings (defaults: grace 300 s, interval 60 s, 3 failures).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthCheck {
+    #[serde(with = "crate::units::duration")]
+    pub grace: Time,
+    #[serde(with = "crate::units::duration")]
+    pub interval: Time,
+    pub max_consecutive_failures: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        HealthCheck {
+            grace: 300 * SEC,
+            interval: 60 * SEC,
+            max_consecutive_failures: 3,
+        }
+    }
+}
+
+/// Marathon's `upgradeStrategy` (defaults 1.0 and 1.0).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpgradeStrategy {
+    pub minimum_health_capacity: f64,
+    pub maximum_over_capacity: f64,
+}
+
+impl Default for UpgradeStrategy {
+    fn default() -> Self {
+        UpgradeStrategy {
+            minimum_health_capacity: 1.0,
+            maximum_over_capacity: 1.0,
+        }
+    }
+}
+
+/// A change to an app at a given time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deployment {
+    #[serde(with = "crate::units::duration")]
+    pub at: Time,
+    pub app: String,
+    #[serde(default)]
+    pub instances: Option<u32>,
+    #[serde(default)]
+    pub cpus: Option<NonNeg>,
+    #[serde(default)]
+    pub mem: Option<NonNeg>,
+    /// Roll out a new version even if nothing else changes.
+    #[serde(default)]
+    pub restart: bool,
+}
+
+/// A placement constraint, parsed.
+#[derive(Clone, Debug)]
+pub enum Constraint {
+    Unique(String),
+    Cluster(String, Option<String>),
+    GroupBy(String, Option<u32>),
+    Like(String, regex::Regex),
+    Unlike(String, regex::Regex),
+    MaxPer(String, u32),
+}
+
+impl Constraint {
+    /// Parses `[field, OPERATOR, value?]`; the error says what is wrong.
+    pub fn parse(c: &[String]) -> Result<Constraint, String> {
+        let (field, op, value) = match c {
+            [f, o] => (f.clone(), o.as_str(), None),
+            [f, o, v] => (f.clone(), o.as_str(), Some(v.clone())),
+            _ => {
+                return Err(format!(
+                    "constraint {c:?} must be [field, OPERATOR] or [field, OPERATOR, value]"
+                ))
+            }
+        };
+        let need = |v: Option<String>| v.ok_or_else(|| format!("constraint {op} needs a value"));
+        let regex = |v: Option<String>| -> Result<regex::Regex, String> {
+            let v = need(v)?;
+            regex::Regex::new(&format!("^(?:{v})$"))
+                .map_err(|e| format!("constraint {op}: bad regex `{v}`: {e}"))
+        };
+        let number = |v: Option<String>| -> Result<u32, String> {
+            let v = need(v)?;
+            v.parse()
+                .map_err(|_| format!("constraint {op}: `{v}` is not a whole number"))
+        };
+        Ok(match op {
+            "UNIQUE" => Constraint::Unique(field),
+            "CLUSTER" => Constraint::Cluster(field, value),
+            "GROUP_BY" => match value {
+                None => Constraint::GroupBy(field, None),
+                v => Constraint::GroupBy(field, Some(number(v)?)),
+            },
+            "LIKE" => Constraint::Like(field, regex(value)?),
+            "UNLIKE" => Constraint::Unlike(field, regex(value)?),
+            "MAX_PER" => Constraint::MaxPer(field, number(value)?),
+            other => {
+                return Err(format!(
+                    "unknown constraint operator `{other}` (UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER)"
+                ))
+            }
+        })
+    }
+
+    fn field(&self) -> &str {
+        match self {
+            Constraint::Unique(f)
+            | Constraint::Cluster(f, _)
+            | Constraint::GroupBy(f, _)
+            | Constraint::Like(f, _)
+            | Constraint::Unlike(f, _)
+            | Constraint::MaxPer(f, _) => f,
+        }
+    }
+}
+
+/// The value of `field` on an agent: its hostname or one of its attributes.
+fn value_of<'a>(
+    field: &str,
+    hostname: &'a str,
+    attrs: &'a crate::proto::Attributes,
+) -> Option<&'a str> {
+    if field == "hostname" {
+        Some(hostname)
+    } else {
+        attrs.get(field).map(String::as_str)
+    }
+}
+
+impl MarathonSpec {
+    /// Checks what serde cannot; returns (key, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let mut ids = BTreeSet::new();
+        for a in &self.apps {
+            if !ids.insert(a.id.as_str()) {
+                return Err(("id".into(), format!("two apps are called `{}`", a.id)));
+            }
+            for c in &a.constraints {
+                Constraint::parse(c).map_err(|m| ("constraints".to_string(), m))?;
+            }
+            a.backoff
+                .validate()
+                .map_err(|m| ("backoff".to_string(), m))?;
+            let u = &a.upgrade;
+            if !(0.0..=1.0).contains(&u.minimum_health_capacity) {
+                return Err((
+                    "minimum_health_capacity".into(),
+                    format!("must be in [0, 1], got {}", u.minimum_health_capacity),
+                ));
+            }
+            if !(0.0..=1.0).contains(&u.maximum_over_capacity) {
+                return Err((
+                    "maximum_over_capacity".into(),
+                    format!("must be in [0, 1], got {}", u.maximum_over_capacity),
+                ));
+            }
+            if u.minimum_health_capacity == 1.0 && u.maximum_over_capacity == 0.0 {
+                return Err((
+                    "maximum_over_capacity".into(),
+                    "minimum_health_capacity 1 with maximum_over_capacity 0 can never replace an instance (Marathon refuses it too)".into(),
+                ));
+            }
+            if let Some(h) = &a.health {
+                if h.interval == 0 || h.max_consecutive_failures == 0 {
+                    return Err((
+                        "health".into(),
+                        "interval and max_consecutive_failures must be positive".into(),
+                    ));
+                }
+            }
+            if a.cpus.0 == 0.0 && a.mem.0 == 0.0 {
+                return Err(("cpus".into(), format!("app `{}` asks for nothing", a.id)));
+            }
+        }
+        for d in &self.deployments {
+            if !ids.contains(d.app.as_str()) {
+                return Err((
+                    "app".into(),
+                    format!("deployment names unknown app `{}`", d.app),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One running (or launching) instance, as the scheduler tracks it.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub version: u32,
+    pub hostname: String,
+    pub attributes: crate::proto::Attributes,
+    pub running_since: Option<Time>,
+    /// Passed its last health check (or RUNNING, without a health check).
+    pub healthy: bool,
+    passed_once: bool,
+    failures: u32,
+    /// Delay after RUNNING at which health checks start failing.
+    unhealthy_after: Option<Time>,
+    /// Kill requested (by a scale-down, a deployment or failed health checks).
+    pub killing: bool,
+    /// The kill is a failure (health checks failed): the replacement backs off.
+    kill_is_failure: bool,
+}
+
+/// An app's live state.
+pub struct App {
+    pub spec: AppSpec,
+    constraints: Vec<Constraint>,
+    pub target: u32,
+    pub version: u32,
+    resources: Resources,
+    pub instances: BTreeMap<TaskId, Instance>,
+    next_index: u32,
+    failures: u32,
+    next_launch_at: Time,
+    /// Values of each constraint field seen in offers (for GROUP_BY).
+    seen: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl App {
+    fn new(spec: AppSpec) -> App {
+        let constraints = spec
+            .constraints
+            .iter()
+            .map(|c| Constraint::parse(c).expect("validated"))
+            .collect();
+        App {
+            target: spec.instances,
+            version: 0,
+            resources: Resources::new(spec.cpus.0, spec.mem.0.round() as u64),
+            constraints,
+            spec,
+            instances: BTreeMap::new(),
+            next_index: 0,
+            failures: 0,
+            next_launch_at: 0,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Healthy instances not being killed.
+    pub fn healthy(&self) -> usize {
+        self.instances
+            .values()
+            .filter(|i| i.healthy && !i.killing)
+            .count()
+    }
+
+    /// ceil(n x minimum_health_capacity) for the current target.
+    pub fn min_healthy(&self) -> usize {
+        (self.target as f64 * self.spec.upgrade.minimum_health_capacity - 1e-9).ceil() as usize
+    }
+
+    /// True while instances of an older version remain.
+    pub fn deploying(&self) -> bool {
+        self.instances
+            .values()
+            .any(|i| i.version < self.version && !i.killing)
+    }
+
+    fn count(&self, old: bool) -> usize {
+        self.instances
+            .values()
+            .filter(|i| !i.killing && (i.version < self.version) == old)
+            .count()
+    }
+
+    /// How many instances to launch now (ignoring back-off).
+    fn wanted(&self) -> usize {
+        let cur = self.count(false);
+        let old = self.count(true);
+        let missing = (self.target as usize).saturating_sub(cur);
+        if old == 0 {
+            return missing;
+        }
+        let max_total = (self.target as f64 * (1.0 + self.spec.upgrade.maximum_over_capacity)
+            + 1e-9)
+            .floor() as usize;
+        missing.min(max_total.saturating_sub(cur + old))
+    }
+
+    /// Whether an instance may go on the agent of `offer`.
+    fn allows(&self, offer: &Offer) -> bool {
+        let live = || self.instances.values().filter(|i| !i.killing);
+        self.constraints.iter().all(|c| {
+            let Some(v) = value_of(c.field(), &offer.hostname, &offer.attributes) else {
+                return false;
+            };
+            let same = || {
+                live()
+                    .filter(|i| value_of(c.field(), &i.hostname, &i.attributes) == Some(v))
+                    .count()
+            };
+            match c {
+                Constraint::Unique(_) => same() == 0,
+                Constraint::Cluster(_, Some(want)) => v == want,
+                Constraint::Cluster(f, None) => live()
+                    .filter_map(|i| value_of(f, &i.hostname, &i.attributes))
+                    .all(|x| x == v),
+                Constraint::GroupBy(f, _) => {
+                    let mut counts: BTreeMap<&str, usize> = self
+                        .seen
+                        .get(f)
+                        .into_iter()
+                        .flatten()
+                        .map(|s| (s.as_str(), 0))
+                        .collect();
+                    for i in live() {
+                        if let Some(x) = value_of(f, &i.hostname, &i.attributes) {
+                            *counts.entry(x).or_default() += 1;
+                        }
+                    }
+                    let min = counts.values().copied().min().unwrap_or(0);
+                    counts.get(v).copied().unwrap_or(0) <= min
+                }
+                Constraint::Like(_, re) => re.is_match(v),
+                Constraint::Unlike(_, re) => !re.is_match(v),
+                Constraint::MaxPer(_, n) => same() < *n as usize,
+            }
+        })
+    }
+}
+
+/// Counters for the summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MarathonStats {
+    pub instances_launched: u64,
+    pub instances_failed: u64,
+    pub instances_lost: u64,
+    pub killed_unhealthy: u64,
+    pub killed_by_deployment: u64,
+    pub deployments: u64,
+}
+
+/// The Marathon-like scheduler.
+pub struct Marathon {
+    pub apps: Vec<App>,
+    deployments: Vec<Deployment>,
+    now: Time,
+    pub stats: MarathonStats,
+}
+
+const T_DEPLOY: u8 = 1;
+const T_HEALTH: u8 = 2;
+const T_BACKOFF: u8 = 3;
+
+impl Marathon {
+    pub fn new(spec: MarathonSpec) -> Marathon {
+        Marathon {
+            apps: spec.apps.into_iter().map(App::new).collect(),
+            deployments: spec.deployments,
+            now: 0,
+            stats: MarathonStats::default(),
+        }
+    }
+
+    /// The app called `id`.
+    pub fn app(&self, id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.spec.id == id)
+    }
+
+    /// Kills surplus and old instances as the app's state allows.
+    fn converge(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
+        let app = &mut self.apps[a];
+        let mut kill = Vec::new();
+        if app.count(true) == 0 {
+            // Scale down: unhealthy first, then newest.
+            let mut cur: Vec<(bool, TaskId)> = app
+                .instances
+                .iter()
+                .filter(|(_, i)| !i.killing)
+                .map(|(t, i)| (i.healthy, *t))
+                .collect();
+            cur.sort_by_key(|&(h, t)| (h, std::cmp::Reverse(t)));
+            let surplus = cur.len().saturating_sub(app.target as usize);
+            kill.extend(cur.into_iter().take(surplus).map(|(_, t)| t));
+        } else {
+            let min = app.min_healthy();
+            let mut healthy = app.healthy();
+            let mut old: Vec<(bool, TaskId)> = app
+                .instances
+                .iter()
+                .filter(|(_, i)| !i.killing && i.version < app.version)
+                .map(|(t, i)| (i.healthy, *t))
+                .collect();
+            old.sort();
+            for (h, t) in old {
+                if h {
+                    if healthy <= min {
+                        break;
+                    }
+                    healthy -= 1;
+                }
+                kill.push(t);
+            }
+        }
+        for t in kill {
+            if let Some(i) = app.instances.get_mut(&t) {
+                i.killing = true;
+                self.stats.killed_by_deployment += 1;
+                core.kill(ctx, t);
+            }
+        }
+    }
+
+    fn deploy(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, d: usize) {
+        let d = self.deployments[d].clone();
+        let Some(a) = self.apps.iter().position(|x| x.spec.id == d.app) else {
+            return;
+        };
+        self.stats.deployments += 1;
+        let app = &mut self.apps[a];
+        if let Some(n) = d.instances {
+            app.target = n;
+        }
+        let new_version = d.restart || d.cpus.is_some() || d.mem.is_some();
+        if let Some(c) = d.cpus {
+            app.spec.cpus = c;
+        }
+        if let Some(m) = d.mem {
+            app.spec.mem = m;
+        }
+        if new_version {
+            app.version += 1;
+            app.resources = Resources::new(app.spec.cpus.0, app.spec.mem.0.round() as u64);
+        }
+        app.failures = 0;
+        app.next_launch_at = 0;
+        self.converge(core, ctx, a);
+    }
+
+    fn launch(&mut self, a: usize, slot: &mut Slot, rng: &mut rand_chacha::ChaCha8Rng) -> bool {
+        let now = self.now;
+        let app = &mut self.apps[a];
+        if now < app.next_launch_at || app.wanted() == 0 || !slot.fits(&app.resources) {
+            return false;
+        }
+        if !app.allows(&slot.offer) {
+            return false;
+        }
+        let id = TaskId {
+            job: a as u64,
+            index: app.next_index,
+            attempt: app.version,
+        };
+        app.next_index += 1;
+        let task = TaskInfo {
+            id,
+            resources: app.resources,
+            // The crash model: the process exits FAILED after an exponential time.
+            run: TaskRun {
+                duration: app.spec.crash_mean.map_or(Time::MAX, |m| exp_delay(rng, m)),
+                succeeds: false,
+            },
+            submitted: now,
+            job_tasks: app.target,
+        };
+        slot.take(task);
+        app.instances.insert(
+            id,
+            Instance {
+                version: app.version,
+                hostname: slot.offer.hostname.clone(),
+                attributes: slot.offer.attributes.clone(),
+                running_since: None,
+                healthy: false,
+                passed_once: false,
+                failures: 0,
+                unhealthy_after: None,
+                killing: false,
+                kill_is_failure: false,
+            },
+        );
+        self.stats.instances_launched += 1;
+        true
+    }
+
+    fn health_check(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize, index: u32) {
+        let now = ctx.now();
+        let app = &mut self.apps[a];
+        let Some(h) = app.spec.health.clone() else {
+            return;
+        };
+        let Some((&id, inst)) = app.instances.iter_mut().find(|(t, _)| t.index == index) else {
+            return;
+        };
+        let (Some(since), false) = (inst.running_since, inst.killing) else {
+            return;
+        };
+        let passes = inst
+            .unhealthy_after
+            .is_none_or(|d| now < since.saturating_add(d));
+        if passes {
+            inst.healthy = true;
+            inst.passed_once = true;
+            inst.failures = 0;
+        } else if inst.passed_once || now >= since + h.grace {
+            inst.healthy = false;
+            inst.failures += 1;
+            if inst.failures >= h.max_consecutive_failures {
+                inst.killing = true;
+                inst.kill_is_failure = true;
+                self.stats.killed_unhealthy += 1;
+                core.kill(ctx, id);
+                return;
+            }
+        }
+        core.timer(ctx, h.interval, tag(T_HEALTH, a as u32, index));
+        self.converge(core, ctx, a);
+    }
+}
+
+impl Scheduler for Marathon {
+    fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        self.now = ctx.now();
+        for (i, d) in self.deployments.iter().enumerate() {
+            core.timer(
+                ctx,
+                d.at.saturating_sub(self.now),
+                tag(T_DEPLOY, 0, i as u32),
+            );
+        }
+    }
+
+    fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
+        self.now = ctx.now();
+        for slot in slots.iter_mut() {
+            for app in &mut self.apps {
+                for c in &app.constraints {
+                    if let Some(v) =
+                        value_of(c.field(), &slot.offer.hostname, &slot.offer.attributes)
+                    {
+                        app.seen
+                            .entry(c.field().to_string())
+                            .or_default()
+                            .insert(v.to_string());
+                    }
+                }
+            }
+            for a in 0..self.apps.len() {
+                while self.launch(a, slot, ctx.rng()) {}
+            }
+        }
+    }
+
+    fn status(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        task: &Live,
+        status: &TaskStatus,
+        ended: bool,
+    ) {
+        self.now = ctx.now();
+        let a = task.info.id.job as usize;
+        let Some(app) = self.apps.get_mut(a) else {
+            return;
+        };
+        if ended {
+            let Some(inst) = app.instances.remove(&task.info.id) else {
+                return;
+            };
+            let failed = match status.state {
+                TaskState::Failed => {
+                    self.stats.instances_failed += 1;
+                    true
+                }
+                TaskState::Killed => !inst.killing || inst.kill_is_failure,
+                _ => {
+                    self.stats.instances_lost += 1;
+                    true
+                }
+            };
+            if failed {
+                app.failures += 1;
+                let delay = app.spec.backoff.delay(app.failures);
+                app.next_launch_at = self.now + delay;
+                core.timer(ctx, delay, tag(T_BACKOFF, a as u32, 0));
+            }
+        } else if status.state == TaskState::Running {
+            let Some(inst) = app.instances.get_mut(&task.info.id) else {
+                return;
+            };
+            if inst.running_since.is_none() {
+                inst.running_since = Some(self.now);
+                inst.unhealthy_after = app.spec.unhealthy_mean.map(|m| exp_delay(ctx.rng(), m));
+                match &app.spec.health {
+                    Some(h) => {
+                        core.timer(ctx, h.interval, tag(T_HEALTH, a as u32, task.info.id.index));
+                    }
+                    None => inst.healthy = true,
+                }
+            }
+        }
+        self.converge(core, ctx, a);
+    }
+
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+        self.now = ctx.now();
+        let (kind, a, b) = untag(t);
+        match kind {
+            T_DEPLOY => self.deploy(core, ctx, b as usize),
+            T_HEALTH => self.health_check(core, ctx, a as usize, b),
+            _ => {} // T_BACKOFF: the launch delay is over; offers are wanted again
+        }
+    }
+
+    fn wants_offers(&self, _core: &Core) -> bool {
+        self.apps
+            .iter()
+            .any(|a| a.wanted() > 0 && self.now >= a.next_launch_at)
+    }
+
+    fn pending(&self) -> usize {
+        self.apps.iter().map(App::wanted).sum()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.stats).unwrap_or_default();
+        let apps: serde_json::Map<String, serde_json::Value> = self
+            .apps
+            .iter()
+            .map(|a| {
+                (
+                    a.spec.id.clone(),
+                    serde_json::json!({
+                        "target": a.target,
+                        "version": a.version,
+                        "healthy": a.healthy(),
+                        "instances": a.instances.len(),
+                    }),
+                )
+            })
+            .collect();
+        v["apps"] = apps.into();
+        v
+    }
+}

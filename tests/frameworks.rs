@@ -1,0 +1,796 @@
+//! The frameworks of issue 6 on simulated clusters: Marathon-, Chronos-, Aurora-like
+//! and YARN alongside, each checked against what it must do, with every protocol
+//! invariant checked after every event (the test kit does that).
+
+use schedlab::actor::{Time, SEC};
+use schedlab::frameworks::core::Common;
+use schedlab::frameworks::marathon::{Marathon, MarathonSpec};
+use schedlab::scenario::Scenario;
+use schedlab::testkit::{ClusterBuilder, TestCluster};
+
+const MIN: Time = 60 * SEC;
+
+fn marathon(spec: &str) -> MarathonSpec {
+    toml::from_str(spec).unwrap()
+}
+
+fn with_marathon(b: ClusterBuilder, spec: MarathonSpec) -> TestCluster {
+    b.scheduler(Common::named("marathon"), move || {
+        Marathon::new(spec.clone())
+    })
+    .build()
+    .unwrap()
+}
+
+fn app_healthy(tc: &TestCluster) -> usize {
+    tc.scheduler::<Marathon>("marathon")
+        .map_or(0, |m| m.apps[0].healthy())
+}
+
+#[test]
+fn marathon_unique_app_survives_two_agent_crashes() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "web"
+        instances = 10
+        cpus = 1
+        mem = 1024
+        constraints = [["hostname", "UNIQUE"]]
+        health = {}
+        "#,
+    );
+    let mut tc = with_marathon(ClusterBuilder::new().agents(12, 4.0, 8192.0), spec);
+    // Healthy after the first passing check (interval 60 s).
+    assert!(tc.run_until(3 * MIN, |tc| app_healthy(tc) == 10));
+    let hosts = tc.per_host("marathon");
+    assert_eq!(hosts.len(), 10, "UNIQUE hostname: {hosts:?}");
+    assert!(hosts.values().all(|&n| n == 1));
+    let victims: Vec<String> = hosts.keys().take(2).cloned().collect();
+    for v in &victims {
+        tc.kill_agent(v);
+    }
+    let killed_at = tc.now();
+    // The master removes them after 5 x 15 s; the lost instances are replaced on the
+    // two spare agents and pass their first health check a minute later.
+    assert!(tc.run_until(MIN, |tc| app_healthy(tc) < 10
+        || tc.running("marathon").len() < 10));
+    assert!(tc.run_until(5 * MIN, |tc| app_healthy(tc) == 10
+        && tc.running("marathon").len() == 10));
+    let back = tc.now() - killed_at;
+    eprintln!(
+        "10 healthy instances again {:.1} s after the crash",
+        back as f64 / 1e9
+    );
+    assert!(
+        (75 * SEC..=75 * SEC + 15 * SEC + 70 * SEC).contains(&back),
+        "{back}"
+    );
+    tc.run_for(5 * MIN);
+    let hosts = tc.per_host("marathon");
+    assert_eq!(hosts.len(), 10, "distinct agents again: {hosts:?}");
+    assert!(hosts.values().all(|&n| n == 1));
+    assert!(victims.iter().all(|v| !hosts.contains_key(v)));
+    assert_eq!(app_healthy(&tc), 10);
+    let m = tc.scheduler::<Marathon>("marathon").unwrap();
+    assert_eq!(m.stats.instances_lost, 2);
+    tc.finish();
+}
+
+#[test]
+fn marathon_rolling_deployment_keeps_minimum_health_capacity_at_every_event() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "api"
+        instances = 10
+        cpus = 1
+        mem = 512
+        health = { interval = "10s" }
+        upgrade = { minimum_health_capacity = 0.7, maximum_over_capacity = 0.2 }
+        [[deployments]]
+        at = "2min"
+        app = "api"
+        mem = 768
+        "#,
+    );
+    let mut tc = with_marathon(ClusterBuilder::new().agents(4, 4.0, 8192.0), spec);
+    assert!(tc.run_until(2 * MIN, |tc| app_healthy(tc) == 10));
+    let mut lowest = usize::MAX;
+    let mut most = 0;
+    let mut during = 0u64;
+    tc.step_until(15 * MIN, |tc| {
+        let Some(m) = tc.scheduler::<Marathon>("marathon") else {
+            return false;
+        };
+        let app = &m.apps[0];
+        if app.version == 1 && app.deploying() {
+            during += 1;
+            lowest = lowest.min(app.healthy());
+            most = most.max(tc.running("marathon").len());
+            // ceil(10 x 0.7) = 7 healthy at every event.
+            assert!(
+                app.healthy() >= 7,
+                "healthy {} at {}",
+                app.healthy(),
+                tc.now()
+            );
+        }
+        false
+    });
+    assert!(
+        during > 100,
+        "the deployment was observed ({during} events)"
+    );
+    let app = &tc.scheduler::<Marathon>("marathon").unwrap().apps[0];
+    assert!(!app.deploying());
+    assert_eq!(app.healthy(), 10);
+    assert!(app.instances.values().all(|i| i.version == 1));
+    assert_eq!(lowest, 7, "it used the room it had");
+    // floor(10 x 1.2) = 12 instances at most (agents' view).
+    assert!(most <= 12, "{most}");
+    tc.finish();
+}
+
+#[test]
+fn marathon_scale_constraints_and_backoff() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "a"
+        instances = 4
+        cpus = 0.5
+        mem = 256
+        constraints = [["rack", "GROUP_BY"], ["hostname", "LIKE", "big-[0-9]+"]]
+        [[apps]]
+        id = "b"
+        instances = 2
+        cpus = 0.5
+        mem = 256
+        constraints = [["rack", "CLUSTER", "r2"], ["hostname", "UNLIKE", "big-3"]]
+        [[deployments]]
+        at = "3min"
+        app = "a"
+        instances = 2
+        "#,
+    );
+    let mut tc = with_marathon(
+        ClusterBuilder::new().with(|s| {
+            for (name, rack) in [("big", "r1"), ("huge", "r2")] {
+                let mut g: schedlab::scenario::AgentGroup = toml::from_str(&format!(
+                    "name = \"{name}\"\ncount = 2\ncpus = 4\nmem = 8192\nattributes = {{ rack = \"{rack}\" }}"
+                ))
+                .unwrap();
+                g.count = 2;
+                s.agents.push(g);
+            }
+        }),
+        spec,
+    );
+    tc.run_for(2 * MIN);
+    let m = tc.scheduler::<Marathon>("marathon").unwrap();
+    let a = &m.apps[0];
+    let hosts: Vec<&str> = a.instances.values().map(|i| i.hostname.as_str()).collect();
+    assert_eq!(hosts.len(), 4);
+    assert!(
+        hosts.iter().all(|h| h.starts_with("big-")),
+        "LIKE: {hosts:?}"
+    );
+    let b = &m.apps[1];
+    assert_eq!(b.instances.len(), 2);
+    assert!(
+        b.instances.values().all(|i| i.attributes["rack"] == "r2"),
+        "CLUSTER"
+    );
+    tc.run_for(3 * MIN);
+    assert_eq!(
+        tc.scheduler::<Marathon>("marathon").unwrap().apps[0]
+            .instances
+            .len(),
+        2,
+        "scaled down"
+    );
+    tc.finish();
+}
+
+#[test]
+fn marathon_backoff_follows_marathon_defaults() {
+    let b = schedlab::frameworks::core::Backoff::marathon();
+    assert_eq!(b.delay(0), 0);
+    assert_eq!(b.delay(1), SEC);
+    assert_eq!(b.delay(2), 1_150_000_000);
+    assert_eq!(b.delay(3), 1_322_500_000);
+    assert_eq!(b.delay(100), 300 * SEC);
+}
+
+fn scenario_file(name: &str) -> Scenario {
+    let path = format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"));
+    Scenario::load(std::path::Path::new(&path)).unwrap()
+}
+
+#[test]
+fn bad_key_in_a_marathon_section_names_file_line_and_key() {
+    let text = "name = \"x\"\n[[agents]]\ncount = 1\ncpus = 1\nmem = 1024\n\n[[frameworks]]\nkind = \"marathon\"\nname = \"m\"\n[[frameworks.apps]]\nid = \"a\"\ninstances = 1\ncpus = 1\nmem = 64\nbogus = 3\n";
+    let e = Scenario::parse(text, "m.toml").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("bogus"), "{e}");
+    assert_eq!(e.line, Some(15), "{e}");
+    assert!(e.to_string().starts_with("m.toml:15: key `bogus`"), "{e}");
+    let bad_dur = text.replace("bogus = 3", "health = { grace = \"5 parsecs\" }");
+    let e = Scenario::parse(&bad_dur, "m.toml").unwrap_err();
+    assert_eq!((e.key.as_deref(), e.line), (Some("grace"), Some(15)), "{e}");
+    let bad_op = text.replace("bogus = 3", "constraints = [[\"hostname\", \"UNIQ\"]]");
+    let e = Scenario::parse(&bad_op, "m.toml").unwrap_err();
+    assert_eq!(
+        (e.key.as_deref(), e.line),
+        (Some("constraints"), Some(15)),
+        "{e}"
+    );
+    assert!(e.message.contains("UNIQ"), "{e}");
+    let bad_kind = text.replace("kind = \"marathon\"", "kind = \"kubernetes\"");
+    let e = Scenario::parse(&bad_kind, "m.toml").unwrap_err();
+    assert_eq!((e.key.as_deref(), e.line), (Some("kind"), Some(8)), "{e}");
+}
+
+#[test]
+fn example_scenarios_validate() {
+    for f in ["marathon.toml", "chronos.toml", "aurora.toml", "yarn.toml"] {
+        let s = scenario_file(f);
+        assert!(!s.frameworks.is_empty(), "{f}");
+    }
+}
+
+// ---------------------------------------------------------------- Chronos
+
+use schedlab::frameworks::chronos::{Chronos, ChronosSpec, RunState};
+use schedlab::frameworks::iso8601::{Instant, Period, Schedule};
+
+#[test]
+fn iso8601_repeating_intervals_parse() {
+    let s = Schedule::parse("R/2026-01-01T02:00:00Z/P1D").unwrap();
+    assert_eq!(s.repeats, None);
+    assert_eq!(
+        s.period,
+        Period {
+            months: 0,
+            nanos: 86_400 * SEC as u128
+        }
+    );
+    let epoch = Instant::parse("2026-01-01T00:00:00Z").unwrap();
+    let t: Vec<Time> = s.times(epoch).take(3).collect();
+    assert_eq!(t, vec![2 * 3600 * SEC, 26 * 3600 * SEC, 50 * 3600 * SEC]);
+    let s = Schedule::parse("R5/2026-01-01T00:00:00Z/PT15M").unwrap();
+    assert_eq!(s.repeats, Some(5));
+    assert_eq!(s.times(epoch).count(), 5);
+    assert_eq!(s.times(epoch).last(), Some(60 * 60 * SEC));
+    // Occurrences before the epoch are skipped.
+    let later = Instant::parse("2026-01-01T00:20:00Z").unwrap();
+    assert_eq!(
+        s.times(later).collect::<Vec<_>>(),
+        vec![10 * 60 * SEC, 25 * 60 * SEC, 40 * 60 * SEC]
+    );
+    let p = Period::parse("P1Y2M3W4DT5H6M7.5S").unwrap();
+    assert_eq!(p.months, 14);
+    assert_eq!(
+        p.nanos,
+        ((25 * 86_400 + 5 * 3600 + 6 * 60) * SEC + 7_500_000_000) as u128
+    );
+    // Calendar months: Jan 31 + 1 month is Feb 28.
+    let m = Schedule::parse("R3/2026-01-31T00:00:00Z/P1M").unwrap();
+    assert_eq!(m.nth(1).to_string(), "2026-02-28T00:00:00Z");
+    assert_eq!(m.nth(2).to_string(), "2026-03-31T00:00:00Z");
+    assert_eq!(
+        Schedule::parse("R0/2026-01-01T00:00:00Z/PT1H")
+            .unwrap()
+            .times(epoch)
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn iso8601_refuses_malformed_schedules_with_clear_errors() {
+    let cases = [
+        ("2026-01-01T00:00:00Z/P1D", "R[n]/<start>/<period>"),
+        ("X/2026-01-01T00:00:00Z/P1D", "must be R or Rn"),
+        ("R-1/2026-01-01T00:00:00Z/P1D", "repetition count"),
+        ("R/2026-13-01T00:00:00Z/P1D", "month 13 does not exist"),
+        ("R/2026-02-29T00:00:00Z/P1D", "day 29 does not exist"),
+        ("R/2026-01-01 00:00:00Z/P1D", "no `T`"),
+        ("R/2026-01-01T00:00:00/P1D", "no time zone"),
+        ("R/2026-01-01T25:00:00Z/P1D", "out of range"),
+        ("R/2026-01-01T00:00:00Z/1D", "must start with `P`"),
+        ("R/2026-01-01T00:00:00Z/P", "no duration"),
+        ("R/2026-01-01T00:00:00Z/PT", "nothing after `T`"),
+        ("R/2026-01-01T00:00:00Z/P1H", "unexpected `H`"),
+        ("R/2026-01-01T00:00:00Z/PT5", "has no unit"),
+        ("R/2026-01-01T00:00:00Z/PT0S", "zero period"),
+        ("R/2026-01-01T00:00:00Z/P1.5D", "only seconds"),
+        ("R/2026-01-01T00:00:00Z/PT1S1M", "out of order"),
+    ];
+    for (s, want) in cases {
+        let e = Schedule::parse(s).unwrap_err();
+        assert!(e.contains(want), "{s}: {e}");
+    }
+}
+
+fn chronos_cluster(jobs: &str) -> TestCluster {
+    let spec: ChronosSpec =
+        toml::from_str(&format!("epoch = \"2026-01-01T00:00:00Z\"\n{jobs}")).unwrap();
+    spec.validate().unwrap();
+    ClusterBuilder::new()
+        .agents(3, 4.0, 8192.0)
+        .scheduler(Common::named("chronos"), move || Chronos::new(spec.clone()))
+        .build()
+        .unwrap()
+}
+
+const DAG: &str = r#"
+[[jobs]]
+name = "A"
+schedule = "R/2026-01-01T02:00:00Z/P1D"
+cpus = 1
+mem = 512
+duration = { dist = "uniform", low = "5min", high = "15min" }
+fail_attempts = FAILS
+retries = 2
+[[jobs]]
+name = "B"
+parents = ["A"]
+cpus = 2
+mem = 1024
+duration = { dist = "constant", value = "20min" }
+[[jobs]]
+name = "C"
+parents = ["A"]
+cpus = 1
+mem = 1024
+duration = { dist = "exponential", mean = "10min" }
+[[jobs]]
+name = "D"
+parents = ["B", "C"]
+cpus = 1
+mem = 256
+duration = { dist = "constant", value = "5min" }
+"#;
+
+#[test]
+fn chronos_dag_runs_d_once_a_day_after_b_and_c() {
+    // A fails its first attempt each day and succeeds on the retry.
+    let mut tc = chronos_cluster(&DAG.replace("FAILS", "1"));
+    tc.run_for(3 * 86_400 * SEC);
+    let ch = tc.scheduler::<Chronos>("chronos").unwrap();
+    let d = ch.runs_of("D");
+    assert_eq!(d.len(), 3, "D runs once a day");
+    for (day, run) in d.iter().enumerate() {
+        assert_eq!(run.period as usize, day);
+        assert_eq!(run.state, RunState::Succeeded);
+        assert_eq!(run.attempts, 1);
+        let start = run.started.unwrap();
+        // Inside its day, after 02:00.
+        assert!(
+            start > (day as u64 * 24 + 2) * 3600 * SEC && start < (day as u64 + 1) * 86_400 * SEC
+        );
+        for p in ["B", "C"] {
+            let pr = ch.runs_of(p)[day];
+            assert_eq!(pr.state, RunState::Succeeded);
+            assert!(pr.ended.unwrap() <= start, "{p} ended before D started");
+        }
+        let a = ch.runs_of("A")[day];
+        assert_eq!(a.attempts, 2, "first attempt failed, retried once");
+        assert!(a.ended.unwrap() <= ch.runs_of("B")[day].started.unwrap());
+    }
+    tc.finish();
+}
+
+#[test]
+fn chronos_failing_parent_is_retried_and_blocks_children() {
+    // Every attempt fails: 1 + 2 retries per day, and no child ever runs.
+    let mut tc = chronos_cluster(&DAG.replace("FAILS", "100"));
+    tc.run_for(3 * 86_400 * SEC);
+    let ch = tc.scheduler::<Chronos>("chronos").unwrap();
+    let a = ch.runs_of("A");
+    assert_eq!(a.len(), 3);
+    assert!(a
+        .iter()
+        .all(|r| r.state == RunState::Failed && r.attempts == 3));
+    for c in ["B", "C", "D"] {
+        assert!(ch.runs_of(c).is_empty(), "{c} must not run");
+    }
+    tc.finish();
+}
+
+#[test]
+fn chronos_refuses_cycles_and_unknown_parents() {
+    let spec: ChronosSpec = toml::from_str(&DAG.replace("FAILS", "0").replace(
+        "parents = [\"A\"]\ncpus = 2",
+        "parents = [\"A\", \"D\"]\ncpus = 2",
+    ))
+    .unwrap();
+    let (key, msg) = spec.validate().unwrap_err();
+    assert_eq!(key, "parents");
+    assert!(msg.contains("cycle"), "{msg}");
+    let spec: ChronosSpec = toml::from_str(
+        &DAG.replace("FAILS", "0")
+            .replace("[\"B\", \"C\"]", "[\"B\", \"Z\"]"),
+    )
+    .unwrap();
+    assert!(spec
+        .validate()
+        .unwrap_err()
+        .1
+        .contains("unknown parent `Z`"));
+    let text = "name = \"x\"\n[[agents]]\ncount = 1\ncpus = 1\nmem = 1024\n[[frameworks]]\nkind = \"chronos\"\nname = \"c\"\n[[frameworks.jobs]]\nname = \"A\"\nschedule = \"R/2026-01-01T02:00:00Z/P1X\"\ncpus = 1\nmem = 1\nduration = { dist = \"constant\", value = \"1s\" }\n";
+    let e = Scenario::parse(text, "c.toml").unwrap_err();
+    assert_eq!(
+        (e.key.as_deref(), e.line),
+        (Some("schedule"), Some(11)),
+        "{e}"
+    );
+    assert!(e.message.contains("unexpected `X`"), "{e}");
+}
+
+#[test]
+fn chronos_epsilon_skips_runs_that_cannot_start_in_time() {
+    // A job bigger than any agent never launches: every run is missed after epsilon.
+    let mut tc = chronos_cluster(
+        r#"
+        [[jobs]]
+        name = "huge"
+        schedule = "R3/2026-01-01T00:10:00Z/PT1H"
+        cpus = 64
+        mem = 1
+        duration = { dist = "constant", value = "1min" }
+        epsilon = "5min"
+        "#,
+    );
+    tc.run_for(4 * 3600 * SEC);
+    let ch = tc.scheduler::<Chronos>("chronos").unwrap();
+    let runs = ch.runs_of("huge");
+    assert_eq!(runs.len(), 3);
+    for r in runs {
+        assert_eq!(r.state, RunState::Missed);
+        assert_eq!(r.ended.unwrap() - r.due, 5 * 60 * SEC + 1);
+    }
+    assert!(tc
+        .framework::<Chronos>("chronos")
+        .unwrap()
+        .core
+        .tasks
+        .is_empty());
+}
+
+// ---------------------------------------------------------------- Aurora
+
+use schedlab::frameworks::aurora::{may_preempt, Aurora, AuroraJob, AuroraSpec};
+
+fn aurora_cluster(agents: u32, spec: &str) -> TestCluster {
+    let spec: AuroraSpec = toml::from_str(spec).unwrap();
+    spec.validate().unwrap();
+    ClusterBuilder::new()
+        .agents(agents, 4.0, 8192.0)
+        .scheduler(Common::named("aurora"), move || Aurora::new(spec.clone()))
+        .build()
+        .unwrap()
+}
+
+fn aurora(tc: &TestCluster) -> &Aurora {
+    tc.scheduler::<Aurora>("aurora").unwrap()
+}
+
+#[test]
+fn aurora_keeps_100_service_instances_through_agent_failures() {
+    let mut tc = aurora_cluster(
+        30,
+        r#"
+        [[jobs]]
+        name = "web"
+        instances = 100
+        cpus = 1
+        mem = 1024
+        tier = "production"
+        "#,
+    );
+    assert!(tc.run_until(MIN, |tc| tc.running("aurora").len() == 100));
+    let hosts = tc.per_host("aurora");
+    let victims: Vec<String> = hosts.keys().take(3).cloned().collect();
+    let lost: usize = victims.iter().map(|v| hosts[v]).sum();
+    assert!(lost >= 3);
+    for v in &victims {
+        tc.kill_agent(v);
+    }
+    tc.run_for(30 * SEC);
+    assert_eq!(tc.running("aurora").len(), 100 - lost);
+    assert!(tc.run_until(3 * MIN, |tc| tc.running("aurora").len() == 100));
+    tc.run_for(5 * MIN);
+    assert_eq!(tc.running("aurora").len(), 100);
+    assert_eq!(aurora(&tc).job("web").unwrap().running(), 100);
+    assert_eq!(aurora(&tc).stats.tasks_lost as usize, lost);
+    assert!(victims
+        .iter()
+        .all(|v| !tc.per_host("aurora").contains_key(v)));
+    tc.finish();
+}
+
+const FILL: &str = r#"
+preemption_delay = "30s"
+[[jobs]]
+name = "first"
+role = "ROLE1"
+instances = 40
+cpus = 1
+mem = 1024
+tier = "TIER1"
+[[jobs]]
+name = "second"
+role = "ROLE2"
+instances = 10
+cpus = 1
+mem = 1024
+tier = "TIER2"
+submit = "2min"
+"#;
+
+#[test]
+fn aurora_production_preempts_non_production_when_full() {
+    let spec = FILL
+        .replace("ROLE1", "analytics")
+        .replace("ROLE2", "web")
+        .replace("TIER1", "preemptible")
+        .replace("TIER2", "production");
+    let mut tc = aurora_cluster(10, &spec);
+    assert!(tc.run_until(MIN, |tc| tc.running("aurora").len() == 40));
+    assert!(
+        tc.run_until(5 * MIN, |tc| aurora(tc).job("second").unwrap().running()
+            == 10)
+    );
+    tc.run_for(5 * MIN);
+    let a = aurora(&tc);
+    assert_eq!(a.job("second").unwrap().running(), 10);
+    assert_eq!(
+        a.job("first").unwrap().running(),
+        30,
+        "the preempted wait: the cluster is full"
+    );
+    assert_eq!(a.stats.preemptions, 10);
+    assert!(a
+        .preempted
+        .iter()
+        .all(|&(victim, by)| victim == 0 && by == 1));
+    tc.finish();
+}
+
+#[test]
+fn aurora_non_production_never_preempts_production() {
+    let spec = FILL
+        .replace("ROLE1", "web")
+        .replace("ROLE2", "web")
+        .replace("TIER1", "production")
+        .replace("TIER2", "preemptible")
+        .replace("instances = 10", "instances = 10\npriority = 100");
+    let mut tc = aurora_cluster(10, &spec);
+    tc.run_for(15 * MIN);
+    let a = aurora(&tc);
+    assert_eq!(a.job("first").unwrap().running(), 40);
+    assert_eq!(a.job("second").unwrap().running(), 0);
+    assert_eq!(a.stats.preemptions, 0);
+    assert_eq!(
+        tc.framework::<Aurora>("aurora").unwrap().core.tasks.len(),
+        40
+    );
+    tc.finish();
+}
+
+#[test]
+fn aurora_preemption_rules() {
+    let job = |tier: &str, role: &str, prio: i32| -> AuroraJob {
+        toml::from_str(&format!(
+            "name = \"j\"\ninstances = 1\ncpus = 1\nmem = 1\ntier = \"{tier}\"\nrole = \"{role}\"\npriority = {prio}"
+        ))
+        .unwrap()
+    };
+    let prod = |r, p| job("production", r, p);
+    let np = |r, p| job("preemptible", r, p);
+    assert!(
+        may_preempt(&prod("a", 0), &np("b", 9)),
+        "production over any non-production"
+    );
+    assert!(
+        !may_preempt(&np("a", 9), &prod("a", 0)),
+        "never the other way round"
+    );
+    assert!(
+        may_preempt(&prod("a", 2), &prod("a", 1)),
+        "same role, higher priority"
+    );
+    assert!(
+        !may_preempt(&prod("a", 2), &prod("b", 1)),
+        "not across roles"
+    );
+    assert!(
+        !may_preempt(&prod("a", 1), &prod("a", 1)),
+        "not equal priority"
+    );
+    assert!(may_preempt(&np("a", 2), &np("a", 1)));
+    assert!(!may_preempt(&np("a", 2), &np("b", 1)));
+}
+
+#[test]
+fn aurora_update_rolls_forward_in_batches_and_back_on_failure() {
+    let mut tc = aurora_cluster(
+        4,
+        r#"
+        [[jobs]]
+        name = "good"
+        instances = 6
+        cpus = 1
+        mem = 512
+        [[jobs]]
+        name = "bad"
+        instances = 6
+        cpus = 1
+        mem = 512
+        [[updates]]
+        at = "1min"
+        job = "good"
+        mem = 600
+        batch_size = 2
+        watch = "30s"
+        [[updates]]
+        at = "1min"
+        job = "bad"
+        failure_rate = 1.0
+        batch_size = 2
+        "#,
+    );
+    tc.run_for(15 * MIN);
+    let a = aurora(&tc);
+    let good = a.job("good").unwrap();
+    assert_eq!(good.update_results, vec!["rolled_forward"]);
+    assert!(good.instances.iter().all(|i| i.version == 1));
+    assert_eq!(good.running(), 6);
+    let bad = a.job("bad").unwrap();
+    assert_eq!(bad.update_results, vec!["rolled_back"]);
+    assert!(bad.instances.iter().all(|i| i.version == 0));
+    assert_eq!(bad.running(), 6);
+    tc.finish();
+}
+
+#[test]
+fn aurora_cron_job_runs_each_occurrence() {
+    let mut tc = aurora_cluster(
+        2,
+        r#"
+        [[jobs]]
+        name = "nightly"
+        type = "batch"
+        instances = 3
+        cpus = 1
+        mem = 256
+        duration = { dist = "constant", value = "10min" }
+        cron = "R3/2026-01-01T01:00:00Z/PT1H"
+        "#,
+    );
+    tc.run_for(5 * 3600 * SEC);
+    let a = aurora(&tc);
+    assert_eq!(a.stats.cron_runs, 3);
+    assert_eq!(a.stats.tasks_finished, 9);
+    tc.finish();
+}
+
+// ---------------------------------------------------------------- YARN (Myriad-style)
+
+use schedlab::frameworks::yarn::{Yarn, YarnSpec};
+
+fn yarn_spec(extra: &str) -> YarnSpec {
+    toml::from_str(&format!(
+        r#"
+        nm_cpus = 4
+        nm_mem = 8192
+        max_nms = 8
+        flex_down_idle = "1min"
+        {extra}
+        [workload]
+        kind = "jobs"
+        jobs = [
+            {{ at = "1min", tasks = 12, cpus = 1, mem = 1024, duration = "3min" }},
+            {{ at = "1min", tasks = 12, cpus = 1, mem = 1024, duration = "4min" }},
+            {{ at = "2min", tasks = 8, cpus = 2, mem = 2048, duration = "2min" }},
+        ]
+        "#
+    ))
+    .unwrap()
+}
+
+#[test]
+fn yarn_burst_flexes_nodemanagers_up_and_back_down() {
+    let spec = yarn_spec("");
+    spec.validate().unwrap();
+    let mut tc = ClusterBuilder::new()
+        .agents(10, 8.0, 16384.0)
+        .scheduler(Common::named("yarn"), move || Yarn::new(spec.clone(), 7))
+        .build()
+        .unwrap();
+    tc.run_for(50 * SEC);
+    assert_eq!(
+        tc.running("yarn").len(),
+        0,
+        "no NodeManager before work arrives"
+    );
+    let mut peak = 0;
+    tc.step_until(20 * MIN, |tc| {
+        peak = peak.max(tc.running("yarn").len());
+        false
+    });
+    let y = tc.scheduler::<Yarn>("yarn").unwrap();
+    assert_eq!(y.stats.apps_completed, 3);
+    assert_eq!(y.stats.tasks_finished, 32);
+    // 24 + 16 CPUs of containers at once: all 8 NodeManagers (one per host).
+    assert_eq!(peak, 8, "flexed up");
+    let hosts = tc.per_host("yarn");
+    assert!(hosts.values().all(|&n| n <= 1));
+    assert_eq!(tc.running("yarn").len(), 0, "flexed back down when idle");
+    assert_eq!(y.stats.flex_downs, y.stats.flex_ups);
+    assert_eq!(y.queued(), 0);
+    tc.finish();
+}
+
+#[test]
+fn yarn_and_marathon_share_the_cluster_under_drf() {
+    let yarn = {
+        let mut s = yarn_spec("one_per_host = false");
+        s.nm_cpus = schedlab::scenario::NonNeg(2.0);
+        s.nm_mem = schedlab::scenario::NonNeg(2048.0);
+        s.max_nms = 64;
+        s.workload =
+            toml::from_str("kind = \"greedy\"\ncpus = 1\nmem = 1024\nduration = \"1h\"").unwrap();
+        s
+    };
+    let app = marathon(
+        r#"
+        [[apps]]
+        id = "svc"
+        instances = 64
+        cpus = 1
+        mem = 1024
+        "#,
+    );
+    let mut tc = ClusterBuilder::new()
+        .agents(8, 8.0, 16384.0)
+        .scheduler(Common::named("yarn"), move || Yarn::new(yarn.clone(), 7))
+        .scheduler(Common::named("marathon"), move || {
+            Marathon::new(app.clone())
+        })
+        .build()
+        .unwrap();
+    tc.run_for(5 * MIN);
+    let m = tc.cluster.master();
+    let shares = m.allocator().shares();
+    assert_eq!(shares.len(), 2);
+    let share = |name: &str| {
+        shares
+            .iter()
+            .find(|(fw, _)| m.frameworks[*fw as usize].name == name)
+            .unwrap()
+            .1
+    };
+    let (a, b) = (share("yarn"), share("marathon"));
+    // 64 CPUs, both wanting all of them: DRF gives each about half (an agent is 1/8).
+    assert!(
+        (a - 0.5).abs() <= 0.125 && (b - 0.5).abs() <= 0.125,
+        "shares {shares:?}"
+    );
+    assert!(a + b > 0.95, "the cluster is used: {shares:?}");
+    let y = tc.scheduler::<Yarn>("yarn").unwrap();
+    // YARN's NodeManagers (2 CPUs each) are full of containers (1 CPU each), and
+    // hold about half the cluster; the allocator's share also counts open offers.
+    assert_eq!(
+        y.stats.containers_started,
+        2 * y.active_nms() as u64,
+        "{:?}",
+        y.stats
+    );
+    let nm_share = y.active_nms() as f64 * 2.0 / 64.0;
+    assert!((nm_share - 0.5).abs() <= 0.125, "{nm_share}");
+    eprintln!("DRF shares: yarn {a:.3}, marathon {b:.3}");
+    tc.finish();
+}

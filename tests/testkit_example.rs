@@ -1,0 +1,126 @@
+//! How to test your own Mesos framework with `schedlab::testkit`: copy this file.
+//!
+//! The framework under test here is a small scheduler written against
+//! `schedlab::frameworks::core::Scheduler` (the same plumbing schedlab's Marathon-,
+//! Chronos-, Aurora- and YARN-like frameworks use): it keeps `copies` workers running,
+//! at most one per host. The test starts a simulated cluster around it, steps virtual
+//! time, injects faults and asserts on what the agents really run. Every protocol
+//! invariant (no over-committed agent, no offer used twice, no task running twice) is
+//! checked after every event; a violation panics with the seed that replays it.
+
+use schedlab::actor::{Ctx, SEC};
+use schedlab::frameworks::core::{Common, Core, Live, Scheduler, Slot};
+use schedlab::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskStatus};
+use schedlab::resources::Resources;
+use schedlab::testkit::ClusterBuilder;
+use std::collections::BTreeSet;
+
+/// Keeps `copies` one-CPU workers running, one per host.
+struct Spread {
+    copies: usize,
+    /// Hosts of the workers it believes live.
+    hosts: BTreeSet<String>,
+    next: u32,
+}
+
+impl Scheduler for Spread {
+    fn registered(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>) {}
+
+    fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
+        for slot in slots {
+            let need = Resources::new(1.0, 512);
+            if self.hosts.len() < self.copies
+                && !self.hosts.contains(&slot.offer.hostname)
+                && slot.fits(&need)
+            {
+                self.next += 1;
+                slot.take(TaskInfo {
+                    id: TaskId {
+                        job: 0,
+                        index: self.next,
+                        attempt: 0,
+                    },
+                    resources: need,
+                    run: TaskRun {
+                        duration: u64::MAX,
+                        succeeds: false,
+                    }, // a service
+                    submitted: ctx.now(),
+                    job_tasks: self.copies as u32,
+                });
+                self.hosts.insert(slot.offer.hostname.clone());
+            }
+        }
+    }
+
+    fn status(
+        &mut self,
+        _: &mut Core,
+        _: &mut Ctx<Mesos>,
+        task: &Live,
+        _: &TaskStatus,
+        ended: bool,
+    ) {
+        if ended {
+            self.hosts.remove(&task.hostname); // lost or failed: launch a replacement
+        }
+    }
+
+    fn timer(&mut self, _: &mut Core, _: &mut Ctx<Mesos>, _: u64) {}
+
+    fn wants_offers(&self, _core: &Core) -> bool {
+        self.hosts.len() < self.copies
+    }
+
+    fn pending(&self) -> usize {
+        self.copies - self.hosts.len()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        serde_json::json!({})
+    }
+}
+
+#[test]
+fn my_framework_survives_agent_crash_and_partition() {
+    let mut tc = ClusterBuilder::new()
+        .seed(42)
+        .agents(5, 2.0, 4096.0)
+        .scheduler(Common::named("spread"), || Spread {
+            copies: 3,
+            hosts: BTreeSet::new(),
+            next: 0,
+        })
+        .build()
+        .unwrap();
+
+    // Step time until the workers run: three, on three different agents.
+    assert!(tc.run_until(30 * SEC, |tc| tc.running("spread").len() == 3));
+    assert!(tc.per_host("spread").values().all(|&n| n == 1));
+
+    // Crash one of their agents: the master removes it after 75 s (5 missed pings),
+    // the task is reported LOST and the framework replaces it elsewhere.
+    let victim = tc.running("spread")[0].host.clone();
+    tc.kill_agent(&victim);
+    tc.run_for(60 * SEC);
+    assert_eq!(tc.running("spread").len(), 2, "not yet removed");
+    assert!(tc.run_until(60 * SEC, |tc| tc.running("spread").len() == 3));
+    assert!(!tc.per_host("spread").contains_key(&victim));
+
+    // Cut another worker's agent off for 2 minutes: it is removed, its task
+    // replaced; when it returns it is shut down, so the task never runs twice.
+    let cut = tc.running("spread")[0].host.clone();
+    tc.partition_agent(&cut, 120 * SEC);
+    tc.run_for(5 * 60 * SEC);
+    assert_eq!(tc.running("spread").len(), 3);
+    assert!(tc.per_host("spread").values().all(|&n| n == 1));
+
+    // The crashed agent comes back as a new agent; nothing changes for the framework.
+    tc.restart_agent(&victim);
+    tc.run_for(60 * SEC);
+    assert_eq!(tc.running("spread").len(), 3);
+
+    // Master failover is part of the API; it needs several masters to do anything.
+    assert!(tc.master_failover().is_err());
+    tc.finish(); // end-of-run invariants: every launched task accounted for
+}
