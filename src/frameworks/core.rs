@@ -581,6 +581,16 @@ impl FrameworkStatus for crate::frameworks::batch::BatchFramework {
 
 /// Packs a framework timer tag: a kind (what the timer is for) and two numbers (which
 /// app, job or task), so one `Timer::Framework(u64)` serves every framework.
+/// Checks that a probability or fraction key of a framework section is in [0, 1]; the
+/// error is (key, message), as scenario validation reports it.
+pub fn unit_interval(key: &str, v: f64) -> Result<(), (String, String)> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err((key.into(), format!("must be in [0, 1], got {v}")))
+    }
+}
+
 pub fn tag(kind: u8, a: u32, b: u32) -> u64 {
     ((kind as u64) << 56) | ((a as u64 & 0xFF_FFFF) << 32) | b as u64
 }
