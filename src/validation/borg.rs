@@ -692,6 +692,8 @@ impl Spread {
 /// One comparison: how many more machines a policy needs than the shared cell.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
+    /// A short identifier (the CSV's `experiment` column).
+    pub id: &'static str,
     pub name: &'static str,
     /// The paper's range of "percent more", and where it comes from.
     pub paper: (f64, f64),
@@ -732,15 +734,19 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
         )
     };
     let segregated = |t: &Trial| t.get(Variant::ProdOnly) + t.get(Variant::NonProdOnly);
-    let rows: [(
+    type Size = Box<dyn Fn(&Trial) -> f64>;
+    type Row = (
+        &'static str,
         &'static str,
         (f64, f64),
         &'static str,
         &'static str,
-        Box<dyn Fn(&Trial) -> f64>,
-        Box<dyn Fn(&Trial) -> f64>,
-    ); 5] = [
+        Size,
+        Size,
+    );
+    let rows: [Row; 5] = [
         (
+            "segregation",
             "segregate prod / non-prod",
             (20.0, 30.0),
             "Fig. 5, median cell",
@@ -749,6 +755,7 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
             Box::new(|t: &Trial| t.get(Variant::Shared)),
         ),
         (
+            "segregation_no_reclaim",
             "segregate prod / non-prod, no reclamation",
             (20.0, 30.0),
             "Fig. 5, median cell",
@@ -757,6 +764,7 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
             Box::new(|t: &Trial| t.get(Variant::SharedNoReclaim)),
         ),
         (
+            "rounding",
             "round up to powers of two",
             (30.0, 50.0),
             "Fig. 10, median case (resources)",
@@ -765,6 +773,7 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
             Box::new(|t: &Trial| t.get(Variant::Shared)),
         ),
         (
+            "rounding_no_reclaim",
             "round up to powers of two, no reclamation",
             (30.0, 50.0),
             "Fig. 10, median case (resources)",
@@ -773,6 +782,7 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
             Box::new(|t: &Trial| t.get(Variant::SharedNoReclaim)),
         ),
         (
+            "per_user",
             "a private cell per user",
             (20.0, 150.0),
             "Fig. 6, users above 10-100 TiB get own cells",
@@ -782,9 +792,10 @@ pub fn compare(trials: &[Trial]) -> Vec<Comparison> {
         ),
     ];
     rows.into_iter()
-        .map(|(name, paper, src, baseline, p, b)| {
+        .map(|(id, name, paper, src, baseline, p, b)| {
             let (percent, percent_p90) = per(&*p, &*b);
             Comparison {
+                id,
                 name,
                 paper,
                 paper_source: src,
@@ -855,7 +866,7 @@ pub fn csv(rows: &[Comparison]) -> String {
             });
         s.push_str(&format!(
             "{},{},{},{:.3},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{},{}\n",
-            r.name,
+            r.id,
             r.paper.0,
             r.paper.1,
             r.percent.median,
