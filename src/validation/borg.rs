@@ -188,9 +188,7 @@ impl BorgConfig {
     pub fn cell(&self) -> Vec<Resources> {
         self.machines
             .iter()
-            .flat_map(|m| {
-                std::iter::repeat(Resources::new(m.cpus, m.mem_mib)).take(m.count as usize)
-            })
+            .flat_map(|m| std::iter::repeat_n(Resources::new(m.cpus, m.mem_mib), m.count as usize))
             .collect()
     }
 }
@@ -384,7 +382,7 @@ pub fn pack(tasks: &[Task], order: &[usize], machines: &[Resources], scoring: Sc
                 );
                 score += (fc - fm).abs();
             }
-            if best.map_or(true, |(s, _)| score < s) {
+            if best.is_none_or(|(s, _)| score < s) {
                 best = Some((score, j));
             }
         }
