@@ -170,7 +170,7 @@ fn merge_refuses_a_missing_shard_and_a_run_twice() {
     std::fs::write(&p2, s2).unwrap();
     let e = merge(std::slice::from_ref(&out)).unwrap_err();
     assert!(e.message.contains("appears twice"), "{}", e.message);
-    assert!(e.message.contains("sweep-shard-2-of-3.csv:4"), "{}", e.message);
+    assert!(e.message.contains("sweep-shard-2-of-3.csv:3"), "{}", e.message);
 
     // A folder with no plan is not a sweep.
     let e = merge(&[d.join("nothing")]).unwrap_err();
