@@ -226,7 +226,11 @@ fn sweep(cmd: Option<SweepCmd>, a: SweepArgs) -> ExitCode {
         Ok(o) => {
             let of = match a.shard {
                 Some(s) => format!(" (shard {}/{} of {total})", s.i, s.n),
-                None => format!(" ({} points x {} seeds)", spec.points.len(), spec.seeds.len()),
+                None => format!(
+                    " ({} points x {} seeds)",
+                    spec.points.len(),
+                    spec.seeds.len()
+                ),
             };
             outln!(
                 "sweep: {} runs{of}: {} ran, {} skipped (already complete)",

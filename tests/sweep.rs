@@ -52,7 +52,14 @@ fn thirty_runs_then_a_second_sweep_skips_them_all() {
     let header: Vec<&str> = lines[0].split(',').collect();
     assert_eq!(
         header[..6],
-        ["run", "dir", "point", "allocator.policy", "seed", "makespan_s"]
+        [
+            "run",
+            "dir",
+            "point",
+            "allocator.policy",
+            "seed",
+            "makespan_s"
+        ]
     );
     assert_eq!(header.len(), 5 + METRICS.len());
     assert!(!lines[0].contains("wall"));
@@ -69,7 +76,10 @@ fn thirty_runs_then_a_second_sweep_skips_them_all() {
     let scn = schedlab::scenario::Scenario::parse_with_overrides(
         &base,
         "policies.toml",
-        &["run.stop=\"2min\"".into(), "allocator.policy=\"binpack\"".into()],
+        &[
+            "run.stop=\"2min\"".into(),
+            "allocator.policy=\"binpack\"".into(),
+        ],
     )
     .unwrap();
     let direct = schedlab::run::execute(
@@ -94,13 +104,19 @@ fn thirty_runs_then_a_second_sweep_skips_them_all() {
 
     let again = run(&spec, &opts(&out, None)).unwrap();
     assert_eq!((again.runs, again.ran, again.skipped), (30, 0, 30));
-    assert_eq!(std::fs::read_to_string(out.join("sweep.csv")).unwrap(), table);
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.csv")).unwrap(),
+        table
+    );
 
     // A run cut short has no summary.json: only it runs again, with the same result.
     std::fs::remove_file(out.join("runs/p001-s4/summary.json")).unwrap();
     let resumed = run(&spec, &opts(&out, None)).unwrap();
     assert_eq!((resumed.ran, resumed.skipped), (1, 29));
-    assert_eq!(std::fs::read_to_string(out.join("sweep.csv")).unwrap(), table);
+    assert_eq!(
+        std::fs::read_to_string(out.join("sweep.csv")).unwrap(),
+        table
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -170,7 +186,11 @@ fn merge_refuses_a_missing_shard_and_a_run_twice() {
     std::fs::write(&p2, s2).unwrap();
     let e = merge(std::slice::from_ref(&out)).unwrap_err();
     assert!(e.message.contains("appears twice"), "{}", e.message);
-    assert!(e.message.contains("sweep-shard-2-of-3.csv:3"), "{}", e.message);
+    assert!(
+        e.message.contains("sweep-shard-2-of-3.csv:3"),
+        "{}",
+        e.message
+    );
 
     // A folder with no plan is not a sweep.
     let e = merge(&[d.join("nothing")]).unwrap_err();
@@ -191,7 +211,10 @@ fn spec_error(text: &str) -> String {
 #[test]
 fn spec_errors_name_file_line_and_key() {
     let e = spec_error("scenario = \"base.toml\"\nseeds = 3\nbogus = 1\n");
-    assert!(e.starts_with("DIR/bad.toml:3: key `bogus`: unknown field"), "{e}");
+    assert!(
+        e.starts_with("DIR/bad.toml:3: key `bogus`: unknown field"),
+        "{e}"
+    );
 
     let e = spec_error(
         "scenario = \"base.toml\"\n[vary]\n\"allocator.policy\" = [\"drf\", \"fair\"]\n",
@@ -203,14 +226,20 @@ fn spec_errors_name_file_line_and_key() {
     assert!(e.contains("unknown variant `fair`"), "{e}");
 
     let e = spec_error("scenario = \"base.toml\"\n[vary]\n\"allocator.bogus\" = [1]\n");
-    assert!(e.starts_with("DIR/bad.toml:3: key `allocator.bogus`"), "{e}");
+    assert!(
+        e.starts_with("DIR/bad.toml:3: key `allocator.bogus`"),
+        "{e}"
+    );
     assert!(e.contains("unknown field `bogus`"), "{e}");
 
     let e = spec_error("scenario = \"base.toml\"\n[set]\n\"run.stop\" = \"soon\"\n");
     assert!(e.starts_with("DIR/bad.toml:3: key `run.stop`"), "{e}");
 
     let e = spec_error("seeds = 2\nscenario = \"nowhere.toml\"\n");
-    assert!(e.starts_with("DIR/bad.toml:2: key `scenario`: cannot read scenario"), "{e}");
+    assert!(
+        e.starts_with("DIR/bad.toml:2: key `scenario`: cannot read scenario"),
+        "{e}"
+    );
     assert!(e.contains("nowhere.toml"), "{e}");
 
     let e = spec_error("scenario = \"base.toml\"\nseeds = 0\n");
@@ -281,7 +310,14 @@ fn slurm_script_has_the_array_range_and_the_commands() {
     let file = d.join("job.sh");
     let st = std::process::Command::new(env!("CARGO_BIN_EXE_schedlab"))
         .current_dir(&d)
-        .args(["sweep", "spec.toml", "--emit-slurm", "job.sh", "--slurm-shards", "3"])
+        .args([
+            "sweep",
+            "spec.toml",
+            "--emit-slurm",
+            "job.sh",
+            "--slurm-shards",
+            "3",
+        ])
         .args(["--out", "res"])
         .status()
         .unwrap();

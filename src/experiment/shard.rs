@@ -61,7 +61,8 @@ pub struct MergeOutcome {
 }
 
 fn read_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), RunError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+    let mut r =
+        csv::Reader::from_path(path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     let header = r
         .headers()
         .map_err(|e| bad(format!("{}: {e}", path.display())))?
@@ -132,7 +133,8 @@ pub fn merge(dirs: &[PathBuf]) -> Result<MergeOutcome, RunError> {
                 }
                 Some(_) => {}
             }
-            let bytes = std::fs::read(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
+            let bytes =
+                std::fs::read(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
             if let Some((_, other, b)) = shards.get(&s.i) {
                 if *b != bytes {
                     return Err(bad(format!(

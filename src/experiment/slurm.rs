@@ -78,12 +78,17 @@ pub fn script(
     }
     if let Some(p) = &o.partition {
         if !field_ok(p) {
-            return Err(bad(format!("--slurm-partition `{p}`: not a partition name")));
+            return Err(bad(format!(
+                "--slurm-partition `{p}`: not a partition name"
+            )));
         }
     }
     for p in [bin, spec, out] {
         if !p.is_absolute() {
-            return Err(bad(format!("{}: the script needs absolute paths", p.display())));
+            return Err(bad(format!(
+                "{}: the script needs absolute paths",
+                p.display()
+            )));
         }
     }
     let n = o.shards;
@@ -101,7 +106,10 @@ pub fn script(
     if let Some(p) = &o.partition {
         t += &format!("#SBATCH --partition={p}\n");
     }
-    t += &format!("#SBATCH --output={}/slurm/shard-%a-of-{n}.out\n", out.display());
+    t += &format!(
+        "#SBATCH --output={}/slurm/shard-%a-of-{n}.out\n",
+        out.display()
+    );
     t += "#\n";
     t += &format!(
         "# schedlab sweep {}: {runs} runs in {n} shards (array task i runs shard i/{n}).\n",

@@ -244,12 +244,7 @@ impl SweepSpec {
                 format!("the base scenario does not load: {e}"),
             )
         })?;
-        let fixed: Vec<String> = raw
-            .set
-            .0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let fixed: Vec<String> = raw.set.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
         // Fixed overrides alone, so that a bad one is blamed on its own line.
         for (i, (k, _)) in raw.set.0.iter().enumerate() {
             Scenario::parse_with_overrides(&scenario_text, &base_file, &fixed[..=i])
@@ -294,7 +289,9 @@ impl SweepSpec {
                         k,
                         format!(
                             "value `{v}` (point {index}): {}{}",
-                            e.key.as_ref().map_or(String::new(), |k| format!("key `{k}`: ")),
+                            e.key
+                                .as_ref()
+                                .map_or(String::new(), |k| format!("key `{k}`: ")),
                             e.message
                         ),
                     )

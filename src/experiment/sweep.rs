@@ -183,12 +183,9 @@ pub fn row(spec: &SweepSpec, r: &RunRef, out: &Path) -> Result<Vec<String>, RunE
     row.push(r.seed.to_string());
     for m in METRICS {
         let pointer = format!("/{}", m.replace('.', "/"));
-        let v = s.pointer(&pointer).ok_or_else(|| {
-            bad(format!(
-                "{}/summary.json: no field `{m}`",
-                dir.display()
-            ))
-        })?;
+        let v = s
+            .pointer(&pointer)
+            .ok_or_else(|| bad(format!("{}/summary.json: no field `{m}`", dir.display())))?;
         row.push(match v {
             serde_json::Value::String(x) => x.clone(),
             other => other.to_string(),
