@@ -319,9 +319,9 @@ fn slurm_script_has_the_array_range_and_the_commands() {
             "3",
         ])
         .args(["--out", "res"])
-        .status()
+        .output()
         .unwrap();
-    assert!(st.success());
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
     let text = std::fs::read_to_string(&file).unwrap();
     let bin = std::path::absolute(env!("CARGO_BIN_EXE_schedlab")).unwrap();
     assert!(text.contains("#SBATCH --array=1-3\n"), "{text}");
