@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=target/venv
 if ! "$VENV/bin/python" -c 'import pandas, scipy, matplotlib, pyarrow, nbclient, nbconvert, ipykernel' 2>/dev/null; then
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV"; then   # Debian's python3 needs python3-venv for ensurepip
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    python3 -m venv "$VENV"
+  fi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 fi
 cargo build --release --quiet

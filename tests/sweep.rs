@@ -242,6 +242,14 @@ fn spec_errors_name_file_line_and_key() {
     );
     assert!(e.contains("nowhere.toml"), "{e}");
 
+    // Found only when the actors are built, still before any run: named by point.
+    let e =
+        spec_error("scenario = \"base.toml\"\n[vary]\n\"agents.1.name\" = [\"big\", \"small\"]\n");
+    assert!(
+        e.starts_with("DIR/bad.toml: point 1 (agents.1.name=small): agents: two agent groups"),
+        "{e}"
+    );
+
     let e = spec_error("scenario = \"base.toml\"\nseeds = 0\n");
     assert!(e.starts_with("DIR/bad.toml:2: key `seeds`"), "{e}");
     let e = spec_error("scenario = \"base.toml\"\nseeds = [4, 2, 4]\n");
@@ -321,7 +329,11 @@ fn slurm_script_has_the_array_range_and_the_commands() {
         .args(["--out", "res"])
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     let bin = std::path::absolute(env!("CARGO_BIN_EXE_schedlab")).unwrap();
     assert!(text.contains("#SBATCH --array=1-3\n"), "{text}");
@@ -337,5 +349,28 @@ fn slurm_script_has_the_array_range_and_the_commands() {
     );
     assert!(d.join("res/slurm").is_dir());
     assert!(!d.join("res/runs").exists(), "--emit-slurm runs nothing");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn a_folder_of_another_sweep_is_refused() {
+    let d = scratch("other");
+    let spec = SweepSpec::load(&write_spec(&d, "1", r#"["drf"]"#)).unwrap();
+    let out = d.join("out");
+    assert_eq!(run(&spec, &opts(&out, None)).unwrap().ran, 1);
+    // Same points and seeds, another fixed override: its runs would be stale.
+    let path = d.join("spec.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("2min", "3min");
+    std::fs::write(&path, text).unwrap();
+    let changed = SweepSpec::load(&path).unwrap();
+    let e = run(&changed, &opts(&out, None)).unwrap_err();
+    assert_eq!(e.code, 2);
+    assert!(
+        e.message.contains("holds a different sweep"),
+        "{}",
+        e.message
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

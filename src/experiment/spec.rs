@@ -296,6 +296,19 @@ impl SweepSpec {
                         ),
                     )
                 })?;
+            // What only building the actors finds (e.g. two agent groups of one name).
+            crate::run::Cluster::build(&scenario, scenario.seed, Default::default()).map_err(
+                |m| {
+                    let vals: Vec<String> =
+                        values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    ScenarioError {
+                        file: file.clone(),
+                        line: None,
+                        key: None,
+                        message: format!("point {index} ({}): {m}", vals.join(", ")),
+                    }
+                },
+            )?;
             points.push(Point {
                 index,
                 values,

@@ -98,11 +98,31 @@ pub fn header(spec: &SweepSpec) -> Vec<String> {
     h
 }
 
-/// The whole sweep, as recorded in `sweep-plan.json`.
+/// The whole sweep, as recorded in `sweep-plan.json`: a folder holds one sweep, so a
+/// changed spec (other `[set]` values, other points, an edited base scenario) is
+/// refused instead of resuming from runs of another configuration.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     pub header: Vec<String>,
     pub runs: Vec<String>,
+    pub points: Vec<PlanPoint>,
+}
+
+/// One point of a [`Plan`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlanPoint {
+    /// Its `--set key=value` overrides, fixed ones first.
+    pub sets: Vec<String>,
+    /// FNV-1a 64 of the point's effective scenario (as JSON): equal exactly when the
+    /// scenario is, whatever comments or layout its file has.
+    pub scenario_digest: String,
+}
+
+/// FNV-1a, 64 bits: a stable digest (not a security hash) for [`PlanPoint`].
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Plan {
@@ -110,6 +130,21 @@ impl Plan {
         Plan {
             header: header(spec),
             runs: runs(spec).iter().map(RunRef::id).collect(),
+            points: spec
+                .points
+                .iter()
+                .map(|p| PlanPoint {
+                    sets: p.sets.clone(),
+                    scenario_digest: format!(
+                        "{:016x}",
+                        fnv1a(
+                            serde_json::to_string(&p.scenario)
+                                .expect("serializable")
+                                .as_bytes()
+                        )
+                    ),
+                })
+                .collect(),
         }
     }
 
@@ -229,7 +264,7 @@ pub fn run(spec: &SweepSpec, opts: &SweepOptions) -> Result<SweepOutcome, RunErr
     if let Ok(old) = Plan::read(out) {
         if old != plan {
             return Err(bad(format!(
-                "{}: holds a different sweep (other points, seeds or keys); use another --out",
+                "{}: holds a different sweep (other points, seeds, keys, [set] values or base scenario; see its {PLAN_FILE}); use another --out",
                 out.display()
             )));
         }
