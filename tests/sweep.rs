@@ -374,3 +374,46 @@ fn a_folder_of_another_sweep_is_refused() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn points_are_the_cartesian_product_first_key_slowest() {
+    let d = scratch("points");
+    let path = d.join("grid.toml");
+    let text = format!(
+        "scenario = {:?}\nseeds = [9, 3]\n[vary]\n\"allocator.policy\" = [\"fifo\", \"drf\"]\n\"network.default.loss\" = [0.0, 0.01, 0.1]\n",
+        policies_toml()
+    );
+    std::fs::write(&path, text).unwrap();
+    let spec = SweepSpec::load(&path).unwrap();
+    assert_eq!(spec.keys, ["allocator.policy", "network.default.loss"]);
+    assert_eq!(spec.seeds, [3, 9]);
+    let grid: Vec<(String, String)> = spec
+        .points
+        .iter()
+        .map(|p| (p.values[0].1.clone(), p.values[1].1.clone()))
+        .collect();
+    let want = [
+        ("fifo", "0.0"),
+        ("fifo", "0.01"),
+        ("fifo", "0.1"),
+        ("drf", "0.0"),
+        ("drf", "0.01"),
+        ("drf", "0.1"),
+    ];
+    assert_eq!(
+        grid,
+        want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    assert_eq!(spec.points[4].scenario.network.default.loss, 0.01);
+    assert_eq!(
+        spec.points[4].scenario.allocator.policy,
+        schedlab::alloc::Policy::Drf
+    );
+    let ids: Vec<String> = schedlab::experiment::sweep::runs(&spec)
+        .iter()
+        .map(|r| r.id())
+        .collect();
+    assert_eq!(ids[..3], ["p000-s3", "p000-s9", "p001-s3"]);
+    assert_eq!(ids.len(), 12);
+    let _ = std::fs::remove_dir_all(&d);
+}
