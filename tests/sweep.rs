@@ -417,3 +417,13 @@ fn points_are_the_cartesian_product_first_key_slowest() {
     assert_eq!(ids.len(), 12);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn the_shipped_policies_spec_is_three_policies_by_ten_seeds() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/policies.toml");
+    let spec = SweepSpec::load(&path).unwrap();
+    assert_eq!(spec.stem(), "policies");
+    assert_eq!(spec.seeds, (1..=10).collect::<Vec<u64>>());
+    let policies: Vec<&str> = spec.points.iter().map(|p| p.values[0].1.as_str()).collect();
+    assert_eq!(policies, ["drf", "fifo", "binpack"]);
+}
