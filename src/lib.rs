@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod bench;
 pub mod check;
 pub mod coord;
+pub mod experiment;
 pub mod frameworks;
 pub mod fuzz;
 pub mod mesos;
