@@ -85,6 +85,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: schedlab::trace::cli::TraceCmd,
     },
+    /// Compares sets of runs metric by metric (means, 95% CIs, Welch and Mann-Whitney).
+    Compare(schedlab::analysis::cli::CompareArgs),
+    /// Draws PNG and SVG figures of runs (CDFs, utilization, shares, Gantt, failovers)
+    /// or of an Omega sweep CSV.
+    Plot(schedlab::analysis::cli::PlotArgs),
     /// Validation against published results (Mesos Table 2, DRF, Omega, Borg).
     ValidatePaper {
         #[command(subcommand)]
@@ -286,5 +291,7 @@ fn main() -> ExitCode {
         },
         Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
         Cmd::ValidatePaper { cmd } => schedlab::validation::cli::main(cmd),
+        Cmd::Compare(a) => schedlab::analysis::cli::compare_main(a),
+        Cmd::Plot(a) => schedlab::analysis::cli::plot_main(a),
     }
 }
