@@ -13,6 +13,7 @@ pub mod mesos;
 pub mod metrics;
 pub mod plot;
 pub mod proto;
+pub mod report;
 pub mod resources;
 pub mod run;
 pub mod scenario;

@@ -90,6 +90,9 @@ enum Cmd {
     /// Draws PNG and SVG figures of runs (CDFs, utilization, shares, Gantt, failovers)
     /// or of an Omega sweep CSV.
     Plot(schedlab::analysis::cli::PlotArgs),
+    /// Writes one self-contained HTML report: summaries, comparisons, figures and a
+    /// sequence view of a run's messages.
+    Report(schedlab::analysis::cli::ReportArgs),
     /// Validation against published results (Mesos Table 2, DRF, Omega, Borg).
     ValidatePaper {
         #[command(subcommand)]
@@ -293,5 +296,6 @@ fn main() -> ExitCode {
         Cmd::ValidatePaper { cmd } => schedlab::validation::cli::main(cmd),
         Cmd::Compare(a) => schedlab::analysis::cli::compare_main(a),
         Cmd::Plot(a) => schedlab::analysis::cli::plot_main(a),
+        Cmd::Report(a) => schedlab::analysis::cli::report_main(a),
     }
 }

@@ -146,3 +146,77 @@ pub fn plot_main(a: PlotArgs) -> ExitCode {
         }
     }
 }
+
+/// Arguments of `schedlab report`.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Run directories, trees of runs, or a sweep directory (with --by).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The HTML file (default: report.html inside the first input).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Group the sweep's runs by this parameter column of sweep.csv.
+    #[arg(long, value_name = "KEY")]
+    pub by: Option<String>,
+    #[arg(long, value_enum, default_value_t = Pairs::First)]
+    pub pairs: Pairs,
+    /// Metrics compared, comma separated (default: all headline metrics).
+    #[arg(long, value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Start of the sequence view of a single run's events.jsonl (e.g. 60s; default:
+    /// the first failover, else 0).
+    #[arg(long, value_name = "TIME")]
+    pub events_at: Option<String>,
+    /// Length of the sequence view's window.
+    #[arg(long, value_name = "D", default_value = "2s")]
+    pub window: String,
+}
+
+fn seconds(flag: &str, s: &str) -> Result<f64, String> {
+    crate::units::parse_duration(s)
+        .map(|t| t as f64 / 1e9)
+        .map_err(|e| format!("{flag} `{s}`: {e}"))
+}
+
+/// Runs `schedlab report`.
+pub fn report_main(a: ReportArgs) -> ExitCode {
+    let at = match a.events_at.as_deref().map(|s| seconds("--events-at", s)).transpose() {
+        Ok(t) => t,
+        Err(e) => return bad(AnalysisError(e)),
+    };
+    let window = match seconds("--window", &a.window) {
+        Ok(w) => w,
+        Err(e) => return bad(AnalysisError(e)),
+    };
+    let sets = match load_inputs(&a.inputs, a.by.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return bad(e),
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.inputs[0].join("report.html"));
+    let command: Vec<String> = std::env::args()
+        .enumerate()
+        .map(|(i, s)| if i == 0 { "schedlab".to_string() } else { s })
+        .collect();
+    let opts = crate::report::ReportOptions {
+        metrics: metric_list(&a.metrics),
+        pairs: a.pairs,
+        events_at: at,
+        window,
+        command: command.join(" "),
+    };
+    match crate::report::write(&sets, &opts, &out) {
+        Ok(()) => {
+            println!("{}", out.display());
+            ExitCode::SUCCESS
+        }
+        Err(crate::plot::PlotError::Input(e)) => bad(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -145,7 +145,7 @@ pub fn cdf(xs: &[f64]) -> Vec<(f64, f64)> {
         return Vec::new();
     }
     let step = n.div_ceil(CDF_POINTS);
-    let mut pts = vec![(v[0], 0.0)];
+    let mut pts: Vec<(f64, f64)> = Vec::with_capacity(2 * CDF_POINTS + 2);
     let mut i = step - 1;
     loop {
         let i_clamped = i.min(n - 1);

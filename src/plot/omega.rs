@@ -151,7 +151,7 @@ monolithic,10,0.1,0.007,0.1,0.007,0,0,0,0,0,0,0.6,0.06\n\
 shared_state,0.1,0.01,0.001,0.001,0.0001,0.01,0.001,0.02,0.002,0,0,0.1,0.01\n";
 
     #[test]
-    fn one_line_per_architecture_in_four_panels() {
+    fn one_line_per_architecture_in_six_panels() {
         let Figure::Grid { charts, .. } = figure(CSV, "omega.csv").unwrap() else {
             panic!("grid expected")
         };
