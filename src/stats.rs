@@ -275,7 +275,10 @@ mod tests {
         assert!(close(s.ci_low, 3.0 - half, 1e-9), "{}", s.ci_low);
         assert!(close(s.ci_high, 3.0 + half, 1e-9));
         let one = Sample::of(&[7.0]);
-        assert_eq!((one.mean, one.std, one.ci_low, one.ci_high), (7.0, 0.0, 7.0, 7.0));
+        assert_eq!(
+            (one.mean, one.std, one.ci_low, one.ci_high),
+            (7.0, 0.0, 7.0, 7.0)
+        );
         assert!(Sample::of(&[]).mean.is_nan());
     }
 
@@ -284,8 +287,16 @@ mod tests {
         // scipy.stats.t.interval(0.95, 7, loc=np.mean(A), scale=scipy.stats.sem(A))
         // = (2.4136486128348187, 4.461351387165181)
         let s = Sample::of(&A);
-        assert!(close(s.ci_low, 2.413_648_612_834_818_7, 1e-9), "{}", s.ci_low);
-        assert!(close(s.ci_high, 4.461_351_387_165_181, 1e-9), "{}", s.ci_high);
+        assert!(
+            close(s.ci_low, 2.413_648_612_834_818_7, 1e-9),
+            "{}",
+            s.ci_low
+        );
+        assert!(
+            close(s.ci_high, 4.461_351_387_165_181, 1e-9),
+            "{}",
+            s.ci_high
+        );
     }
 
     #[test]

@@ -117,7 +117,10 @@ fn drf_is_significantly_fairer_than_fifo() {
     assert!(j.significant, "{j:?}");
     assert!(j.welch_p < 1e-4 && j.mw_p < 1e-3, "{j:?}");
     assert!(j.b.mean > 0.95 && j.a.mean < 0.8, "{j:?}");
-    assert!(j.b.ci_low > j.a.ci_high, "the intervals do not overlap: {j:?}");
+    assert!(
+        j.b.ci_low > j.a.ci_high,
+        "the intervals do not overlap: {j:?}"
+    );
     assert!(j.rel_diff.unwrap() > 0.2);
 }
 
@@ -148,7 +151,11 @@ fn compare_cli_formats_and_bad_input() {
         .args(["--metrics", "jain,jct_p50", "--format", "markdown"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let md = String::from_utf8(out.stdout).unwrap();
     let jain = md.lines().find(|l| l.starts_with("| jain |")).unwrap();
     assert!(jain.contains(" * |"), "{md}");
@@ -160,7 +167,11 @@ fn compare_cli_formats_and_bad_input() {
         .arg(&csv_file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let csv = std::fs::read_to_string(&csv_file).unwrap();
     assert_eq!(csv.lines().count(), 1 + schedlab::analysis::METRICS.len());
     assert!(csv.starts_with("a,b,metric,n_a,mean_a"));
@@ -170,8 +181,14 @@ fn compare_cli_formats_and_bad_input() {
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(bad.join("summary.json"), "{\"makespan_s\": 1,\n oops}").unwrap();
     for (args, needle) in [
-        (vec![bad.clone(), r.join("fifo")], "summary.json:2: not valid JSON"),
-        (vec![r.join("nowhere"), r.join("fifo")], "nowhere: not a directory"),
+        (
+            vec![bad.clone(), r.join("fifo")],
+            "summary.json:2: not valid JSON",
+        ),
+        (
+            vec![r.join("nowhere"), r.join("fifo")],
+            "nowhere: not a directory",
+        ),
         (vec![r.join("fifo")], "nothing to compare"),
     ] {
         let out = schedlab().arg("compare").args(&args).output().unwrap();
@@ -199,8 +216,19 @@ fn plot_writes_png_and_svg_of_every_figure() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    for stem in ["jct_cdf", "wait_cdf", "utilization", "shares", "gantt", "failover"] {
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    for stem in [
+        "jct_cdf",
+        "wait_cdf",
+        "utilization",
+        "shares",
+        "gantt",
+        "failover",
+    ] {
         assert_eq!(png_size(&out.join(format!("{stem}.png"))), (1200, 800));
         let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
         assert!(svg.starts_with("<svg"), "{stem}.svg");
@@ -216,11 +244,20 @@ fn plot_writes_png_and_svg_of_every_figure() {
         .arg(&omega)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let (w, h) = png_size(&omega.join("omega.png"));
     assert!(w >= 1200 && h >= 800);
     let svg = std::fs::read_to_string(omega.join("omega.svg")).unwrap();
-    for a in ["monolithic", "two_level", "shared_state", "shared_state_gang"] {
+    for a in [
+        "monolithic",
+        "two_level",
+        "shared_state",
+        "shared_state_gang",
+    ] {
         assert!(svg.contains(a), "{a} in the legend");
     }
 }
@@ -237,7 +274,11 @@ fn report_is_self_contained_html() {
         .arg(&html_path)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert_eq!(html.matches("<table").count(), 2, "runs + one comparison");
     assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 6);
@@ -254,7 +295,11 @@ fn report_is_self_contained_html() {
         .arg(&html_path)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"seq\""));
     for kind in ["register_framework", "register_agent", "offers"] {

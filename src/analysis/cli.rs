@@ -181,7 +181,12 @@ fn seconds(flag: &str, s: &str) -> Result<f64, String> {
 
 /// Runs `schedlab report`.
 pub fn report_main(a: ReportArgs) -> ExitCode {
-    let at = match a.events_at.as_deref().map(|s| seconds("--events-at", s)).transpose() {
+    let at = match a
+        .events_at
+        .as_deref()
+        .map(|s| seconds("--events-at", s))
+        .transpose()
+    {
         Ok(t) => t,
         Err(e) => return bad(AnalysisError(e)),
     };

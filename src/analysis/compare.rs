@@ -3,9 +3,10 @@
 //! t-test and Mann-Whitney U p-values; significance at p < 0.05 on Welch.
 //!
 //! No correction for multiple comparisons is applied: each row is its own test at
-//! 5%, so among 14 metrics of two identical configurations about one in 0.7
-//! comparisons is expected to be flagged by chance. Read a flag on a metric you did
-//! not set out to test as a hint, or tighten the level (Bonferroni: 0.05 / metrics).
+//! 5%, so comparing 14 metrics of two identical configurations flags 0.7 of them by
+//! chance on average (fewer in practice, since the metrics are correlated). Read a
+//! flag on a metric you did not set out to test as a hint, or tighten the level
+//! (Bonferroni: 0.05 / number of metrics).
 
 use super::{metric, metric_values, AnalysisError, RunSet};
 use crate::stats::{mann_whitney, relative_difference, welch, Sample};
@@ -320,7 +321,10 @@ mod tests {
     fn missing_field_is_named() {
         let a = set("a", &[0.7, 0.8]);
         let e = compare(&a, &a, &["tasks.lost".into()]).unwrap_err();
-        assert!(e.0.contains("a/0/summary.json") && e.0.contains("`tasks.lost`"), "{e}");
+        assert!(
+            e.0.contains("a/0/summary.json") && e.0.contains("`tasks.lost`"),
+            "{e}"
+        );
     }
 
     #[test]

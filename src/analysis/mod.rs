@@ -112,15 +112,17 @@ pub fn metric_values(set: &RunSet, name: &str) -> Result<Vec<f64>, AnalysisError
     let m = metric(name);
     set.runs
         .iter()
-        .map(|r| match field(&r.summary, &m.path).and_then(Value::as_f64) {
-            Some(x) => Ok(x),
-            None => err(format!(
-                "{}: field `{}` (metric `{}`) is missing or not a number",
-                r.dir.join("summary.json").display(),
-                m.path,
-                m.name
-            )),
-        })
+        .map(
+            |r| match field(&r.summary, &m.path).and_then(Value::as_f64) {
+                Some(x) => Ok(x),
+                None => err(format!(
+                    "{}: field `{}` (metric `{}`) is missing or not a number",
+                    r.dir.join("summary.json").display(),
+                    m.path,
+                    m.name
+                )),
+            },
+        )
         .collect()
 }
 
@@ -249,10 +251,7 @@ pub fn load_groups(sweep: &Path, key: &str) -> Result<Vec<RunSet>, AnalysisError
                 csv_path.display()
             ));
         };
-        let label = run_col
-            .and_then(|c| rec.get(c))
-            .unwrap_or(dir)
-            .to_string();
+        let label = run_col.and_then(|c| rec.get(c)).unwrap_or(dir).to_string();
         let run = load_run(&sweep.join(dir), label).map_err(|e| {
             AnalysisError(format!(
                 "{}:{line}: field `dir`: {}",

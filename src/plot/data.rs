@@ -38,9 +38,9 @@ fn columns(
     names
         .iter()
         .map(|n| {
-            h.iter().position(|c| c == *n).ok_or_else(|| {
-                AnalysisError(format!("{}:1: no column `{n}`", path.display()))
-            })
+            h.iter()
+                .position(|c| c == *n)
+                .ok_or_else(|| AnalysisError(format!("{}:1: no column `{n}`", path.display())))
         })
         .collect()
 }

@@ -54,8 +54,9 @@ pub fn png(fig: &Figure) -> Result<Vec<u8>, String> {
         root.present().map_err(e)?;
     }
     let mut out = Vec::new();
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     use image::ImageEncoder;
-    image::codecs::png::PngEncoder::new(&mut out)
+    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
         .write_image(&buf, w, h, image::ColorType::Rgb8)
         .map_err(e)?;
     Ok(out)
@@ -78,7 +79,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> Draw
     match fig {
         Figure::Lines(c) => lines(root, c),
         Figure::Lanes(c) => lanes(root, c),
-        Figure::Grid { title, cols, charts } => {
+        Figure::Grid {
+            title,
+            cols,
+            charts,
+        } => {
             let (w, _) = root.dim_in_pixel();
             let (head, body) = root.split_vertically(70);
             head.draw(&Text::new(
@@ -137,7 +142,14 @@ fn range(vals: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
         return (lo - 0.5, hi + 0.5);
     }
     let pad = (hi - lo) * 0.03;
-    (if lo >= 0.0 { (lo - pad).max(0.0) } else { lo - pad }, hi + pad)
+    (
+        if lo >= 0.0 {
+            (lo - pad).max(0.0)
+        } else {
+            lo - pad
+        },
+        hi + pad,
+    )
 }
 
 macro_rules! line_chart {
@@ -211,7 +223,9 @@ macro_rules! line_chart {
 
 fn lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LineChart) -> DrawResult {
     let all = || c.series.iter().flat_map(|s| s.points.iter());
-    let (x0, x1) = c.x_range.unwrap_or_else(|| range(all().map(|p| p.0), c.log_x));
+    let (x0, x1) = c
+        .x_range
+        .unwrap_or_else(|| range(all().map(|p| p.0), c.log_x));
     let (y0, y1) = c.y_range.unwrap_or_else(|| {
         range(
             c.series.iter().flat_map(|s| {
@@ -241,14 +255,7 @@ fn lanes<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LaneChart) -> Dr
             .chain(c.x_max),
         false,
     );
-    let label_w = c
-        .lanes
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(4) as u32
-        * 12
-        + 20;
+    let label_w = c.lanes.iter().map(|l| l.chars().count()).max().unwrap_or(4) as u32 * 12 + 20;
     let mut chart = ChartBuilder::on(area)
         .caption(&c.title, (FONT, 30))
         .margin(18)
@@ -283,9 +290,11 @@ fn lanes<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LaneChart) -> Dr
         .map_err(e)?;
     let mark_color = RGBColor(200, 0, 0);
     chart
-        .draw_series(c.marks.iter().map(|m| {
-            Cross::new((m.1, y(m.0, 0.5)), 10, mark_color.stroke_width(4))
-        }))
+        .draw_series(
+            c.marks
+                .iter()
+                .map(|m| Cross::new((m.1, y(m.0, 0.5)), 10, mark_color.stroke_width(4))),
+        )
         .map_err(e)?;
     for (i, k) in c.keys.iter().enumerate() {
         let color = c.color(i);
@@ -313,12 +322,12 @@ fn lanes<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LaneChart) -> Dr
             .map_err(e)?;
     }
     // Lane names, right-aligned left of the plotting area.
-    let style = TextStyle::from((FONT, 20).into_font())
-        .color(&BLACK)
-        .pos(plotters::style::text_anchor::Pos::new(
+    let style = TextStyle::from((FONT, 20).into_font()).color(&BLACK).pos(
+        plotters::style::text_anchor::Pos::new(
             plotters::style::text_anchor::HPos::Right,
             plotters::style::text_anchor::VPos::Center,
-        ));
+        ),
+    );
     for (i, name) in c.lanes.iter().enumerate() {
         let (px, py) = chart.backend_coord(&(x0, y(i, 0.5)));
         area.draw(&Text::new(name.clone(), (px - 8, py), style.clone()))

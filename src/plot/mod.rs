@@ -194,7 +194,10 @@ fn cdf_series(
             });
             let mut by_fw: BTreeMap<&str, Vec<data::TaskRow>> = BTreeMap::new();
             for t in &tasks {
-                by_fw.entry(t.framework.as_str()).or_default().push(t.clone());
+                by_fw
+                    .entry(t.framework.as_str())
+                    .or_default()
+                    .push(t.clone());
             }
             if by_fw.len() > 1 {
                 for (fw, rows) in by_fw.iter().take(MAX_SERIES - 1) {
@@ -278,9 +281,8 @@ pub fn utilization(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
         let path = run.dir.join("timeseries.csv");
         let ts = read_timeseries(&path)?;
         let col = |name: &str| {
-            ts.col(name).ok_or_else(|| {
-                AnalysisError(format!("{}:1: no column `{name}`", path.display()))
-            })
+            ts.col(name)
+                .ok_or_else(|| AnalysisError(format!("{}:1: no column `{name}`", path.display())))
         };
         let t = col("time")?;
         let ratio = |num: &[f64], den: &[f64]| -> Vec<(f64, f64)> {
@@ -393,7 +395,10 @@ pub fn gantt(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
     let mut placed = Vec::new();
     for t in &rows {
         let lane = agents.iter().position(|a| *a == t.agent).unwrap_or(0);
-        let (s, e) = (t.start.unwrap_or(0.0), t.end.unwrap_or(end).max(t.start.unwrap_or(0.0)));
+        let (s, e) = (
+            t.start.unwrap_or(0.0),
+            t.end.unwrap_or(end).max(t.start.unwrap_or(0.0)),
+        );
         let free = slots[lane].iter().position(|&busy_until| busy_until <= s);
         let slot = match free {
             Some(k) => {
@@ -405,7 +410,10 @@ pub fn gantt(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
                 slots[lane].len() - 1
             }
         };
-        let key = frameworks.iter().position(|f| *f == t.framework).unwrap_or(0);
+        let key = frameworks
+            .iter()
+            .position(|f| *f == t.framework)
+            .unwrap_or(0);
         placed.push((lane, s, e, key, slot));
     }
     let bars = placed
@@ -467,10 +475,7 @@ pub fn failover(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
         .unwrap_or_default();
     let get = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
     let name = |v: &serde_json::Value, k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or("?")
-            .to_string()
+        v.get(k).and_then(|x| x.as_str()).unwrap_or("?").to_string()
     };
     let mut lanes: Vec<String> = Vec::new();
     let lane = |n: String, lanes: &mut Vec<String>| match lanes.iter().position(|l| *l == n) {

@@ -77,14 +77,19 @@ pub fn figure(text: &str, file: &str) -> Result<Figure, AnalysisError> {
         let num = |k: usize, name: &str| -> Result<f64, AnalysisError> {
             let s = rec.get(k).unwrap_or("");
             s.parse::<f64>().map_err(|_| {
-                AnalysisError(format!("{file}:{line}: field `{name}`: `{s}` is not a number"))
+                AnalysisError(format!(
+                    "{file}:{line}: field `{name}`: `{s}` is not a number"
+                ))
             })
         };
         let a = rec.get(arch).unwrap_or("").to_string();
         let tv = num(t, "service_t_job_s")?;
         let mut vals = Vec::new();
         for (k, (m, c)) in cols.iter().enumerate() {
-            vals.push((num(*m, PANELS[k].0)?, num(*c, &format!("{}_ci", PANELS[k].0))?));
+            vals.push((
+                num(*m, PANELS[k].0)?,
+                num(*c, &format!("{}_ci", PANELS[k].0))?,
+            ));
         }
         match by_arch.iter_mut().find(|(n, _)| *n == a) {
             Some((_, pts)) => pts.push((tv, vals)),
@@ -122,7 +127,11 @@ pub fn figure(text: &str, file: &str) -> Result<Figure, AnalysisError> {
                         .map(|(p, e)| p.1 + e)
                 })
                 .fold(0.0f64, f64::max);
-            let cap = if PANELS[k].0.ends_with("_s") { f64::INFINITY } else { 1.05 };
+            let cap = if PANELS[k].0.ends_with("_s") {
+                f64::INFINITY
+            } else {
+                1.05
+            };
             c.y_range = Some((0.0, (ymax * 1.15).clamp(0.01, cap)));
             c
         })
@@ -165,6 +174,9 @@ shared_state,0.1,0.01,0.001,0.001,0.0001,0.01,0.001,0.02,0.002,0,0,0.1,0.01\n";
     fn bad_number_names_line_and_field() {
         let bad = CSV.replace("monolithic,10,0.1", "monolithic,10,x");
         let e = figure(&bad, "omega.csv").unwrap_err();
-        assert_eq!(e.0, "omega.csv:3: field `busyness_batch`: `x` is not a number");
+        assert_eq!(
+            e.0,
+            "omega.csv:3: field `busyness_batch`: `x` is not a number"
+        );
     }
 }

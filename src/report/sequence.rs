@@ -55,7 +55,12 @@ pub fn read_window(
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |what: &str| AnalysisError(format!("{}:{n}: field `{what}`: missing or malformed", path.display()));
+        let bad = |what: &str| {
+            AnalysisError(format!(
+                "{}:{n}: field `{what}`: missing or malformed",
+                path.display()
+            ))
+        };
         // Keys are written in sorted order, so `t` is the last one: read it without
         // parsing the whole line.
         let t: f64 = line
@@ -71,9 +76,8 @@ pub fn read_window(
         if t > end {
             break;
         }
-        let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
-            AnalysisError(format!("{}:{n}: not valid JSON: {e}", path.display()))
-        })?;
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| AnalysisError(format!("{}:{n}: not valid JSON: {e}", path.display())))?;
         let s = |k: &str| -> Result<String, AnalysisError> {
             v.get(k)
                 .and_then(|x| x.as_str())
@@ -114,7 +118,10 @@ fn group(name: &str, frameworks: &[String]) -> u8 {
 fn color(kind: &str) -> &'static str {
     if kind.contains("offer") || kind.starts_with("rescind") {
         "#1f77b4"
-    } else if kind == "accept" || kind == "decline" || kind == "run_task" || kind.starts_with("kill")
+    } else if kind == "accept"
+        || kind == "decline"
+        || kind == "run_task"
+        || kind.starts_with("kill")
     {
         "#2ca02c"
     } else if kind.contains("status") || kind == "acknowledge" || kind == "update" {
@@ -143,7 +150,13 @@ pub fn svg(events: &[Event], hidden: usize, frameworks: &[String]) -> (String, S
         *count.entry(&e.to).or_default() += 1;
     }
     let mut actors: Vec<&str> = count.keys().copied().collect();
-    actors.sort_by_key(|a| (group(a, frameworks), std::cmp::Reverse(count[a]), natural(a)));
+    actors.sort_by_key(|a| {
+        (
+            group(a, frameworks),
+            std::cmp::Reverse(count[a]),
+            natural(a),
+        )
+    });
     let total_lanes = actors.len();
     actors.truncate(MAX_LANES);
     actors.sort_by_key(|a| (group(a, frameworks), natural(a)));
