@@ -57,7 +57,7 @@ table{border-collapse:collapse;margin:0.8em 0;font-size:0.9em}\
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}\
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}\
 tr.sig td{background:#fff4d6}figure{margin:1em 0}\
-img{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:0.9em}\
+img{max-width:100%;width:960px;border:1px solid #ddd}figcaption{color:#555;font-size:0.9em}\
 code{background:#f4f4f4;padding:1px 4px}.seqbox{overflow-x:auto;border:1px solid #ddd}";
 
 const SCRIPT: &str = "window.addEventListener('load',function(){\
