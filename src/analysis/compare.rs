@@ -309,7 +309,7 @@ mod tests {
         let m = c.row("makespan").unwrap();
         assert!(!m.significant && (m.welch_p - 1.0).abs() < 1e-12);
         for f in [Format::Table, Format::Markdown, Format::Csv] {
-            let out = render(&[c.clone()], f);
+            let out = render(std::slice::from_ref(&c), f);
             assert!(out.contains("jain"), "{out}");
         }
         let csv = render(&[c], Format::Csv);

@@ -152,8 +152,9 @@ pub fn read_timeseries(path: &Path) -> Result<TimeSeries, AnalysisError> {
 /// every task FINISHED; its time is the last end minus the first submit. (`summary.json`
 /// computes the same from the master's view during the run.)
 pub fn job_completions(tasks: &[TaskRow]) -> Vec<f64> {
-    // (framework, job) -> (first submit, last end, every task finished so far)
-    let mut jobs: BTreeMap<(&str, &str), (f64, f64, BTreeMap<&str, bool>)> = BTreeMap::new();
+    /// First submit, last end, whether each task's last attempt finished.
+    type JobState<'a> = (f64, f64, BTreeMap<&'a str, bool>);
+    let mut jobs: BTreeMap<(&str, &str), JobState> = BTreeMap::new();
     for t in tasks {
         let e = jobs
             .entry((t.framework.as_str(), t.job.as_str()))

@@ -376,7 +376,7 @@ pub fn gantt(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
         .filter(|t| t.start.is_some() && !t.agent.is_empty())
         .map(|t| t.agent.as_str())
         .collect();
-    agents.sort_by(|a, b| natural(a).cmp(&natural(b)));
+    agents.sort_by_key(|a| natural(a));
     agents.dedup();
     let total_agents = agents.len();
     agents.truncate(GANTT_MAX_AGENTS);
@@ -454,7 +454,7 @@ pub fn gantt(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
 }
 
 /// Name order with numbers compared as numbers (agent-2 before agent-10).
-fn natural(s: &str) -> (String, u64) {
+pub(crate) fn natural(s: &str) -> (String, u64) {
     let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (head, tail) = s.split_at(s.len() - digits);
     (head.to_string(), tail.parse().unwrap_or(0))
@@ -632,7 +632,7 @@ mod tests {
     #[test]
     fn natural_order() {
         let mut v = vec!["agent-10", "agent-2", "big-0", "agent-1"];
-        v.sort_by(|a, b| natural(a).cmp(&natural(b)));
+        v.sort_by_key(|a| natural(a));
         assert_eq!(v, vec!["agent-1", "agent-2", "agent-10", "big-0"]);
     }
 }

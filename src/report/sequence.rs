@@ -7,6 +7,7 @@
 //! Output is inline SVG text; every name and label is XML-escaped.
 
 use super::escape;
+use crate::plot::natural;
 use crate::analysis::AnalysisError;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -133,12 +134,6 @@ fn color(kind: &str) -> &'static str {
     } else {
         "#7f7f7f"
     }
-}
-
-fn natural(s: &str) -> (String, u64) {
-    let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-    let (head, tail) = s.split_at(s.len() - digits);
-    (head.to_string(), tail.parse().unwrap_or(0))
 }
 
 /// The SVG of a sequence view and a caption saying what was left out.
