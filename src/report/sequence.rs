@@ -7,8 +7,8 @@
 //! Output is inline SVG text; every name and label is XML-escaped.
 
 use super::escape;
-use crate::plot::natural;
 use crate::analysis::AnalysisError;
+use crate::plot::natural;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
