@@ -3,7 +3,7 @@
 # decoded and the tables are there. The report's own script sets document.title to
 # `ok imgs=N/N tables=T` on load (`fail ...` when an image did not decode).
 # Installs Debian's chromium when /usr/bin/chromium is missing. Saves a screenshot as
-# target/report-screenshot.png. About 20 s once the release build exists.
+# target/report-screenshot.png. About 5 s once the release build exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
