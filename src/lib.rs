@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod alloc;
+pub mod analysis;
 pub mod bench;
 pub mod check;
 pub mod coord;
@@ -11,11 +12,14 @@ pub mod frameworks;
 pub mod fuzz;
 pub mod mesos;
 pub mod metrics;
+pub mod plot;
 pub mod proto;
+pub mod report;
 pub mod resources;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod testkit;
 pub mod trace;
 pub mod units;

@@ -94,6 +94,14 @@ enum Cmd {
         #[command(flatten)]
         args: SweepArgs,
     },
+    /// Compares sets of runs metric by metric (means, 95% CIs, Welch and Mann-Whitney).
+    Compare(schedlab::analysis::cli::CompareArgs),
+    /// Draws PNG and SVG figures of runs (CDFs, utilization, shares, Gantt, failovers)
+    /// or of an Omega sweep CSV.
+    Plot(schedlab::analysis::cli::PlotArgs),
+    /// Writes one self-contained HTML report: summaries, comparisons, figures and a
+    /// sequence view of a run's messages.
+    Report(schedlab::analysis::cli::ReportArgs),
     /// Validation against published results (Mesos Table 2, DRF, Omega, Borg).
     ValidatePaper {
         #[command(subcommand)]
@@ -440,5 +448,8 @@ fn main() -> ExitCode {
         Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
         Cmd::ValidatePaper { cmd } => schedlab::validation::cli::main(cmd),
         Cmd::Sweep { cmd, args } => sweep(cmd, args),
+        Cmd::Compare(a) => schedlab::analysis::cli::compare_main(a),
+        Cmd::Plot(a) => schedlab::analysis::cli::plot_main(a),
+        Cmd::Report(a) => schedlab::analysis::cli::report_main(a),
     }
 }

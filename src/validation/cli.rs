@@ -32,6 +32,9 @@ pub enum ValidateCmd {
         /// Also write the sweep as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Also draw the paper-style figure (omega.png, omega.svg) into this directory.
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
     },
     /// Borg EuroSys'15 cell compaction: segregation, rounding and per-user cells.
     Borg {
@@ -85,7 +88,12 @@ pub fn main(cmd: ValidateCmd) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        ValidateCmd::Omega { file, seeds, csv } => {
+        ValidateCmd::Omega {
+            file,
+            seeds,
+            csv,
+            plot,
+        } => {
             let mut cfg = match OmegaConfig::load(&file) {
                 Ok(c) => c,
                 Err(e) => {
@@ -101,6 +109,15 @@ pub fn main(cmd: ValidateCmd) -> ExitCode {
             if let Some(path) = csv {
                 if let Err(e) = std::fs::write(&path, omega::csv(&points)) {
                     eprintln!("error: {}: {e}", path.display());
+                    return ExitCode::from(1);
+                }
+            }
+            if let Some(dir) = plot {
+                let drawn = crate::plot::omega::figure(&omega::csv(&points), "omega sweep")
+                    .map_err(|e| e.to_string())
+                    .and_then(|fig| crate::plot::save(&fig, &dir, "omega"));
+                if let Err(e) = drawn {
+                    eprintln!("error: {e}");
                     return ExitCode::from(1);
                 }
             }

@@ -28,7 +28,6 @@ pub mod omega;
 use crate::scenario::{parse_toml, ScenarioError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
 
 /// A sample mean with its 95% confidence interval (Student's t): what every result
@@ -47,9 +46,7 @@ fn t975(n: usize) -> f64 {
     if n < 2 {
         return 0.0;
     }
-    StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(1.96)
+    crate::stats::t975((n - 1) as f64)
 }
 
 impl Estimate {
@@ -63,12 +60,8 @@ impl Estimate {
                 n,
             };
         }
-        let mean = xs.iter().sum::<f64>() / n as f64;
-        let var = if n > 1 {
-            xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-        } else {
-            0.0
-        };
+        let mean = crate::stats::mean(xs);
+        let var = crate::stats::variance(xs);
         Estimate {
             mean,
             half_width: t975(n) * (var / n as f64).sqrt(),
