@@ -11,6 +11,7 @@ pub mod fuzz;
 pub mod mesos;
 pub mod metrics;
 pub mod proto;
+pub mod real;
 pub mod resources;
 pub mod run;
 pub mod scenario;
