@@ -267,6 +267,7 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
 
 const PAIR: &str = r#"
 name = "pair"
+frameworks = []
 [run]
 stop = "10h"
 stop_when_done = false
