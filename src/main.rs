@@ -193,7 +193,10 @@ impl RealArgs {
             return Err(format!("--time-scale must be > 0, got {}", self.time_scale));
         }
         if self.max_frame < 1024 {
-            return Err(format!("--max-frame must be at least 1024, got {}", self.max_frame));
+            return Err(format!(
+                "--max-frame must be at least 1024, got {}",
+                self.max_frame
+            ));
         }
         let secret = match schedlab::real::secret_from(self.secret_file.as_deref())? {
             Some(s) => s,
@@ -230,7 +233,9 @@ fn real_up(
         ExitCode::from(2)
     };
     if !real {
-        return fail("`up` starts real-network clusters only: pass --real (use `run` to simulate)".into());
+        return fail(
+            "`up` starts real-network clusters only: pass --real (use `run` to simulate)".into(),
+        );
     }
     let scn = match load(scenario.as_ref(), &sets) {
         Ok(s) => s,
@@ -262,9 +267,15 @@ fn real_up(
             .enumerate()
             .map(|(i, a)| (schedlab::actor::ActorId(i as u32), *a))
             .collect();
-        outln!("{}", schedlab::real::up::table(&topo, &addrs, Some(&kids.pids())));
+        outln!(
+            "{}",
+            schedlab::real::up::table(&topo, &addrs, Some(&kids.pids()))
+        );
         let wall = schedlab::real::Clock::start(net.time_scale).wall(scn.run.stop);
-        outln!("running for {:.1} s of wall time (scenario stop); Ctrl-C ends it", wall.as_secs_f64());
+        outln!(
+            "running for {:.1} s of wall time (scenario stop); Ctrl-C ends it",
+            wall.as_secs_f64()
+        );
         std::thread::sleep(wall);
         for n in kids.names.clone() {
             kids.kill(&n);
@@ -547,7 +558,9 @@ fn main() -> ExitCode {
             let secret = match schedlab::real::secret_from(secret_file.as_deref()) {
                 Ok(Some(s)) => s,
                 Ok(None) => {
-                    eprintln!("error: no cluster secret: set SCHEDLAB_SECRET or pass --secret-file");
+                    eprintln!(
+                        "error: no cluster secret: set SCHEDLAB_SECRET or pass --secret-file"
+                    );
                     return ExitCode::from(2);
                 }
                 Err(e) => {

@@ -436,7 +436,10 @@ pub struct Sampler {
 
 impl Sampler {
     /// Writes the header of `ts` (if any).
-    pub fn new(scn: &Scenario, mut ts: Option<csv::Writer<Box<dyn Write>>>) -> Result<Self, RunError> {
+    pub fn new(
+        scn: &Scenario,
+        mut ts: Option<csv::Writer<Box<dyn Write>>>,
+    ) -> Result<Self, RunError> {
         let fw_names: Vec<String> = scn
             .frameworks
             .iter()

@@ -39,7 +39,10 @@ fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out after {secs} s waiting for {what}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -108,28 +111,57 @@ fn simulated_and_real_runs_reach_the_same_final_state() {
         },
     )
     .unwrap();
-    assert_eq!(real.stop_reason, "workload_done", "the real run finished its workload");
+    assert_eq!(
+        real.stop_reason, "workload_done",
+        "the real run finished its workload"
+    );
     assert_eq!(real.fingerprint, "real");
     for s in [&sim, &real] {
-        assert_eq!((s.tasks.finished, s.tasks.lost, s.tasks.duplicated), (30, 0, 0));
+        assert_eq!(
+            (s.tasks.finished, s.tasks.lost, s.tasks.duplicated),
+            (30, 0, 0)
+        );
     }
     let per_fw = |s: &schedlab::metrics::Summary| -> Vec<(String, u64)> {
-        s.frameworks.iter().map(|f| (f.name.clone(), f.tasks_finished)).collect()
+        s.frameworks
+            .iter()
+            .map(|f| (f.name.clone(), f.tasks_finished))
+            .collect()
     };
     assert_eq!(per_fw(&sim), per_fw(&real));
-    assert_eq!(per_fw(&real), [("a".to_string(), 20), ("b".to_string(), 10)]);
+    assert_eq!(
+        per_fw(&real),
+        [("a".to_string(), 20), ("b".to_string(), 10)]
+    );
     let tol = 1.0 / 16.0 + 1e-9;
-    assert!(sim.fairness.max_share_gap <= tol, "sim gap {}", sim.fairness.max_share_gap);
-    assert!(real.fairness.max_share_gap <= tol, "real gap {}", real.fairness.max_share_gap);
+    assert!(
+        sim.fairness.max_share_gap <= tol,
+        "sim gap {}",
+        sim.fairness.max_share_gap
+    );
+    assert!(
+        real.fairness.max_share_gap <= tol,
+        "real gap {}",
+        real.fairness.max_share_gap
+    );
     for (a, b) in sim.frameworks.iter().zip(&real.frameworks) {
         let d = (a.mean_dominant_share - b.mean_dominant_share).abs();
-        assert!(d <= 0.15, "{}: sim {} real {}", a.name, a.mean_dominant_share, b.mean_dominant_share);
+        assert!(
+            d <= 0.15,
+            "{}: sim {} real {}",
+            a.name,
+            a.mean_dominant_share,
+            b.mean_dominant_share
+        );
     }
     // The same output contract: the same files, the same columns, one row per task.
     for f in ["summary.json", "tasks.csv", "timeseries.csv"] {
         assert!(dir.join("real").join(f).exists(), "{f} written");
     }
-    let (st, rt) = (csv_rows(&dir.join("sim/tasks.csv")), csv_rows(&dir.join("real/tasks.csv")));
+    let (st, rt) = (
+        csv_rows(&dir.join("sim/tasks.csv")),
+        csv_rows(&dir.join("real/tasks.csv")),
+    );
     assert_eq!(st.len(), 30);
     assert_eq!(rt.len(), 30);
     let key = |rows: &[Vec<String>]| {
@@ -140,8 +172,19 @@ fn simulated_and_real_runs_reach_the_same_final_state() {
         k.sort();
         k
     };
-    assert_eq!(key(&st), key(&rt), "same tasks (job, task, framework, state)");
-    let head = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(
+        key(&st),
+        key(&rt),
+        "same tasks (job, task, framework, state)"
+    );
+    let head = |p: &str| {
+        std::fs::read_to_string(dir.join(p))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(head("sim/timeseries.csv"), head("real/timeseries.csv"));
     assert!(csv_rows(&dir.join("real/timeseries.csv")).len() >= 3);
     let _ = std::fs::remove_dir_all(&dir);
@@ -174,14 +217,24 @@ fn running(state: &Value) -> Vec<(String, String)> {
         .unwrap()
         .iter()
         .filter(|t| t["state"] == "TASK_RUNNING")
-        .map(|t| (t["id"].as_str().unwrap().to_string(), t["agent_name"].as_str().unwrap_or("").to_string()))
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["agent_name"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect();
     v.sort();
     v
 }
 
 fn active_agents(state: &Value) -> usize {
-    state["agents"].as_array().unwrap().iter().filter(|a| a["active"] == Value::Bool(true)).count()
+    state["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["active"] == Value::Bool(true))
+        .count()
 }
 
 const HA: &str = r#"
@@ -221,7 +274,8 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
     std::fs::write(&path, HA).unwrap();
     let scn = Scenario::parse(HA, "ha").unwrap();
     let net = NetConfig::new(SECRET.to_vec(), 50.0);
-    let (mut kids, _) = spawn_cluster(EXE.as_ref(), &path, &[], &scn, None, &net, Some(&dir)).unwrap();
+    let (mut kids, _) =
+        spawn_cluster(EXE.as_ref(), &path, &[], &scn, None, &net, Some(&dir)).unwrap();
     assert_eq!(kids.names.len(), 12);
 
     let (first, before) = wait_for(90, "a leader with 5 agents and 6 running tasks", || {
@@ -229,7 +283,10 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
         (active_agents(&st) == 5 && running(&st).len() == 6).then_some((name, st))
     });
     let tasks_before: Vec<String> = running(&before).into_iter().map(|(t, _)| t).collect();
-    assert!(tasks_before.iter().all(|t| t.ends_with(".0")), "first attempts: {tasks_before:?}");
+    assert!(
+        tasks_before.iter().all(|t| t.ends_with(".0")),
+        "first attempts: {tasks_before:?}"
+    );
 
     assert!(kids.kill(&first));
     let (second, after) = wait_for(90, "a new leader that knows the 6 tasks", || {
@@ -237,7 +294,10 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
         (name != first && running(&st).len() == 6).then_some((name, st))
     });
     let tasks_after: Vec<String> = running(&after).into_iter().map(|(t, _)| t).collect();
-    assert_eq!(tasks_after, tasks_before, "no task lost or relaunched by the failover");
+    assert_eq!(
+        tasks_after, tasks_before,
+        "no task lost or relaunched by the failover"
+    );
     assert_ne!(second, first);
 
     // Kill an agent that runs something.
@@ -259,8 +319,15 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
         .map(|(t, _)| t)
         .filter(|t| !tasks_before.contains(t))
         .collect();
-    assert_eq!(relaunched.len(), on_victim.len(), "one new attempt per task of the dead agent");
-    assert!(relaunched.iter().all(|t| t.ends_with(".1")), "{relaunched:?}");
+    assert_eq!(
+        relaunched.len(),
+        on_victim.len(),
+        "one new attempt per task of the dead agent"
+    );
+    assert!(
+        relaunched.iter().all(|t| t.ends_with(".1")),
+        "{relaunched:?}"
+    );
     drop(kids);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -314,7 +381,10 @@ fn bad_frames_and_wrong_secrets_are_rejected_and_the_node_serves_on() {
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let (mut refused, mut rejected) = (0u64, 0u64);
-    let hello = encode(&Frame::Hello { name: "agent-0".into(), nonce: [1; 16] });
+    let hello = encode(&Frame::Hello {
+        name: "agent-0".into(),
+        nonce: [1; 16],
+    });
     for i in 0..300 {
         let mut bytes = Vec::new();
         match i % 6 {
@@ -345,12 +415,18 @@ fn bad_frames_and_wrong_secrets_are_rejected_and_the_node_serves_on() {
             }
             4 => {
                 // Hello from a name the cluster does not have.
-                bytes = encode(&Frame::Hello { name: "intruder".into(), nonce: [2; 16] });
+                bytes = encode(&Frame::Hello {
+                    name: "intruder".into(),
+                    nonce: [2; 16],
+                });
                 refused += 1;
             }
             _ => {
                 // An authenticated peer (ctl) that then sends garbage or an unknown kind.
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 let garbage: Vec<u8> = if rng.gen_bool(0.5) {
                     let body = br#"{"ctl":"format_disk"}"#.to_vec();
                     let mut b = (body.len() as u32).to_be_bytes().to_vec();
@@ -364,13 +440,16 @@ fn bad_frames_and_wrong_secrets_are_rejected_and_the_node_serves_on() {
                 rt.block_on(async {
                     use tokio::io::AsyncWriteExt;
                     let (mut s, name) =
-                        schedlab::real::net::connect(master, "ctl", None, SECRET, 1 << 20).await.unwrap();
+                        schedlab::real::net::connect(master, "ctl", None, SECRET, 1 << 20)
+                            .await
+                            .unwrap();
                     assert_eq!(name, "master");
                     s.write_all(&garbage).await.unwrap();
                     let _ = s.shutdown().await;
                     let mut sink = Vec::new();
                     use tokio::io::AsyncReadExt;
-                    let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut sink)).await;
+                    let _ = tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut sink))
+                        .await;
                 });
                 rejected += 1;
             }
@@ -391,8 +470,14 @@ fn bad_frames_and_wrong_secrets_are_rejected_and_the_node_serves_on() {
             && c["frames_rejected"].as_u64()? - base_rejected >= rejected)
             .then_some(v)
     });
-    assert_eq!(v["counters"]["peers_refused"].as_u64().unwrap() - base_refused, refused);
-    assert_eq!(v["counters"]["frames_rejected"].as_u64().unwrap() - base_rejected, rejected);
+    assert_eq!(
+        v["counters"]["peers_refused"].as_u64().unwrap() - base_refused,
+        refused
+    );
+    assert_eq!(
+        v["counters"]["frames_rejected"].as_u64().unwrap() - base_rejected,
+        rejected
+    );
     // Still serving its good peer: the agent is registered and active, and pinged on.
     let pongs = v["counters"]["delivered"].as_u64().unwrap();
     let v = wait_for(30, "more messages from the agent", || {

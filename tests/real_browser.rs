@@ -46,7 +46,10 @@ fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         if let Some(v) = f() {
             return v;
         }
-        assert!(t0.elapsed() < Duration::from_secs(secs), "timed out after {secs} s waiting for {what}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -123,11 +126,16 @@ fn live_page_shows_agents_and_follows_the_leader() {
     let scn = Scenario::parse(SCN, "page").unwrap();
     let net = NetConfig::new(SECRET.to_vec(), 50.0);
     let exe = env!("CARGO_BIN_EXE_schedlab");
-    let (mut kids, _) = spawn_cluster(exe.as_ref(), &path, &[], &scn, None, &net, Some(&dir)).unwrap();
+    let (mut kids, _) =
+        spawn_cluster(exe.as_ref(), &path, &[], &scn, None, &net, Some(&dir)).unwrap();
     let (first, addr, _) = wait_for(90, "a leader with 3 agents and 2 running tasks", || {
         let (n, a, st) = leader(&kids)?;
         let agents = st["agents"].as_array()?.len();
-        let running = st["tasks"].as_array()?.iter().filter(|t| t["state"] == "TASK_RUNNING").count();
+        let running = st["tasks"]
+            .as_array()?
+            .iter()
+            .filter(|t| t["state"] == "TASK_RUNNING")
+            .count();
         (agents == 3 && running == 2).then_some((n, a, st))
     });
     let dom = dump_dom(&format!("http://{addr}/"), &dir.join("profile"));
@@ -135,7 +143,10 @@ fn live_page_shows_agents_and_follows_the_leader() {
     for a in ["agent-0", "agent-1", "agent-2"] {
         assert!(dom.contains(&format!("<td>{a}</td>")), "{a} shown: {dom}");
     }
-    assert!(dom.contains(&format!("id=\"leader\">{first}<")), "leader {first} shown: {dom}");
+    assert!(
+        dom.contains(&format!("id=\"leader\">{first}<")),
+        "leader {first} shown: {dom}"
+    );
     assert!(dom.contains("TASK_RUNNING"), "tasks shown");
 
     assert!(kids.kill(&first));
@@ -152,7 +163,10 @@ fn live_page_shows_agents_and_follows_the_leader() {
         .unwrap();
     let url = format!("http://{}/", kids.addrs[standby]);
     let dom = dump_dom(&url, &dir.join("profile"));
-    assert!(dom.contains(&format!("id=\"leader\">{second}<")), "new leader {second} shown: {dom}");
+    assert!(
+        dom.contains(&format!("id=\"leader\">{second}<")),
+        "new leader {second} shown: {dom}"
+    );
     assert!(dom.contains("<td>agent-0</td>"));
     drop(kids);
     let _ = std::fs::remove_dir_all(&dir);

@@ -177,7 +177,10 @@ pub fn status_of_any(a: &dyn std::any::Any) -> Option<&dyn FrameworkStatus> {
     }
     a.downcast_ref::<BatchFramework>()
         .map(as_dyn)
-        .or_else(|| a.downcast_ref::<Framework<marathon::Marathon>>().map(as_dyn))
+        .or_else(|| {
+            a.downcast_ref::<Framework<marathon::Marathon>>()
+                .map(as_dyn)
+        })
         .or_else(|| a.downcast_ref::<Framework<chronos::Chronos>>().map(as_dyn))
         .or_else(|| a.downcast_ref::<Framework<aurora::Aurora>>().map(as_dyn))
         .or_else(|| a.downcast_ref::<Framework<yarn::Yarn>>().map(as_dyn))

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 /// A scaled monotonic clock.
 #[derive(Clone, Copy, Debug)]
+#[allow(clippy::disallowed_types)] // real-network mode: wall clock by design
 pub struct Clock {
-    #[allow(clippy::disallowed_types)] // real-network mode: wall clock by design
     origin: std::time::Instant,
     /// Virtual time at `origin`.
     offset: Time,
@@ -30,7 +30,11 @@ impl Clock {
     /// Virtual time 0 at `epoch_ms` (Unix milliseconds), or now without one.
     #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // real-network mode: wall clock by design
     pub fn with_epoch(scale: f64, epoch_ms: Option<u64>) -> Clock {
-        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        let scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
         let offset = epoch_ms.map_or(0, |e| {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -46,7 +50,7 @@ impl Clock {
     }
 
     /// The Unix time in milliseconds now (what a parent hands its children as epoch).
-    #[allow(clippy::disallowed_methods)] // real-network mode: wall clock by design
+    #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // real-network mode: wall clock by design
     pub fn unix_ms() -> u64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -85,6 +89,10 @@ mod tests {
         assert_eq!(c.wall(Time::MAX), MAX_WALL);
         let a = c.now();
         assert!(c.now() >= a, "monotonic");
-        assert_eq!(Clock::start(-3.0).scale(), 1.0, "a bad scale falls back to 1");
+        assert_eq!(
+            Clock::start(-3.0).scale(),
+            1.0,
+            "a bad scale falls back to 1"
+        );
     }
 }

@@ -57,7 +57,11 @@ pub fn human(v: &Value) -> String {
             s.push_str(&format!(
                 "  {:<12} {:<8} cpus {}/{} mem {}/{} tasks {}\n",
                 a["name"].as_str().unwrap_or(""),
-                if a["active"] == Value::Bool(true) { "active" } else { "removed" },
+                if a["active"] == Value::Bool(true) {
+                    "active"
+                } else {
+                    "removed"
+                },
                 a["used_resources"]["cpus"],
                 a["resources"]["cpus"],
                 a["used_resources"]["mem"],

@@ -64,7 +64,10 @@ pub enum FrameError {
     /// The connection ended (or stalled) inside a frame.
     Truncated,
     /// The length prefix exceeds the maximum.
-    Oversized { len: usize, max: usize },
+    Oversized {
+        len: usize,
+        max: usize,
+    },
     /// A frame or message kind this node does not know.
     UnknownKind(String),
     /// Not a frame at all.
@@ -177,7 +180,10 @@ mod tests {
         let good = encode(&Frame::Ctl(CtlRequest::Status));
         assert_eq!(read(&[], 100), Err(FrameError::Closed));
         assert_eq!(read(&good[..2], 100), Err(FrameError::Truncated));
-        assert_eq!(read(&good[..good.len() - 1], 100), Err(FrameError::Truncated));
+        assert_eq!(
+            read(&good[..good.len() - 1], 100),
+            Err(FrameError::Truncated)
+        );
         assert_eq!(
             read(&good, 3),
             Err(FrameError::Oversized {
@@ -191,6 +197,9 @@ mod tests {
         let body = br#"{"msg":{"from":1,"to":2,"msg":"Teleport"}}"#;
         let mut unknown = (body.len() as u32).to_be_bytes().to_vec();
         unknown.extend_from_slice(body);
-        assert!(matches!(read(&unknown, 100), Err(FrameError::UnknownKind(_))));
+        assert!(matches!(
+            read(&unknown, 100),
+            Err(FrameError::UnknownKind(_))
+        ));
     }
 }

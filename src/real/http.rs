@@ -34,7 +34,10 @@ pub fn status(sh: &Shared) -> Value {
         "running": slot.is_some(),
         "counters": sh.counters.borrow().clone(),
     });
-    if let Some(m) = slot.as_deref().and_then(|a| a.as_any().downcast_ref::<Master>()) {
+    if let Some(m) = slot
+        .as_deref()
+        .and_then(|a| a.as_any().downcast_ref::<Master>())
+    {
         v["leading"] = json!(m.is_leading());
         if m.is_leading() {
             v["state"] = state(sh, m);
@@ -165,7 +168,10 @@ pub fn metrics(sh: &Shared, m: &Master) -> Value {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The live page: rendered on the server (so it reads without scripts), then kept up
@@ -178,9 +184,15 @@ pub fn page(state: &Value) -> String {
         agents.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{} / {}</td><td>{}</td></tr>",
             s(&a["name"]),
-            if a["active"] == json!(true) { "active" } else { "removed" },
-            a["used_resources"]["cpus"], a["resources"]["cpus"],
-            a["used_resources"]["mem"], a["resources"]["mem"],
+            if a["active"] == json!(true) {
+                "active"
+            } else {
+                "removed"
+            },
+            a["used_resources"]["cpus"],
+            a["resources"]["cpus"],
+            a["used_resources"]["mem"],
+            a["resources"]["mem"],
             a["tasks"],
         ));
     }
@@ -188,14 +200,20 @@ pub fn page(state: &Value) -> String {
     for f in state["frameworks"].as_array().into_iter().flatten() {
         fws.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td></tr>",
-            s(&f["name"]), s(&f["role"]), f["dominant_share"].as_f64().unwrap_or(0.0), f["tasks"],
+            s(&f["name"]),
+            s(&f["role"]),
+            f["dominant_share"].as_f64().unwrap_or(0.0),
+            f["tasks"],
         ));
     }
     let mut tasks = String::new();
     for t in state["tasks"].as_array().into_iter().flatten().take(500) {
         tasks.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            s(&t["framework_name"]), s(&t["id"]), s(&t["agent_name"]), s(&t["state"]),
+            s(&t["framework_name"]),
+            s(&t["id"]),
+            s(&t["agent_name"]),
+            s(&t["state"]),
         ));
     }
     let masters: Vec<String> = state["masters"]
@@ -273,13 +291,19 @@ async fn find_leader(sh: &Rc<Shared>) -> Option<String> {
         }
         let addr = *sh.peers.get(&id)?;
         let ask = async {
-            let (mut s, _) = super::net::connect(addr, &sh.name, None, &sh.cfg.secret, sh.cfg.max_frame)
+            let (mut s, _) =
+                super::net::connect(addr, &sh.name, None, &sh.cfg.secret, sh.cfg.max_frame)
+                    .await
+                    .ok()?;
+            super::frame::write_frame(
+                &mut s,
+                &super::frame::Frame::Ctl(super::frame::CtlRequest::Status),
+            )
+            .await
+            .ok()?;
+            match super::frame::read_frame(&mut s, sh.cfg.max_frame * 16, super::net::BODY_TIMEOUT)
                 .await
-                .ok()?;
-            super::frame::write_frame(&mut s, &super::frame::Frame::Ctl(super::frame::CtlRequest::Status))
-                .await
-                .ok()?;
-            match super::frame::read_frame(&mut s, sh.cfg.max_frame * 16, super::net::BODY_TIMEOUT).await {
+            {
                 Ok(super::frame::Frame::CtlReply(v)) if v["leading"] == json!(true) => {
                     v["addr"].as_str().map(str::to_string)
                 }
@@ -311,7 +335,14 @@ pub async fn serve(mut stream: TcpStream, sh: Rc<Shared>) {
     })
     .await;
     if complete != Ok(true) {
-        respond(&mut stream, "400 Bad Request", "text/plain", "", b"bad request\n").await;
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "text/plain",
+            "",
+            b"bad request\n",
+        )
+        .await;
         return;
     }
     let head = String::from_utf8_lossy(&buf);
@@ -319,7 +350,14 @@ pub async fn serve(mut stream: TcpStream, sh: Rc<Shared>) {
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = target.split('?').next().unwrap_or("");
     if method != "GET" && method != "HEAD" {
-        respond(&mut stream, "405 Method Not Allowed", "text/plain", "Allow: GET\r\n", b"GET only\n").await;
+        respond(
+            &mut stream,
+            "405 Method Not Allowed",
+            "text/plain",
+            "Allow: GET\r\n",
+            b"GET only\n",
+        )
+        .await;
         return;
     }
     enum View {
@@ -329,7 +367,10 @@ pub async fn serve(mut stream: TcpStream, sh: Rc<Shared>) {
     }
     let view = {
         let slot = sh.actor.borrow();
-        match slot.as_deref().and_then(|a| a.as_any().downcast_ref::<Master>()) {
+        match slot
+            .as_deref()
+            .and_then(|a| a.as_any().downcast_ref::<Master>())
+        {
             None => View::NotMaster,
             Some(m) if !m.is_leading() => View::Standby,
             Some(m) => View::Leader(state(&sh, m), metrics(&sh, m)),
@@ -337,24 +378,60 @@ pub async fn serve(mut stream: TcpStream, sh: Rc<Shared>) {
     };
     if path == "/master/health" {
         let body = json!({"healthy": !matches!(view, View::NotMaster), "node": sh.name});
-        let code = if matches!(view, View::NotMaster) { "503 Service Unavailable" } else { "200 OK" };
-        respond(&mut stream, code, "application/json", "", body.to_string().as_bytes()).await;
+        let code = if matches!(view, View::NotMaster) {
+            "503 Service Unavailable"
+        } else {
+            "200 OK"
+        };
+        respond(
+            &mut stream,
+            code,
+            "application/json",
+            "",
+            body.to_string().as_bytes(),
+        )
+        .await;
         return;
     }
     let (state, metrics) = match view {
         View::NotMaster => {
-            let body = format!("{} is a {} node; the HTTP endpoints are the masters'\n", sh.name, sh.role.name());
-            respond(&mut stream, "404 Not Found", "text/plain", "", body.as_bytes()).await;
+            let body = format!(
+                "{} is a {} node; the HTTP endpoints are the masters'\n",
+                sh.name,
+                sh.role.name()
+            );
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                "",
+                body.as_bytes(),
+            )
+            .await;
             return;
         }
         View::Standby => {
             match find_leader(&sh).await {
                 Some(a) => {
                     let loc = format!("Location: http://{a}{target}\r\n");
-                    respond(&mut stream, "307 Temporary Redirect", "text/plain", &loc, b"not the leader\n").await;
+                    respond(
+                        &mut stream,
+                        "307 Temporary Redirect",
+                        "text/plain",
+                        &loc,
+                        b"not the leader\n",
+                    )
+                    .await;
                 }
                 None => {
-                    respond(&mut stream, "503 Service Unavailable", "text/plain", "", b"no leading master\n").await;
+                    respond(
+                        &mut stream,
+                        "503 Service Unavailable",
+                        "text/plain",
+                        "",
+                        b"no leading master\n",
+                    )
+                    .await;
                 }
             }
             return;
@@ -363,14 +440,44 @@ pub async fn serve(mut stream: TcpStream, sh: Rc<Shared>) {
     };
     match path {
         "/master/state" | "/master/state.json" | "/state.json" => {
-            respond(&mut stream, "200 OK", "application/json", "", state.to_string().as_bytes()).await
+            respond(
+                &mut stream,
+                "200 OK",
+                "application/json",
+                "",
+                state.to_string().as_bytes(),
+            )
+            .await
         }
         "/metrics/snapshot" => {
-            respond(&mut stream, "200 OK", "application/json", "", metrics.to_string().as_bytes()).await
+            respond(
+                &mut stream,
+                "200 OK",
+                "application/json",
+                "",
+                metrics.to_string().as_bytes(),
+            )
+            .await
         }
         "/" | "/index.html" => {
-            respond(&mut stream, "200 OK", "text/html; charset=utf-8", "", page(&state).as_bytes()).await
+            respond(
+                &mut stream,
+                "200 OK",
+                "text/html; charset=utf-8",
+                "",
+                page(&state).as_bytes(),
+            )
+            .await
         }
-        _ => respond(&mut stream, "404 Not Found", "text/plain", "", b"not found\n").await,
+        _ => {
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                "",
+                b"not found\n",
+            )
+            .await
+        }
     }
 }

@@ -63,7 +63,8 @@ impl NetConfig {
 /// The secret from `SCHEDLAB_SECRET` or a file, as the CLI commands take it.
 pub fn secret_from(file: Option<&std::path::Path>) -> Result<Option<Vec<u8>>, String> {
     if let Some(f) = file {
-        let s = std::fs::read(f).map_err(|e| format!("{}: cannot read secret: {e}", f.display()))?;
+        let s =
+            std::fs::read(f).map_err(|e| format!("{}: cannot read secret: {e}", f.display()))?;
         let s = s.trim_ascii().to_vec();
         if s.is_empty() {
             return Err(format!("{}: the secret is empty", f.display()));

@@ -109,7 +109,9 @@ async fn inbound(stream: TcpStream, peer: SocketAddr, sh: Rc<Shared>) {
             .await
             .map_err(|e| e.to_string())?;
         match read_frame(&mut rd, max, BODY_TIMEOUT).await {
-            Ok(Frame::Auth { mac }) if auth::check_client(&sh.cfg.secret, &ns, &nc, &name, &mac) => {
+            Ok(Frame::Auth { mac })
+                if auth::check_client(&sh.cfg.secret, &ns, &nc, &name, &mac) =>
+            {
                 Ok(name)
             }
             Ok(Frame::Auth { .. }) => Err(format!("`{name}` failed the secret check")),
@@ -145,10 +147,20 @@ async fn inbound(stream: TcpStream, peer: SocketAddr, sh: Rc<Shared>) {
         match frame {
             Ok(Frame::Msg { from, to, msg }) => {
                 if peer_id != Some(ActorId(from)) {
-                    return reject(&sh, peer, &who, &format!("message claims to be from node {from}"));
+                    return reject(
+                        &sh,
+                        peer,
+                        &who,
+                        &format!("message claims to be from node {from}"),
+                    );
                 }
                 if to != sh.id.0 {
-                    return reject(&sh, peer, &who, &format!("message for node {to}, not this node"));
+                    return reject(
+                        &sh,
+                        peer,
+                        &who,
+                        &format!("message for node {to}, not this node"),
+                    );
                 }
                 if msg == Msg::Exited {
                     return reject(&sh, peer, &who, "`exited` notices do not cross the wire");
@@ -167,7 +179,14 @@ async fn inbound(stream: TcpStream, peer: SocketAddr, sh: Rc<Shared>) {
                     return;
                 }
             }
-            Ok(f) => return reject(&sh, peer, &who, &format!("unexpected {} frame", frame_kind(&f))),
+            Ok(f) => {
+                return reject(
+                    &sh,
+                    peer,
+                    &who,
+                    &format!("unexpected {} frame", frame_kind(&f)),
+                )
+            }
             Err(FrameError::Closed) => return,
             Err(e) => return reject(&sh, peer, &who, &e.to_string()),
         }
@@ -263,7 +282,12 @@ pub async fn connect(
         let (name, ns, mac) = match read_frame(&mut s, max_frame, BODY_TIMEOUT).await {
             Ok(Frame::Challenge { name, nonce, mac }) => (name, nonce, mac),
             Ok(Frame::Refused { reason }) => return Err(format!("{addr} refused us: {reason}")),
-            Ok(f) => return Err(format!("{addr}: expected a challenge, got {}", frame_kind(&f))),
+            Ok(f) => {
+                return Err(format!(
+                    "{addr}: expected a challenge, got {}",
+                    frame_kind(&f)
+                ))
+            }
             Err(e) => return Err(format!("{addr}: {e}")),
         };
         if let Some(want) = expect {

@@ -12,7 +12,9 @@ use super::clock::Clock;
 use super::frame::Frame;
 use super::topology::Role;
 use super::NetConfig;
-use crate::actor::{Actor as SchedActor, ActorId, Ctx, Durable, Effect, LogRecord, Protocol, Time, TimerId};
+use crate::actor::{
+    Actor as SchedActor, ActorId, Ctx, Durable, Effect, LogRecord, Protocol, Time, TimerId,
+};
 use crate::proto::{Mesos, Msg};
 use actix::prelude::*;
 use rand::SeedableRng;
@@ -133,8 +135,8 @@ impl Node {
         listener
             .set_nonblocking(true)
             .map_err(|e| format!("{}: {e}", sh.name))?;
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| format!("{}: {e}", sh.name))?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(|e| format!("{}: {e}", sh.name))?;
         // The same per-actor stream as under the engine: (seed, actor id).
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(sh.id.0 as u64 + 1);

@@ -65,13 +65,28 @@ pub fn bind_loopback(n: usize) -> Result<Vec<std::net::TcpListener>, RunError> {
 }
 
 /// The table of nodes `up` prints.
-pub fn table(topo: &Topology, addrs: &BTreeMap<ActorId, SocketAddr>, pids: Option<&[u32]>) -> String {
-    let mut s = format!("{:<16} {:<10} {:<22}{}\n", "NODE", "ROLE", "ADDRESS", if pids.is_some() { " PID" } else { "" });
+pub fn table(
+    topo: &Topology,
+    addrs: &BTreeMap<ActorId, SocketAddr>,
+    pids: Option<&[u32]>,
+) -> String {
+    let mut s = format!(
+        "{:<16} {:<10} {:<22}{}\n",
+        "NODE",
+        "ROLE",
+        "ADDRESS",
+        if pids.is_some() { " PID" } else { "" }
+    );
     for (i, name) in topo.names.iter().enumerate() {
         let id = ActorId(i as u32);
         let addr = addrs.get(&id).map(|a| a.to_string()).unwrap_or_default();
         let pid = pids.map(|p| format!(" {}", p[i])).unwrap_or_default();
-        s.push_str(&format!("{:<16} {:<10} {:<22}{pid}\n", name, topo.role(id).name(), addr));
+        s.push_str(&format!(
+            "{:<16} {:<10} {:<22}{pid}\n",
+            name,
+            topo.role(id).name(),
+            addr
+        ));
     }
     s
 }
@@ -105,7 +120,8 @@ fn with_views<R>(
 pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
     let wall = std::time::Instant::now();
     let seed = opts.seed.unwrap_or(scn.seed);
-    let mut topo = Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
+    let mut topo =
+        Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
     let listeners = bind_loopback(topo.len())?;
     let mut addrs = BTreeMap::new();
     for (i, l) in listeners.iter().enumerate() {
@@ -176,7 +192,9 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
         let reason = loop {
             let now = clock.now();
             while next_sample <= now.min(stop_at) {
-                with_views(&nodes, &masters, &frameworks, |m, st, _| sampler.sample(m, st, next_sample))?;
+                with_views(&nodes, &masters, &frameworks, |m, st, _| {
+                    sampler.sample(m, st, next_sample)
+                })?;
                 next_sample += interval;
             }
             let done = with_views(&nodes, &masters, &frameworks, |_, st, leader| {
@@ -194,7 +212,9 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
             if now >= stop_at || max_wall.is_some_and(|w| wall.elapsed() >= w) {
                 break StopReason::TimeLimit;
             }
-            let nap = clock.wall(next_sample.saturating_sub(now)).min(Duration::from_millis(10));
+            let nap = clock
+                .wall(next_sample.saturating_sub(now))
+                .min(Duration::from_millis(10));
             tokio::time::sleep(nap.max(Duration::from_millis(1))).await;
         };
         let end = clock.now().min(stop_at);
@@ -291,7 +311,8 @@ pub struct NodeOptions {
 /// Runs one node until it is crashed through `ctl` (or the process is killed).
 pub fn run_node(scn: &Scenario, opts: &NodeOptions) -> Result<(), RunError> {
     let seed = opts.seed.unwrap_or(scn.seed);
-    let mut topo = Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
+    let mut topo =
+        Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
     let id = topo.find(&opts.name).ok_or_else(|| {
         bad(format!(
             "--id: no node `{}` in scenario `{}` (nodes: {})",
@@ -312,7 +333,11 @@ pub fn run_node(scn: &Scenario, opts: &NodeOptions) -> Result<(), RunError> {
     let listener = bind_retry(opts.listen)?;
     let local = listener.local_addr().map_err(|e| failed(e.to_string()))?;
     peers.insert(id, local);
-    println!("node {} ({}) listening on {local}", opts.name, opts.role.name());
+    println!(
+        "node {} ({}) listening on {local}",
+        opts.name,
+        opts.role.name()
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let (actor, start) = topo.instantiate(id);
@@ -371,11 +396,17 @@ impl Children {
     }
 
     pub fn addr(&self, name: &str) -> Option<SocketAddr> {
-        self.names.iter().position(|n| n == name).map(|i| self.addrs[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.addrs[i])
     }
 
     pub fn pids(&self) -> Vec<u32> {
-        self.procs.iter().map(|c| c.as_ref().map_or(0, |c| c.id())).collect()
+        self.procs
+            .iter()
+            .map(|c| c.as_ref().map_or(0, |c| c.id()))
+            .collect()
     }
 }
 
@@ -403,7 +434,8 @@ pub fn spawn_cluster(
     log_dir: Option<&Path>,
 ) -> Result<(Children, Topology), RunError> {
     let seed = seed.unwrap_or(scn.seed);
-    let topo = Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
+    let topo =
+        Topology::build(scn, seed).map_err(|m| bad(format!("scenario `{}`: {m}", scn.name)))?;
     // Ports picked by the system; released just before the children bind them (they
     // retry while a port is still held).
     let addrs: Vec<SocketAddr> = bind_loopback(topo.len())?
@@ -448,9 +480,12 @@ pub fn spawn_cluster(
         for s in sets {
             cmd.arg("--set").arg(s);
         }
-        cmd.env("SCHEDLAB_SECRET", String::from_utf8_lossy(&net.secret).to_string())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null());
+        cmd.env(
+            "SCHEDLAB_SECRET",
+            String::from_utf8_lossy(&net.secret).to_string(),
+        )
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null());
         match log_dir {
             Some(d) => {
                 let f = std::fs::File::create(d.join(format!("{name}.log")))
