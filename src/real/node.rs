@@ -83,10 +83,6 @@ impl Shared {
     pub fn warn(&self, what: &str) {
         eprintln!("[{}] {what}", self.name);
     }
-
-    pub fn master(&self) -> std::cell::Ref<'_, Option<Box<dyn SchedActor<Mesos>>>> {
-        self.actor.borrow()
-    }
 }
 
 /// Delivers `msg` from `from` to the hosted actor.
