@@ -47,6 +47,56 @@ fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// As `wait_for`, naming what was last seen when it times out.
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a test waiting on real processes
+fn wait_for_or<T>(
+    secs: u64,
+    what: &str,
+    seen: &std::cell::RefCell<String>,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}; last seen: {}",
+            seen.borrow()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What every live master says of itself: leading, agents, running tasks.
+fn leaders_seen(kids: &Children) -> String {
+    let mut out = String::new();
+    for (i, r) in kids.roles.iter().enumerate() {
+        if *r != schedlab::real::Role::Master || kids.procs[i].is_none() {
+            continue;
+        }
+        match status(kids.addrs[i]) {
+            Some(v) => {
+                let st = &v["state"];
+                let agents = st["agents"].as_array().map(|a| a.len());
+                let tasks: Vec<String> = st["tasks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|t| format!("{}@{}:{}", t["id"], t["agent_name"], t["state"]))
+                    .collect();
+                out.push_str(&format!(
+                    "{} leading={} agents={agents:?} tasks={tasks:?}; ",
+                    kids.names[i], v["leading"]
+                ));
+            }
+            None => out.push_str(&format!("{}: no answer; ", kids.names[i])),
+        }
+    }
+    out
+}
+
 const SMALL: &str = r#"
 name = "small"
 seed = 1
@@ -289,7 +339,9 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
     );
 
     assert!(kids.kill(&first));
-    let (second, after) = wait_for(90, "a new leader that knows the 6 tasks", || {
+    let seen = std::cell::RefCell::new(String::new());
+    let (second, after) = wait_for_or(90, "a new leader that knows the 6 tasks", &seen, || {
+        *seen.borrow_mut() = leaders_seen(&kids);
         let (name, st) = leader(&kids)?;
         (name != first && running(&st).len() == 6).then_some((name, st))
     });
