@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod plot;
 pub mod proto;
 pub mod report;
+pub mod real;
 pub mod resources;
 pub mod run;
 pub mod scenario;

@@ -224,26 +224,35 @@ impl Cluster {
 
     /// Removals, shutdowns and re-registrations of agents so far.
     pub fn agent_events(&self) -> crate::metrics::AgentEvents {
-        // Summed over the live masters: a crashed master's counters died with it.
-        let sum = |f: fn(&crate::mesos::master::MasterCounters) -> u64| -> u64 {
-            self.live_masters().map(|(_, m)| f(&m.counters)).sum()
-        };
-        crate::metrics::AgentEvents {
-            removed: sum(|c| c.agents_removed),
-            shutdown: sum(|c| c.agents_shutdown),
-            reregistered: sum(|c| c.agents_reregistered),
-            tasks_killed_on_shutdown: self
-                .agents
+        agent_events_of(
+            &self.live_masters().map(|(_, m)| m).collect::<Vec<_>>(),
+            self.agents
                 .iter()
-                .filter_map(|&a| self.sim.actor::<Agent>(a))
-                .map(|a| a.killed_on_shutdown)
-                .sum(),
-        }
+                .filter_map(|&a| self.sim.actor::<Agent>(a)),
+        )
     }
 
     /// Workload errors reported by frameworks (bad trace rows).
     pub fn workload_error(&self) -> Option<String> {
         (0..self.frameworks.len()).find_map(|i| self.framework_status(i).and_then(|f| f.error()))
+    }
+}
+
+/// Removals, shutdowns and re-registrations of agents, from the live masters and
+/// agents (whatever runtime hosts them).
+pub fn agent_events_of<'a>(
+    masters: &[&Master],
+    agents: impl Iterator<Item = &'a Agent>,
+) -> crate::metrics::AgentEvents {
+    // Summed over the live masters: a crashed master's counters died with it.
+    let sum = |f: fn(&crate::mesos::master::MasterCounters) -> u64| -> u64 {
+        masters.iter().map(|m| f(&m.counters)).sum()
+    };
+    crate::metrics::AgentEvents {
+        removed: sum(|c| c.agents_removed),
+        shutdown: sum(|c| c.agents_shutdown),
+        reregistered: sum(|c| c.agents_reregistered),
+        tasks_killed_on_shutdown: agents.map(|a| a.killed_on_shutdown).sum(),
     }
 }
 
@@ -278,7 +287,7 @@ fn io_err(path: &Path, e: std::io::Error) -> RunError {
     }
 }
 
-fn create(path: &Path) -> Result<Box<dyn Write>, RunError> {
+pub(crate) fn create(path: &Path) -> Result<Box<dyn Write>, RunError> {
     let f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
     Ok(Box::new(std::io::BufWriter::new(f)))
 }
@@ -292,7 +301,7 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         message: format!("scenario `{}`: {m}", scn.name),
         code: 2,
     })?;
-    let (tasks_w, events_w, mut ts) = match &opts.out {
+    let (tasks_w, events_w, ts) = match &opts.out {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
             let ev = if opts.events {
@@ -316,51 +325,16 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     )));
     cluster.sim.set_observer(Box::new(Tap(rec.clone())));
 
-    let fw_names: Vec<String> = scn
-        .frameworks
-        .iter()
-        .map(|f| f.name().to_string())
-        .collect();
-    if let Some(w) = ts.as_mut() {
-        let mut header: Vec<String> = [
-            "time",
-            "cpus_total",
-            "cpus_allocated",
-            "cpus_used",
-            "mem_total",
-            "mem_allocated",
-            "mem_used",
-            "offers_outstanding",
-            "pending_tasks",
-            "running_tasks",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        header.extend(fw_names.iter().map(|n| format!("share:{n}")));
-        w.write_record(&header).map_err(|e| RunError {
-            message: e.to_string(),
-            code: 1,
-        })?;
-    }
+    let mut sampler = Sampler::new(scn, ts)?;
+    let mut sample = |cluster: &Cluster, t: Time| -> Result<(), RunError> {
+        let statuses: Vec<_> = (0..cluster.frameworks.len())
+            .map(|i| cluster.framework_status(i))
+            .collect();
+        sampler.sample(cluster.master_view(), &statuses, t)
+    };
 
     let stop_at = scn.run.stop;
     let interval = scn.run.sample_interval;
-    let mut share_sums = vec![0.0f64; fw_names.len()];
-    let mut samples = 0u64;
-    // Role weight of each framework: DRF equalizes share / weight among frameworks
-    // that want more, so fairness is judged on weighted shares of backlogged ones.
-    let weights: Vec<f64> = scn
-        .frameworks
-        .iter()
-        .map(|f| {
-            scn.allocator
-                .weights
-                .get(f.role())
-                .map_or(f.weight(), |w| w.0)
-        })
-        .collect();
-    let mut contention = crate::metrics::Contention::default();
     let mut next_sample: Time = 0;
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new(stop_at / 1_000_000_000);
@@ -372,57 +346,6 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         );
         b
     });
-    let mut sample = |cluster: &Cluster, t: Time| -> Result<(), RunError> {
-        // With no live master there is no view of the cluster: no row.
-        let Some(m) = cluster.master_view() else {
-            return Ok(());
-        };
-        let shares = m.allocator().shares();
-        let mut row_shares = vec![0.0; fw_names.len()];
-        for (fw, share) in shares {
-            if let Some(entry) = m.frameworks.get(fw as usize) {
-                if let Some(i) = fw_names.iter().position(|n| *n == entry.name) {
-                    row_shares[i] = share;
-                }
-            }
-        }
-        for (s, v) in share_sums.iter_mut().zip(&row_shares) {
-            *s += v;
-        }
-        samples += 1;
-        let pending: Vec<usize> = (0..cluster.frameworks.len())
-            .map(|i| cluster.framework_status(i).map_or(0, |f| f.pending()))
-            .collect();
-        let backlogged: Vec<f64> = (0..fw_names.len())
-            .filter(|&i| pending[i] > 0)
-            .map(|i| row_shares[i] / weights[i])
-            .collect();
-        contention.add(&backlogged);
-        let Some(w) = ts.as_mut() else { return Ok(()) };
-        let total = m.total();
-        let used = m.used();
-        let alloc = used + m.offered();
-        let pending: usize = pending.iter().sum();
-        let running = m.tasks.len();
-        let mut row = vec![
-            crate::metrics::secs(t),
-            total.cpus_f64().to_string(),
-            alloc.cpus_f64().to_string(),
-            used.cpus_f64().to_string(),
-            total.mem.to_string(),
-            alloc.mem.to_string(),
-            used.mem.to_string(),
-            m.offers.len().to_string(),
-            pending.to_string(),
-            running.to_string(),
-        ];
-        row.extend(row_shares.iter().map(|s| format!("{s:.6}")));
-        w.write_record(&row).map_err(|e| RunError {
-            message: e.to_string(),
-            code: 1,
-        })
-    };
-
     let mut steps: u64 = 0;
     let mut leaders = crate::metrics::LeaderWatch::default();
     let watch_leader = cluster.masters.len() > 1 || !cluster.coord.is_empty();
@@ -465,14 +388,194 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         b.finish_and_clear();
     }
     let end = cluster.sim.now();
-    if let Some(w) = ts.as_mut() {
-        w.flush().map_err(|e| RunError {
-            message: e.to_string(),
-            code: 1,
-        })?;
-    }
     let report = cluster.sim.report(reason);
-    let mut r = rec.borrow_mut();
+    let statuses: Vec<_> = (0..cluster.frameworks.len())
+        .map(|i| cluster.framework_status(i))
+        .collect();
+    let facts = RunFacts {
+        seed,
+        fingerprint: format!("{:016x}", report.fingerprint),
+        end,
+        wall_time_s: round6(wall.elapsed().as_secs_f64()),
+        events: report.events,
+        stop_reason: serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        agents: cluster.agent_events(),
+        failovers: leaders.failovers,
+        network: report.net,
+    };
+    let summary = summarize(scn, &mut rec.borrow_mut(), sampler, &statuses, facts)?;
+    if let Some(dir) = &opts.out {
+        write_summary(dir, &summary)?;
+    }
+    if let Some(e) = cluster.workload_error() {
+        return Err(RunError {
+            message: format!("workload error (results so far are written): {e}"),
+            code: 2,
+        });
+    }
+    Ok(summary)
+}
+
+/// Samples a cluster's state every `sample_interval` into `timeseries.csv` and keeps
+/// the running means and contention figures the summary reports. Shared by the engine
+/// and the real-network runtime, which hand it their own view of the leader and the
+/// frameworks.
+pub struct Sampler {
+    fw_names: Vec<String>,
+    /// Role weight of each framework: DRF equalizes share / weight among frameworks
+    /// that want more, so fairness is judged on weighted shares of backlogged ones.
+    weights: Vec<f64>,
+    share_sums: Vec<f64>,
+    samples: u64,
+    contention: crate::metrics::Contention,
+    ts: Option<csv::Writer<Box<dyn Write>>>,
+}
+
+impl Sampler {
+    /// Writes the header of `ts` (if any).
+    pub fn new(
+        scn: &Scenario,
+        mut ts: Option<csv::Writer<Box<dyn Write>>>,
+    ) -> Result<Self, RunError> {
+        let fw_names: Vec<String> = scn
+            .frameworks
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect();
+        if let Some(w) = ts.as_mut() {
+            let mut header: Vec<String> = [
+                "time",
+                "cpus_total",
+                "cpus_allocated",
+                "cpus_used",
+                "mem_total",
+                "mem_allocated",
+                "mem_used",
+                "offers_outstanding",
+                "pending_tasks",
+                "running_tasks",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            header.extend(fw_names.iter().map(|n| format!("share:{n}")));
+            w.write_record(&header).map_err(csv_err)?;
+        }
+        let weights: Vec<f64> = scn
+            .frameworks
+            .iter()
+            .map(|f| {
+                scn.allocator
+                    .weights
+                    .get(f.role())
+                    .map_or(f.weight(), |w| w.0)
+            })
+            .collect();
+        Ok(Sampler {
+            share_sums: vec![0.0; fw_names.len()],
+            fw_names,
+            weights,
+            samples: 0,
+            contention: crate::metrics::Contention::default(),
+            ts,
+        })
+    }
+
+    /// One sample at time `t` from the master's view `m` (the leader, or some live
+    /// master) and the frameworks' statuses (in scenario order).
+    pub fn sample(
+        &mut self,
+        m: Option<&Master>,
+        statuses: &[Option<&dyn FrameworkStatus>],
+        t: Time,
+    ) -> Result<(), RunError> {
+        // With no live master there is no view of the cluster: no row.
+        let Some(m) = m else {
+            return Ok(());
+        };
+        let shares = m.allocator().shares();
+        let mut row_shares = vec![0.0; self.fw_names.len()];
+        for (fw, share) in shares {
+            if let Some(entry) = m.frameworks.get(fw as usize) {
+                if let Some(i) = self.fw_names.iter().position(|n| *n == entry.name) {
+                    row_shares[i] = share;
+                }
+            }
+        }
+        for (s, v) in self.share_sums.iter_mut().zip(&row_shares) {
+            *s += v;
+        }
+        self.samples += 1;
+        let pending: Vec<usize> = statuses
+            .iter()
+            .map(|f| f.map_or(0, |f| f.pending()))
+            .collect();
+        let backlogged: Vec<f64> = (0..self.fw_names.len())
+            .filter(|&i| pending[i] > 0)
+            .map(|i| row_shares[i] / self.weights[i])
+            .collect();
+        self.contention.add(&backlogged);
+        let Some(w) = self.ts.as_mut() else {
+            return Ok(());
+        };
+        let total = m.total();
+        let used = m.used();
+        let alloc = used + m.offered();
+        let pending: usize = pending.iter().sum();
+        let running = m.tasks.len();
+        let mut row = vec![
+            crate::metrics::secs(t),
+            total.cpus_f64().to_string(),
+            alloc.cpus_f64().to_string(),
+            used.cpus_f64().to_string(),
+            total.mem.to_string(),
+            alloc.mem.to_string(),
+            used.mem.to_string(),
+            m.offers.len().to_string(),
+            pending.to_string(),
+            running.to_string(),
+        ];
+        row.extend(row_shares.iter().map(|s| format!("{s:.6}")));
+        w.write_record(&row).map_err(csv_err)
+    }
+}
+
+fn csv_err(e: impl std::fmt::Display) -> RunError {
+    RunError {
+        message: e.to_string(),
+        code: 1,
+    }
+}
+
+/// What a runtime knows of a finished run besides the recorder and the sampler.
+pub struct RunFacts {
+    pub seed: u64,
+    pub fingerprint: String,
+    /// Virtual time at the end.
+    pub end: Time,
+    pub wall_time_s: f64,
+    pub events: u64,
+    pub stop_reason: String,
+    pub agents: crate::metrics::AgentEvents,
+    pub failovers: Vec<crate::metrics::Failover>,
+    pub network: crate::sim::NetStats,
+}
+
+/// Ends the recording and builds the summary (the output contract's `summary.json`).
+pub fn summarize(
+    scn: &Scenario,
+    r: &mut Recorder,
+    mut sampler: Sampler,
+    statuses: &[Option<&dyn FrameworkStatus>],
+    facts: RunFacts,
+) -> Result<Summary, RunError> {
+    if let Some(w) = sampler.ts.as_mut() {
+        w.flush().map_err(csv_err)?;
+    }
+    let end = facts.end;
     r.finish(end);
     if let Some(e) = r.io_error.take() {
         return Err(RunError {
@@ -481,7 +584,9 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         });
     }
     let util = r.utilization(end);
-    let means: Vec<f64> = share_sums
+    let samples = sampler.samples;
+    let means: Vec<f64> = sampler
+        .share_sums
         .iter()
         .map(|s| {
             if samples == 0 {
@@ -491,10 +596,10 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             }
         })
         .collect();
-    let frameworks = (0..cluster.frameworks.len())
+    let frameworks = (0..statuses.len())
         .map(|i| {
             let f = &scn.frameworks[i];
-            let st = cluster.framework_status(i);
+            let st = statuses[i];
             FrameworkSummary {
                 name: f.name().to_string(),
                 role: f.role().to_string(),
@@ -509,18 +614,15 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             }
         })
         .collect();
-    let summary = Summary {
+    Ok(Summary {
         scenario: scn.name.clone(),
-        seed,
+        seed: facts.seed,
         schedlab_version: env!("CARGO_PKG_VERSION"),
-        fingerprint: format!("{:016x}", report.fingerprint),
+        fingerprint: facts.fingerprint,
         sim_time_s: end as f64 / 1e9,
-        wall_time_s: round6(wall.elapsed().as_secs_f64()),
-        events: report.events,
-        stop_reason: serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
+        wall_time_s: facts.wall_time_s,
+        events: facts.events,
+        stop_reason: facts.stop_reason,
         makespan_s: match (r.first_submit, r.last_end) {
             (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e9,
             _ => 0.0,
@@ -533,31 +635,26 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             disk: round6(util[2]),
             gpus: round6(util[3]),
         },
-        fairness: contention.summary(),
+        fairness: sampler.contention.summary(),
         tasks: r.counts.clone(),
-        agents: cluster.agent_events(),
-        failovers: leaders.failovers,
+        agents: facts.agents,
+        failovers: facts.failovers,
         frameworks,
-        network: report.net,
-    };
-    if let Some(dir) = &opts.out {
-        let path = dir.join("summary.json");
-        let text = serde_json::to_string_pretty(&summary).expect("serializable") + "\n";
-        // Written last and atomically (temporary file + rename): a results folder with
-        // a summary.json is complete, which is what `schedlab sweep` resumes on.
-        let tmp = dir.join("summary.json.tmp");
-        std::fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))?;
-    }
-    if let Some(e) = cluster.workload_error() {
-        return Err(RunError {
-            message: format!("workload error (results so far are written): {e}"),
-            code: 2,
-        });
-    }
-    Ok(summary)
+        network: facts.network,
+    })
 }
 
-fn round6(x: f64) -> f64 {
+/// Writes `summary.json` into `dir`, last and atomically (temporary file + rename): a
+/// results folder with a summary.json is complete, which is what `schedlab sweep`
+/// resumes on.
+pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), RunError> {
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(summary).expect("serializable") + "\n";
+    let tmp = dir.join("summary.json.tmp");
+    std::fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
+}
+
+pub(crate) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }

@@ -166,15 +166,24 @@ impl FrameworkConfig {
 
 /// The status view of any framework actor in `sim`, whatever its kind.
 pub fn status_of(sim: &Sim<Mesos>, id: ActorId) -> Option<&dyn FrameworkStatus> {
+    sim.live(id).and_then(|a| status_of_any(a.as_any()))
+}
+
+/// Framework `a` (any kind) as a [`FrameworkStatus`], for runtimes other than the
+/// engine (the real-network mode) that hold the live actor themselves.
+pub fn status_of_any(a: &dyn std::any::Any) -> Option<&dyn FrameworkStatus> {
     fn as_dyn<T: FrameworkStatus>(x: &T) -> &dyn FrameworkStatus {
         x
     }
-    sim.actor::<BatchFramework>(id)
+    a.downcast_ref::<BatchFramework>()
         .map(as_dyn)
-        .or_else(|| sim.actor::<Framework<marathon::Marathon>>(id).map(as_dyn))
-        .or_else(|| sim.actor::<Framework<chronos::Chronos>>(id).map(as_dyn))
-        .or_else(|| sim.actor::<Framework<aurora::Aurora>>(id).map(as_dyn))
-        .or_else(|| sim.actor::<Framework<yarn::Yarn>>(id).map(as_dyn))
+        .or_else(|| {
+            a.downcast_ref::<Framework<marathon::Marathon>>()
+                .map(as_dyn)
+        })
+        .or_else(|| a.downcast_ref::<Framework<chronos::Chronos>>().map(as_dyn))
+        .or_else(|| a.downcast_ref::<Framework<aurora::Aurora>>().map(as_dyn))
+        .or_else(|| a.downcast_ref::<Framework<yarn::Yarn>>().map(as_dyn))
 }
 
 /// Deserializes a table with `serde_path_to_error`, so that an error deep inside names

@@ -129,6 +129,8 @@ type Factory<P> = Box<dyn FnMut() -> Box<dyn Actor<P>>>;
 struct Slot<P: Protocol> {
     factory: Factory<P>,
     name: String,
+    /// When the actor's first `on_start` runs.
+    start: Time,
 }
 
 /// A simulation: actors, their network, their faults, and the clock.
@@ -219,6 +221,7 @@ impl<P: Protocol> Sim<P> {
         self.slots.push(Slot {
             factory: Box::new(move || Box::new(factory())),
             name: name.to_string(),
+            start,
         });
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         rng.set_stream(id.0 as u64 + 1);
@@ -245,6 +248,22 @@ impl<P: Protocol> Sim<P> {
             .iter()
             .position(|s| s.name == name)
             .map(|i| ActorId(i as u32))
+    }
+
+    /// A fresh instance of actor `id` from its factory, outside the engine: how the
+    /// real-network runtime hosts the very actors a scenario builds here.
+    pub fn instantiate(&mut self, id: ActorId) -> Box<dyn Actor<P>> {
+        (self.slots[id.index()].factory)()
+    }
+
+    /// When actor `id` first starts (its `add_actor_at` time).
+    pub fn start_time(&self, id: ActorId) -> Time {
+        self.slots[id.index()].start
+    }
+
+    /// The live instance of an actor, whatever its type.
+    pub fn live(&self, id: ActorId) -> Option<&dyn Actor<P>> {
+        self.actors[id.index()].as_deref()
     }
 
     pub fn is_alive(&self, id: ActorId) -> bool {
