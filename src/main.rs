@@ -110,6 +110,28 @@ enum BenchCmd {
         #[arg(long)]
         rounds: Option<u32>,
     },
+    /// One allocation round over a grid of agents x frameworks (Mesos' allocator
+    /// benchmark): prints {"bench":"alloc","agents":N,"frameworks":F,"policy":P,
+    /// "round_ms":T,"offers":O} per point.
+    Alloc {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000usize, 10000, 50000])]
+        agents: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_values_t = [10usize, 100, 1000])]
+        frameworks: Vec<usize>,
+        /// Policies to run (drf, fifo, random, binpack).
+        #[arg(long, value_delimiter = ',', default_values = ["drf"], value_parser = parse_policy)]
+        policy: Vec<schedlab::alloc::Policy>,
+        /// Rounds per point (each on a fresh allocator); the fastest is printed.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
+}
+
+fn parse_policy(s: &str) -> Result<schedlab::alloc::Policy, String> {
+    schedlab::alloc::Policy::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| format!("unknown policy `{s}` (drf, fifo, random, binpack)"))
 }
 
 fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
@@ -281,6 +303,15 @@ fn main() -> ExitCode {
                     eprintln!("error: {e}");
                     return ExitCode::FAILURE;
                 }
+                ExitCode::SUCCESS
+            }
+            BenchCmd::Alloc {
+                agents,
+                frameworks,
+                policy,
+                rounds,
+            } => {
+                schedlab::bench::alloc::alloc_cli(&agents, &frameworks, &policy, rounds);
                 ExitCode::SUCCESS
             }
         },
