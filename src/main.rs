@@ -50,6 +50,10 @@ enum Cmd {
         /// Also write every protocol message to events.jsonl.
         #[arg(long)]
         events: bool,
+        /// Task table format: csv (tasks.csv) or parquet (tasks.parquet, streamed in
+        /// row groups).
+        #[arg(long, default_value = "csv", value_parser = parse_format)]
+        format: schedlab::metrics::OutputFormat,
     },
     /// Checks a scenario file without running it.
     Validate { scenario: PathBuf },
@@ -125,6 +129,14 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+}
+
+fn parse_format(s: &str) -> Result<schedlab::metrics::OutputFormat, String> {
+    match s {
+        "csv" => Ok(schedlab::metrics::OutputFormat::Csv),
+        "parquet" => Ok(schedlab::metrics::OutputFormat::Parquet),
+        _ => Err(format!("unknown format `{s}` (csv, parquet)")),
+    }
 }
 
 fn parse_policy(s: &str) -> Result<schedlab::alloc::Policy, String> {
@@ -205,6 +217,7 @@ fn main() -> ExitCode {
             out,
             sets,
             events,
+            format,
         } => {
             let scn = match load(scenario.as_ref(), &sets) {
                 Ok(s) => s,
@@ -219,6 +232,7 @@ fn main() -> ExitCode {
                 out: Some(out.clone()),
                 events,
                 progress: std::io::stderr().is_terminal(),
+                format,
             };
             match execute(&scn, &opts) {
                 Ok(summary) => {
