@@ -8,6 +8,7 @@
 
 pub mod alloc;
 pub mod peer;
+pub mod scale;
 
 use crate::actor::{Actor, ActorId, Ctx, Message, Protocol, TimerId, MS};
 use crate::sim::net::{Latency, LinkModel};

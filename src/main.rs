@@ -129,6 +129,19 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// The same per-agent load (scenarios/borg-scale-day.toml) at several cluster
+    /// sizes for a fixed virtual time, each in a child process: prints agents, events,
+    /// wall_s, events_per_sec, peak_rss_mb per size.
+    Scale {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000u32, 2500, 5000, 12500])]
+        agents: Vec<u32>,
+        /// Virtual time each size runs.
+        #[arg(long, default_value = "2h")]
+        stop: String,
+        /// Internal: run one size in this process.
+        #[arg(long, hide = true)]
+        child: Option<u32>,
+    },
 }
 
 fn parse_format(s: &str) -> Result<schedlab::metrics::OutputFormat, String> {
@@ -327,6 +340,24 @@ fn main() -> ExitCode {
             } => {
                 schedlab::bench::alloc::alloc_cli(&agents, &frameworks, &policy, rounds);
                 ExitCode::SUCCESS
+            }
+            BenchCmd::Scale {
+                agents,
+                stop,
+                child,
+            } => {
+                let r = match child {
+                    Some(n) => schedlab::bench::scale::scale_point(n, &stop)
+                        .map(|line| schedlab::bench::print_line(&line)),
+                    None => schedlab::bench::scale::scale_cli(&agents, &stop),
+                };
+                match r {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                }
             }
         },
         Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),
