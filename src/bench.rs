@@ -7,6 +7,7 @@
 //! the same workload also runs on peer engines ([`peer`]) and ratio lines follow.
 
 pub mod alloc;
+pub mod offers;
 pub mod peer;
 pub mod scale;
 

@@ -129,6 +129,17 @@ enum BenchCmd {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// Offers per second of wall time through the full master (greedy frameworks, one
+    /// task per offer).
+    Offers {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000u32, 10000])]
+        agents: Vec<u32>,
+        #[arg(long, value_delimiter = ',', default_values_t = [10u32, 100])]
+        frameworks: Vec<u32>,
+        /// Virtual seconds each point runs.
+        #[arg(long, default_value_t = 60)]
+        sim_s: u64,
+    },
     /// The same per-agent load (scenarios/borg-scale-day.toml) at several cluster
     /// sizes for a fixed virtual time, each in a child process: prints agents, events,
     /// wall_s, events_per_sec, peak_rss_mb per size.
@@ -339,6 +350,24 @@ fn main() -> ExitCode {
                 rounds,
             } => {
                 schedlab::bench::alloc::alloc_cli(&agents, &frameworks, &policy, rounds);
+                ExitCode::SUCCESS
+            }
+            BenchCmd::Offers {
+                agents,
+                frameworks,
+                sim_s,
+            } => {
+                for &a in &agents {
+                    for &f in &frameworks {
+                        match schedlab::bench::offers::offers_point(a, f, sim_s) {
+                            Ok(line) => schedlab::bench::print_line(&line),
+                            Err(e) => {
+                                eprintln!("error: {e}");
+                                return ExitCode::from(2);
+                            }
+                        }
+                    }
+                }
                 ExitCode::SUCCESS
             }
             BenchCmd::Scale {

@@ -98,13 +98,13 @@ impl Cluster {
         let gc = sim.net_mut().group("coord");
         let coord = match scn.coord.servers {
             0 => Vec::new(),
-            n => crate::coord::add_ensemble(
-                &mut sim,
-                "coord-",
-                n as usize,
-                gc,
-                crate::coord::ServerConfig::default(),
-            ),
+            n => crate::coord::add_ensemble(&mut sim, "coord-", n as usize, gc, {
+                let mut c = crate::coord::ServerConfig::default();
+                if let Some(t) = scn.coord.max_session_timeout {
+                    c.max_session_ticks = (t / c.tick).max(c.min_session_ticks as Time) as u32;
+                }
+                c
+            }),
         };
         let session = scn.coord.session_timeout;
         let mut masters = Vec::new();

@@ -84,6 +84,14 @@ pub struct CoordSection {
         skip_serializing_if = "Option::is_none"
     )]
     pub client_session_timeout: Option<Time>,
+    /// The largest session timeout the servers grant (ZooKeeper's `maxSessionTimeout`,
+    /// default 20 ticks = 40 s); a longer requested timeout is cut to it.
+    #[serde(
+        default,
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_session_timeout: Option<Time>,
 }
 
 impl Default for CoordSection {
@@ -92,6 +100,7 @@ impl Default for CoordSection {
             servers: 0,
             session_timeout: crate::coord::DEFAULT_SESSION_TIMEOUT,
             client_session_timeout: None,
+            max_session_timeout: None,
         }
     }
 }
