@@ -313,9 +313,9 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
             };
             let ts = csv::Writer::from_writer(create(&dir.join("timeseries.csv"))?);
             let tasks = match opts.format {
-                crate::metrics::OutputFormat::Csv => {
-                    TaskSink::Csv(csv::Writer::from_writer(create(&dir.join("tasks.csv"))?))
-                }
+                crate::metrics::OutputFormat::Csv => TaskSink::Csv(Box::new(
+                    csv::Writer::from_writer(create(&dir.join("tasks.csv"))?),
+                )),
                 crate::metrics::OutputFormat::Parquet => {
                     let path = dir.join("tasks.parquet");
                     let f = std::fs::File::create(&path).map_err(|e| io_err(&path, e))?;

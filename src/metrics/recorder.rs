@@ -47,7 +47,7 @@ pub struct TaskRecord {
 
 /// Where task rows go: CSV (the default) or Parquet, both streamed as attempts end.
 pub enum TaskSink {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Parquet(Box<super::parquet::ParquetTasks>),
 }
 
@@ -180,7 +180,7 @@ impl Recorder {
         events: Option<Box<dyn Write>>,
         actor_names: Vec<String>,
     ) -> Recorder {
-        let sink = tasks_csv.map(|w| TaskSink::Csv(csv::Writer::from_writer(w)));
+        let sink = tasks_csv.map(|w| TaskSink::Csv(Box::new(csv::Writer::from_writer(w))));
         Recorder::with_sink(masters, sink, events, actor_names)
     }
 
