@@ -6,7 +6,10 @@
 //! every real run, so the figure is what a user's run pays per event. With `--peer DIR`
 //! the same workload also runs on peer engines ([`peer`]) and ratio lines follow.
 
+pub mod alloc;
+pub mod offers;
 pub mod peer;
+pub mod scale;
 
 use crate::actor::{Actor, ActorId, Ctx, Message, Protocol, TimerId, MS};
 use crate::sim::net::{Latency, LinkModel};
@@ -138,4 +141,14 @@ pub fn engine_cli(
         }
     }
     Ok(())
+}
+
+/// Prints one benchmark line as JSON on stdout, ignoring a closed pipe
+/// (`schedlab bench alloc | head` must not panic).
+pub fn print_line<T: Serialize>(line: &T) {
+    use std::io::Write;
+    let text = serde_json::to_string(line).expect("serializable");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
 }

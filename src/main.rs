@@ -50,6 +50,10 @@ enum Cmd {
         /// Also write every protocol message to events.jsonl.
         #[arg(long)]
         events: bool,
+        /// Task table format: csv (tasks.csv) or parquet (tasks.parquet, streamed in
+        /// row groups).
+        #[arg(long, default_value = "csv", value_parser = parse_format)]
+        format: schedlab::metrics::OutputFormat,
     },
     /// Checks a scenario file without running it.
     Validate { scenario: PathBuf },
@@ -482,6 +486,60 @@ enum BenchCmd {
         #[arg(long)]
         rounds: Option<u32>,
     },
+    /// One allocation round over a grid of agents x frameworks (Mesos' allocator
+    /// benchmark): prints {"bench":"alloc","agents":N,"frameworks":F,"policy":P,
+    /// "round_ms":T,"offers":O} per point.
+    Alloc {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000usize, 10000, 50000])]
+        agents: Vec<usize>,
+        #[arg(long, value_delimiter = ',', default_values_t = [10usize, 100, 1000])]
+        frameworks: Vec<usize>,
+        /// Policies to run (drf, fifo, random, binpack).
+        #[arg(long, value_delimiter = ',', default_values = ["drf"], value_parser = parse_policy)]
+        policy: Vec<schedlab::alloc::Policy>,
+        /// Rounds per point (each on a fresh allocator); the fastest is printed.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+    },
+    /// Offers per second of wall time through the full master (greedy frameworks, one
+    /// task per offer).
+    Offers {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000u32, 10000])]
+        agents: Vec<u32>,
+        #[arg(long, value_delimiter = ',', default_values_t = [10u32, 100])]
+        frameworks: Vec<u32>,
+        /// Virtual seconds each point runs.
+        #[arg(long, default_value_t = 60)]
+        sim_s: u64,
+    },
+    /// The same per-agent load (scenarios/borg-scale-day.toml) at several cluster
+    /// sizes for a fixed virtual time, each in a child process: prints agents, events,
+    /// wall_s, events_per_sec, peak_rss_mb per size.
+    Scale {
+        #[arg(long, value_delimiter = ',', default_values_t = [1000u32, 2500, 5000, 12500])]
+        agents: Vec<u32>,
+        /// Virtual time each size runs.
+        #[arg(long, default_value = "2h")]
+        stop: String,
+        /// Internal: run one size in this process.
+        #[arg(long, hide = true)]
+        child: Option<u32>,
+    },
+}
+
+fn parse_format(s: &str) -> Result<schedlab::metrics::OutputFormat, String> {
+    match s {
+        "csv" => Ok(schedlab::metrics::OutputFormat::Csv),
+        "parquet" => Ok(schedlab::metrics::OutputFormat::Parquet),
+        _ => Err(format!("unknown format `{s}` (csv, parquet)")),
+    }
+}
+
+fn parse_policy(s: &str) -> Result<schedlab::alloc::Policy, String> {
+    schedlab::alloc::Policy::ALL
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| format!("unknown policy `{s}` (drf, fifo, random, binpack)"))
 }
 
 fn load(path: Option<&PathBuf>, sets: &[String]) -> Result<Scenario, String> {
@@ -555,6 +613,7 @@ fn main() -> ExitCode {
             out,
             sets,
             events,
+            format,
         } => {
             let scn = match load(scenario.as_ref(), &sets) {
                 Ok(s) => s,
@@ -569,6 +628,7 @@ fn main() -> ExitCode {
                 out: Some(out.clone()),
                 events,
                 progress: std::io::stderr().is_terminal(),
+                format,
             };
             match execute(&scn, &opts) {
                 Ok(summary) => {
@@ -654,6 +714,51 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
                 ExitCode::SUCCESS
+            }
+            BenchCmd::Alloc {
+                agents,
+                frameworks,
+                policy,
+                rounds,
+            } => {
+                schedlab::bench::alloc::alloc_cli(&agents, &frameworks, &policy, rounds);
+                ExitCode::SUCCESS
+            }
+            BenchCmd::Offers {
+                agents,
+                frameworks,
+                sim_s,
+            } => {
+                for &a in &agents {
+                    for &f in &frameworks {
+                        match schedlab::bench::offers::offers_point(a, f, sim_s) {
+                            Ok(line) => schedlab::bench::print_line(&line),
+                            Err(e) => {
+                                eprintln!("error: {e}");
+                                return ExitCode::from(2);
+                            }
+                        }
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            BenchCmd::Scale {
+                agents,
+                stop,
+                child,
+            } => {
+                let r = match child {
+                    Some(n) => schedlab::bench::scale::scale_point(n, &stop)
+                        .map(|line| schedlab::bench::print_line(&line)),
+                    None => schedlab::bench::scale::scale_cli(&agents, &stop),
+                };
+                match r {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(2)
+                    }
+                }
             }
         },
         Cmd::Trace { cmd } => schedlab::trace::cli::main(cmd),

@@ -11,7 +11,7 @@ use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
-use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, Utilization};
+use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, TaskSink, Utilization};
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
@@ -98,13 +98,13 @@ impl Cluster {
         let gc = sim.net_mut().group("coord");
         let coord = match scn.coord.servers {
             0 => Vec::new(),
-            n => crate::coord::add_ensemble(
-                &mut sim,
-                "coord-",
-                n as usize,
-                gc,
-                crate::coord::ServerConfig::default(),
-            ),
+            n => crate::coord::add_ensemble(&mut sim, "coord-", n as usize, gc, {
+                let mut c = crate::coord::ServerConfig::default();
+                if let Some(t) = scn.coord.max_session_timeout {
+                    c.max_session_ticks = (t / c.tick).max(c.min_session_ticks as Time) as u32;
+                }
+                c
+            }),
         };
         let session = scn.coord.session_timeout;
         let mut masters = Vec::new();
@@ -128,7 +128,10 @@ impl Cluster {
         }
         let detector = match coord.is_empty() {
             true => MasterDetector::standalone(masters[0]),
-            false => MasterDetector::zookeeper(coord.clone(), session),
+            false => MasterDetector::zookeeper(
+                coord.clone(),
+                scn.coord.client_session_timeout.unwrap_or(session),
+            ),
         };
 
         let mut agents = Vec::new();
@@ -174,6 +177,12 @@ impl Cluster {
         }
         for fault in &scn.faults {
             sim.schedule_fault(fault)?;
+        }
+        if let Some(f) = &scn.agent_failures {
+            let names: Vec<String> = agents.iter().map(|&a| sim.name(a).to_string()).collect();
+            for fault in f.faults(&names, seed, scn.run.stop) {
+                sim.schedule_fault(&fault)?;
+            }
         }
         Ok(Cluster {
             sim,
@@ -271,6 +280,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     pub events: bool,
     pub progress: bool,
+    /// Format of the task table: `tasks.csv` (default) or `tasks.parquet`.
+    pub format: crate::metrics::OutputFormat,
 }
 
 /// A failed run: what went wrong; exit code 2 for bad input, 1 otherwise.
@@ -310,14 +321,29 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
                 None
             };
             let ts = csv::Writer::from_writer(create(&dir.join("timeseries.csv"))?);
-            (Some(create(&dir.join("tasks.csv"))?), ev, Some(ts))
+            let tasks = match opts.format {
+                crate::metrics::OutputFormat::Csv => TaskSink::Csv(Box::new(
+                    csv::Writer::from_writer(create(&dir.join("tasks.csv"))?),
+                )),
+                crate::metrics::OutputFormat::Parquet => {
+                    let path = dir.join("tasks.parquet");
+                    let f = std::fs::File::create(&path).map_err(|e| io_err(&path, e))?;
+                    let p =
+                        crate::metrics::parquet::ParquetTasks::new(f).map_err(|m| RunError {
+                            message: format!("{}: {m}", path.display()),
+                            code: 1,
+                        })?;
+                    TaskSink::Parquet(Box::new(p))
+                }
+            };
+            (Some(tasks), ev, Some(ts))
         }
         None => (None, None, None),
     };
     let names: Vec<String> = (0..cluster.sim.actor_count())
         .map(|i| cluster.sim.name(ActorId(i as u32)).to_string())
         .collect();
-    let rec = Rc::new(RefCell::new(Recorder::new(
+    let rec = Rc::new(RefCell::new(Recorder::with_sink(
         cluster.masters.clone(),
         tasks_w,
         events_w,

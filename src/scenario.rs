@@ -73,6 +73,25 @@ pub struct CoordSection {
     /// `--zk_session_timeout`, default 10 s).
     #[serde(with = "crate::units::duration")]
     pub session_timeout: Time,
+    /// Session timeout of the agents' and frameworks' sessions, if not
+    /// `session_timeout`. They hold no ephemeral znode (they only watch the leader's),
+    /// so a longer one only delays their noticing a dead ensemble server, while their
+    /// heartbeats (one every third of the timeout) dominate the events of a cluster of
+    /// thousands of agents.
+    #[serde(
+        default,
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_session_timeout: Option<Time>,
+    /// The largest session timeout the servers grant (ZooKeeper's `maxSessionTimeout`,
+    /// default 20 ticks = 40 s); a longer requested timeout is cut to it.
+    #[serde(
+        default,
+        with = "crate::units::duration_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_session_timeout: Option<Time>,
 }
 
 impl Default for CoordSection {
@@ -80,6 +99,8 @@ impl Default for CoordSection {
         CoordSection {
             servers: 0,
             session_timeout: crate::coord::DEFAULT_SESSION_TIMEOUT,
+            client_session_timeout: None,
+            max_session_timeout: None,
         }
     }
 }
@@ -246,6 +267,61 @@ pub struct Scenario {
     pub network: NetworkSection,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Random agent crashes at a given rate (expanded into crash faults at build time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_failures: Option<AgentFailures>,
+}
+
+/// Agent failures as a renewal process per agent: up-times exponential with mean
+/// `mtbf`, each failure a crash (the agent loses its tasks) followed by a restart after
+/// an exponential repair time with mean `repair`. Google's 2011 trace (12.5k machines,
+/// 29 days) has about 9,000 machine removals, one per machine every ~40 days. Drawn
+/// from a ChaCha8 stream of (run seed, `seed`), so a run seed fixes the schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentFailures {
+    /// Mean up-time of an agent between failures.
+    #[serde(with = "crate::units::duration")]
+    pub mtbf: Time,
+    /// Mean time from a crash to the restart.
+    #[serde(with = "crate::units::duration")]
+    pub repair: Time,
+    /// No failure before this time (let the cluster start).
+    #[serde(default, with = "crate::units::duration")]
+    pub start: Time,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl AgentFailures {
+    /// The crash faults of `agents` (actor names) up to `stop`, in agent order.
+    pub fn faults(&self, agents: &[String], run_seed: u64, stop: Time) -> Vec<Fault> {
+        use rand::SeedableRng;
+        use rand_distr::Distribution;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+            run_seed ^ self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xFA11,
+        );
+        let up = rand_distr::Exp::new(1.0 / self.mtbf as f64).expect("mtbf > 0");
+        let fix = rand_distr::Exp::new(1.0 / self.repair.max(1) as f64).expect("repair > 0");
+        let mut out = Vec::new();
+        for name in agents {
+            let mut t = self.start;
+            loop {
+                t = t.saturating_add(up.sample(&mut rng) as Time);
+                if t >= stop {
+                    break;
+                }
+                let d = (fix.sample(&mut rng) as Time).max(1);
+                out.push(Fault::Crash {
+                    at: t,
+                    target: vec![name.clone()],
+                    restart_after: Some(d),
+                });
+                t = t.saturating_add(d);
+            }
+        }
+        out
+    }
 }
 
 fn one_u64() -> u64 {
@@ -426,6 +502,20 @@ impl Scenario {
                     "masters.count = {} needs a coordination ensemble to elect the leader: set coord.servers = 3",
                     self.masters.count
                 ),
+            ));
+        }
+        if let Some(f) = &self.agent_failures {
+            if f.mtbf == 0 || f.repair == 0 {
+                return Err((
+                    "agent_failures".into(),
+                    "agent_failures: mtbf and repair must be positive".into(),
+                ));
+            }
+        }
+        if self.coord.client_session_timeout == Some(0) {
+            return Err((
+                "client_session_timeout".into(),
+                "coord.client_session_timeout must be positive".into(),
             ));
         }
         if self.coord.session_timeout == 0 {

@@ -45,7 +45,7 @@ fn run_seeds(policy: &str, seeds: std::ops::RangeInclusive<u64>, dir: &Path) {
             seed: Some(s),
             out: Some(dir.join(format!("s{s:02}"))),
             events: s == 1 && policy == "drf",
-            progress: false,
+            ..Default::default()
         };
         execute(&scn, &opts).unwrap();
     });

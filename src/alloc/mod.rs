@@ -46,6 +46,8 @@ pub mod fairness;
 pub mod hierarchical;
 pub mod policies;
 pub mod quota;
+#[cfg(test)]
+mod reference;
 mod round;
 #[cfg(test)]
 mod tests;

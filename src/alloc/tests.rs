@@ -756,3 +756,78 @@ fn a_role_over_its_reservation_uses_unreserved_not_another_reservation() {
     assert_eq!(o.len(), 1);
     assert_eq!((o[0].framework, o[0].resources), (2, res(4.0, 4)));
 }
+
+/// The incremental allocator (sorters updated on every change, rebuilt once after the
+/// cluster total changed) makes exactly the offers of the reference, which recomputes
+/// every share and re-sorts every role and framework before each agent
+/// (`reference.rs`), on random call sequences without quota or reservations: agents
+/// and frameworks coming and going, role changes, weights, filters, suppression,
+/// allocations of unregistered frameworks, partial recovers.
+#[test]
+fn incremental_matches_reference() {
+    use super::reference::Reference;
+    let mut rounds = 0;
+    let mut offers_seen = 0;
+    for policy in [Policy::Drf, Policy::Binpack, Policy::Fifo] {
+        for seed in 0..24u64 {
+            let mut r = rng(5000 + seed);
+            let mut a = alloc(policy);
+            let roles = ["a", "b", "c", "d"];
+            let mut now: Time = 0;
+            let agents = r.gen_range(4..40);
+            let fws = r.gen_range(2..16);
+            for step in 0..400 {
+                let agent: AgentId = r.gen_range(0..agents);
+                let fw: FrameworkId = r.gen_range(0..fws);
+                match r.gen_range(0..100) {
+                    0..=9 => {
+                        let total =
+                            Resources::new(r.gen_range(1..=16) as f64, r.gen_range(0..=64) * 512);
+                        if a.agent_total(agent).is_none_or(|t| total.contains(&t)) {
+                            a.add_agent(agent, total);
+                        }
+                    }
+                    10..=12 => a.remove_agent(agent),
+                    13..=24 => a.add_framework(fw, roles[r.gen_range(0..4)]),
+                    25..=27 => a.remove_framework(fw),
+                    28..=50 => {
+                        let held = a.allocation(agent, fw);
+                        if !held.is_zero() {
+                            let part =
+                                Resources::from_array(held.as_array().map(|x| r.gen_range(0..=x)));
+                            a.recover(agent, fw, part);
+                        }
+                    }
+                    51..=57 => a.filter(fw, agent, now + r.gen_range(0..5) * SEC / 2),
+                    58..=62 => a.suppress(fw, r.gen_bool(0.5)),
+                    63..=65 => a.set_weight(roles[r.gen_range(0..4)], r.gen_range(1..5) as f64),
+                    66..=68 => {
+                        if let Some(t) = a.agent_total(agent) {
+                            let free = t - a.agent_allocated(agent);
+                            let part =
+                                Resources::from_array(free.as_array().map(|x| r.gen_range(0..=x)));
+                            a.add_allocated(agent, fw, part);
+                        }
+                    }
+                    _ => {
+                        let mut reference = Reference::of(&a);
+                        let mut r2 = r.clone();
+                        let want = reference.round(now, &mut r2);
+                        let got = a.allocate(now, &mut r);
+                        assert_eq!(
+                            got, want,
+                            "policy {policy:?} seed {seed} step {step}: offers differ"
+                        );
+                        rounds += 1;
+                        offers_seen += got.len();
+                        now += SEC;
+                    }
+                }
+                check(&a);
+            }
+        }
+    }
+    // The instances exercised the round (not only empty rounds).
+    assert!(rounds > 1000, "{rounds} rounds");
+    assert!(offers_seen > 3000, "{offers_seen} offers");
+}

@@ -309,8 +309,7 @@ pub fn run(spec: &SweepSpec, opts: &SweepOptions) -> Result<SweepOutcome, RunErr
                 let opts = RunOptions {
                     seed: Some(r.seed),
                     out: Some(dir.clone()),
-                    events: false,
-                    progress: false,
+                    ..RunOptions::default()
                 };
                 let res = execute(scn, &opts);
                 bar.inc(1);

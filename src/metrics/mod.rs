@@ -4,12 +4,23 @@
 //! with `--events` `events.jsonl`. Everything except the wall-time field is a pure
 //! function of the scenario and the seed.
 
+pub mod parquet;
 pub mod recorder;
 
 use crate::sim::NetStats;
 use serde::Serialize;
 
-pub use recorder::{secs, Recorder, TaskCounts};
+pub use recorder::{secs, Recorder, TaskCounts, TaskRecord, TaskSink};
+
+/// The format of the task table (`schedlab run --format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `tasks.csv` (the default).
+    #[default]
+    Csv,
+    /// `tasks.parquet`, streamed in row groups (see [`parquet`]).
+    Parquet,
+}
 
 /// Mean and percentiles of a sample, in seconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -25,6 +25,71 @@ fn reason_name(r: Reason) -> String {
         .unwrap_or_default()
 }
 
+/// One row of the task table (`tasks.csv`, `tasks.parquet`): a task attempt as it ended
+/// (or as it stood when the run stopped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskRecord {
+    pub job: u64,
+    pub task: u32,
+    pub attempt: u32,
+    pub framework: String,
+    pub role: String,
+    pub agent: String,
+    pub cpus: f64,
+    pub mem: u64,
+    /// Nanoseconds.
+    pub submit: Time,
+    pub start: Option<Time>,
+    pub end: Option<Time>,
+    pub state: &'static str,
+    pub reason: String,
+}
+
+/// Where task rows go: CSV (the default) or Parquet, both streamed as attempts end.
+pub enum TaskSink {
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Parquet(Box<super::parquet::ParquetTasks>),
+}
+
+impl TaskSink {
+    fn header(&mut self) -> Result<(), String> {
+        match self {
+            TaskSink::Csv(w) => w.write_record(TASK_HEADER).map_err(|e| e.to_string()),
+            TaskSink::Parquet(_) => Ok(()),
+        }
+    }
+
+    fn write(&mut self, r: &TaskRecord) -> Result<(), String> {
+        match self {
+            TaskSink::Csv(w) => w
+                .write_record([
+                    r.job.to_string(),
+                    r.task.to_string(),
+                    r.attempt.to_string(),
+                    r.framework.clone(),
+                    r.role.clone(),
+                    r.agent.clone(),
+                    format!("{}", r.cpus),
+                    r.mem.to_string(),
+                    secs(r.submit),
+                    r.start.map(secs).unwrap_or_default(),
+                    r.end.map(secs).unwrap_or_default(),
+                    r.state.to_string(),
+                    r.reason.clone(),
+                ])
+                .map_err(|e| e.to_string()),
+            TaskSink::Parquet(p) => p.push(r),
+        }
+    }
+
+    fn finish(self) -> Result<(), String> {
+        match self {
+            TaskSink::Csv(mut w) => w.flush().map_err(|e| e.to_string()),
+            TaskSink::Parquet(p) => p.finish(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct TaskRow {
     agent: Option<AgentId>,
@@ -84,7 +149,7 @@ pub struct Recorder {
     last_t: Time,
     used_integral: [u128; 4],
     total_integral: [u128; 4],
-    tasks_csv: Option<csv::Writer<Box<dyn Write>>>,
+    tasks_out: Option<TaskSink>,
     events: Option<Box<dyn Write>>,
     actor_names: Vec<String>,
     pub io_error: Option<String>,
@@ -115,6 +180,17 @@ impl Recorder {
         events: Option<Box<dyn Write>>,
         actor_names: Vec<String>,
     ) -> Recorder {
+        let sink = tasks_csv.map(|w| TaskSink::Csv(Box::new(csv::Writer::from_writer(w))));
+        Recorder::with_sink(masters, sink, events, actor_names)
+    }
+
+    /// As `new`, with task rows going to `tasks` (CSV or Parquet).
+    pub fn with_sink(
+        masters: Vec<ActorId>,
+        tasks: Option<TaskSink>,
+        events: Option<Box<dyn Write>>,
+        actor_names: Vec<String>,
+    ) -> Recorder {
         let mut rec = Recorder {
             masters,
             pending_fw: BTreeMap::new(),
@@ -135,14 +211,14 @@ impl Recorder {
             last_t: 0,
             used_integral: [0; 4],
             total_integral: [0; 4],
-            tasks_csv: tasks_csv.map(csv::Writer::from_writer),
+            tasks_out: tasks,
             events,
             actor_names,
             io_error: None,
         };
-        if let Some(w) = rec.tasks_csv.as_mut() {
-            if let Err(e) = w.write_record(TASK_HEADER) {
-                rec.io_error = Some(e.to_string());
+        if let Some(w) = rec.tasks_out.as_mut() {
+            if let Err(e) = w.header() {
+                rec.io_error = Some(e);
             }
         }
         rec
@@ -340,7 +416,7 @@ impl Recorder {
         end: Option<Time>,
         reason: Reason,
     ) {
-        let Some(w) = self.tasks_csv.as_mut() else {
+        let Some(w) = self.tasks_out.as_mut() else {
             return;
         };
         let fw = self.frameworks.get(&key.0).cloned().unwrap_or_default();
@@ -349,23 +425,23 @@ impl Recorder {
             .and_then(|a| self.agents.get(&a))
             .cloned()
             .unwrap_or_default();
-        let res = w.write_record([
-            key.1.job.to_string(),
-            key.1.index.to_string(),
-            key.1.attempt.to_string(),
-            fw.name,
-            fw.role,
+        let rec = TaskRecord {
+            job: key.1.job,
+            task: key.1.index,
+            attempt: key.1.attempt,
+            framework: fw.name,
+            role: fw.role,
             agent,
-            format!("{}", row.resources.cpus_f64()),
-            row.resources.mem.to_string(),
-            secs(row.submit),
-            row.start.map(secs).unwrap_or_default(),
-            end.map(secs).unwrap_or_default(),
-            row.state.name().to_string(),
-            reason_name(reason),
-        ]);
-        if let Err(e) = res {
-            self.io_error.get_or_insert(e.to_string());
+            cpus: row.resources.cpus_f64(),
+            mem: row.resources.mem,
+            submit: row.submit,
+            start: row.start,
+            end,
+            state: row.state.name(),
+            reason: reason_name(reason),
+        };
+        if let Err(e) = w.write(&rec) {
+            self.io_error.get_or_insert(e);
         }
     }
 
@@ -376,9 +452,9 @@ impl Recorder {
         for (k, r) in live {
             self.write_row(k, &r, None, Reason::None);
         }
-        if let Some(w) = self.tasks_csv.as_mut() {
-            if let Err(e) = w.flush() {
-                self.io_error.get_or_insert(e.to_string());
+        if let Some(w) = self.tasks_out.take() {
+            if let Err(e) = w.finish() {
+                self.io_error.get_or_insert(e);
             }
         }
         if let Some(w) = self.events.as_mut() {

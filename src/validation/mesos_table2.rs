@@ -537,6 +537,7 @@ fn scenario(cfg: &Table2Config) -> Scenario {
         frameworks: Vec::new(),
         network: cfg.network.clone(),
         faults: Vec::new(),
+        agent_failures: None,
     }
 }
 
