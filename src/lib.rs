@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod bench;
 pub mod check;
 pub mod coord;
+pub mod experiment;
 pub mod frameworks;
 pub mod fuzz;
 pub mod mesos;

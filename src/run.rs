@@ -543,7 +543,11 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
     if let Some(dir) = &opts.out {
         let path = dir.join("summary.json");
         let text = serde_json::to_string_pretty(&summary).expect("serializable") + "\n";
-        std::fs::write(&path, text).map_err(|e| io_err(&path, e))?;
+        // Written last and atomically (temporary file + rename): a results folder with
+        // a summary.json is complete, which is what `schedlab sweep` resumes on.
+        let tmp = dir.join("summary.json.tmp");
+        std::fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))?;
     }
     if let Some(e) = cluster.workload_error() {
         return Err(RunError {

@@ -160,10 +160,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "d98468fc1c75d0f0"),
+        (failover_scenario(&[]), "eaa5182ac1b4cfff"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "fbc4b3e3ab0c40de",
+            "355d09f51614994a",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();

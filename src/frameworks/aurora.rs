@@ -166,12 +166,7 @@ impl AuroraSpec {
             if let Some(d) = &j.duration {
                 d.validate().map_err(|m| ("duration".to_string(), m))?;
             }
-            if !(0.0..=1.0).contains(&j.failure_rate) {
-                return Err((
-                    "failure_rate".into(),
-                    format!("must be in [0, 1], got {}", j.failure_rate),
-                ));
-            }
+            super::core::unit_interval("failure_rate", j.failure_rate)?;
         }
         for u in &self.updates {
             if !names.contains(u.job.as_str()) {

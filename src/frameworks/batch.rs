@@ -69,6 +69,25 @@ pub struct BatchConfig {
     pub workload: WorkloadSpec,
 }
 
+impl BatchConfig {
+    /// The keys a batch framework shares with every other kind (kept as flat fields
+    /// because serde's `flatten` cannot refuse unknown keys).
+    pub fn common(&self) -> super::core::Common {
+        super::core::Common {
+            name: self.name.clone(),
+            role: self.role.clone(),
+            weight: self.weight,
+            principal: self.principal.clone(),
+            start: self.start,
+            accept_refuse: self.accept_refuse,
+            decline_refuse: self.decline_refuse,
+            partition_aware: self.partition_aware,
+            reconcile_interval: self.reconcile_interval,
+            failover_timeout: self.failover_timeout,
+        }
+    }
+}
+
 fn default_role() -> String {
     "*".into()
 }
@@ -164,24 +183,8 @@ impl BatchFramework {
     }
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
-        self.master.send(
-            ctx,
-            Msg::RegisterFramework {
-                id: self.id,
-                name: self.cfg.name.clone(),
-                role: self.cfg.role.clone(),
-                weight_milli: (self.cfg.weight * 1000.0).round() as u64,
-                principal: self
-                    .cfg
-                    .principal
-                    .clone()
-                    .unwrap_or_else(|| self.cfg.name.clone()),
-                partition_aware: self.cfg.partition_aware,
-                failover_timeout: self.cfg.failover_timeout,
-            },
-        );
-        ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
-        self.register_backoff = (self.register_backoff * 2).min(60 * SEC);
+        let msg = super::core::register_message(&self.cfg.common(), self.id);
+        super::core::send_registration(&self.master, ctx, msg, &mut self.register_backoff);
     }
 
     /// Moves arrived jobs into the pending queue, up to the cap, and arms the timer for

@@ -107,12 +107,7 @@ impl ChronosSpec {
                     format!("job `{}` has unknown parent `{p}`", j.name),
                 ));
             }
-            if !(0.0..=1.0).contains(&j.failure_rate) {
-                return Err((
-                    "failure_rate".into(),
-                    format!("must be in [0, 1], got {}", j.failure_rate),
-                ));
-            }
+            super::core::unit_interval("failure_rate", j.failure_rate)?;
             j.duration
                 .validate()
                 .map_err(|m| ("duration".to_string(), m))?;

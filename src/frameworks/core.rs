@@ -251,24 +251,8 @@ impl Core {
     }
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
-        self.master.send(
-            ctx,
-            Msg::RegisterFramework {
-                id: self.id,
-                name: self.cfg.name.clone(),
-                role: self.cfg.role.clone(),
-                weight_milli: (self.cfg.weight * 1000.0).round() as u64,
-                principal: self
-                    .cfg
-                    .principal
-                    .clone()
-                    .unwrap_or_else(|| self.cfg.name.clone()),
-                partition_aware: self.cfg.partition_aware,
-                failover_timeout: self.cfg.failover_timeout,
-            },
-        );
-        ctx.set_timer(self.register_backoff, Timer::FrameworkRegisterRetry);
-        self.register_backoff = (self.register_backoff * 2).min(60 * SEC);
+        let msg = register_message(&self.cfg, self.id);
+        send_registration(&self.master, ctx, msg, &mut self.register_backoff);
     }
 
     /// SUPPRESS or REVIVE so that the master offers exactly when the logic wants.
@@ -282,6 +266,33 @@ impl Core {
             self.master.send(ctx, Msg::Suppress { framework });
         }
     }
+}
+
+/// The `RegisterFramework` message for a framework with these common keys (`id` is set
+/// when it re-registers after a failover).
+pub fn register_message(cfg: &Common, id: Option<FrameworkId>) -> Msg {
+    Msg::RegisterFramework {
+        id,
+        name: cfg.name.clone(),
+        role: cfg.role.clone(),
+        weight_milli: (cfg.weight * 1000.0).round() as u64,
+        principal: cfg.principal.clone().unwrap_or_else(|| cfg.name.clone()),
+        partition_aware: cfg.partition_aware,
+        failover_timeout: cfg.failover_timeout,
+    }
+}
+
+/// Sends a registration and arms its retry with Mesos' back-off: 1 s initial, doubling,
+/// capped at 1 min (the caller resets `backoff` to 1 s once registered).
+pub fn send_registration(
+    master: &MasterDetector,
+    ctx: &mut Ctx<Mesos>,
+    msg: Msg,
+    backoff: &mut Time,
+) {
+    master.send(ctx, msg);
+    ctx.set_timer(*backoff, Timer::FrameworkRegisterRetry);
+    *backoff = (*backoff * 2).min(60 * SEC);
 }
 
 /// A framework's own logic. Callbacks get the shared [`Core`] and the actor's context.
@@ -570,6 +581,16 @@ impl FrameworkStatus for crate::frameworks::batch::BatchFramework {
 
 /// Packs a framework timer tag: a kind (what the timer is for) and two numbers (which
 /// app, job or task), so one `Timer::Framework(u64)` serves every framework.
+/// Checks that a probability or fraction key of a framework section is in [0, 1]; the
+/// error is (key, message), as scenario validation reports it.
+pub fn unit_interval(key: &str, v: f64) -> Result<(), (String, String)> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err((key.into(), format!("must be in [0, 1], got {v}")))
+    }
+}
+
 pub fn tag(kind: u8, a: u32, b: u32) -> u64 {
     ((kind as u64) << 56) | ((a as u64 & 0xFF_FFFF) << 32) | b as u64
 }

@@ -223,18 +223,8 @@ impl MarathonSpec {
                 .validate()
                 .map_err(|m| ("backoff".to_string(), m))?;
             let u = &a.upgrade;
-            if !(0.0..=1.0).contains(&u.minimum_health_capacity) {
-                return Err((
-                    "minimum_health_capacity".into(),
-                    format!("must be in [0, 1], got {}", u.minimum_health_capacity),
-                ));
-            }
-            if !(0.0..=1.0).contains(&u.maximum_over_capacity) {
-                return Err((
-                    "maximum_over_capacity".into(),
-                    format!("must be in [0, 1], got {}", u.maximum_over_capacity),
-                ));
-            }
+            super::core::unit_interval("minimum_health_capacity", u.minimum_health_capacity)?;
+            super::core::unit_interval("maximum_over_capacity", u.maximum_over_capacity)?;
             if u.minimum_health_capacity == 1.0 && u.maximum_over_capacity == 0.0 {
                 return Err((
                     "maximum_over_capacity".into(),

@@ -1,6 +1,7 @@
 //! `schedlab validate-paper`: runs the validation experiments and prints their tables
 //! (the commands quoted in `results/validation/README.md`).
 
+use super::borg::{self, BorgConfig};
 use super::mesos_table2::{self, Table2Config};
 use super::omega::{self, OmegaConfig};
 use clap::Subcommand;
@@ -34,6 +35,20 @@ pub enum ValidateCmd {
         /// Also draw the paper-style figure (omega.png, omega.svg) into this directory.
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,
+    },
+    /// Borg EuroSys'15 cell compaction: segregation, rounding and per-user cells.
+    Borg {
+        /// Experiment file (default: scenarios/validation/borg-compaction.toml, compiled in).
+        file: Option<PathBuf>,
+        /// Trials per configuration (default: the file's `trials`).
+        #[arg(long)]
+        trials: Option<u32>,
+        /// Seed of the trials' machine and task orders (default: the file's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write borg.csv (the comparisons) and borg-trials.csv (every compacted size) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -102,6 +117,64 @@ pub fn main(cmd: ValidateCmd) -> ExitCode {
                     .map_err(|e| e.to_string())
                     .and_then(|fig| crate::plot::save(&fig, &dir, "omega"));
                 if let Err(e) = drawn {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        ValidateCmd::Borg {
+            file,
+            trials,
+            seed,
+            out,
+        } => {
+            let cfg = match &file {
+                Some(f) => BorgConfig::load(f),
+                None => Ok(BorgConfig::default_config()),
+            };
+            let mut cfg = match cfg {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(n) = trials {
+                if n == 0 {
+                    eprintln!("error: --trials must be at least 1");
+                    return ExitCode::from(2);
+                }
+                cfg.trials = n;
+            }
+            if let Some(s) = seed {
+                cfg.seed = s;
+            }
+            let (tasks, runs) = match borg::run_trials(&cfg) {
+                Ok(r) => r,
+                Err(e) => {
+                    let f = file.as_ref().map_or(borg::DEFAULT_CONFIG_PATH.into(), |f| {
+                        f.display().to_string()
+                    });
+                    eprintln!("error: {f}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let rows = borg::compare(&runs);
+            println!("{}\n", borg::describe(&tasks, &cfg));
+            print!("{}", borg::table(&rows, runs.len()));
+            println!();
+            print!("{}", borg::sizes_table(&runs));
+            if let Some(dir) = out {
+                let write = |name: &str, text: String| {
+                    let path = dir.join(name);
+                    std::fs::create_dir_all(&dir)
+                        .and_then(|_| std::fs::write(&path, text))
+                        .map_err(|e| format!("{}: {e}", path.display()))
+                };
+                if let Err(e) = write("borg.csv", borg::csv(&rows))
+                    .and_then(|_| write("borg-trials.csv", borg::trials_csv(&runs)))
+                {
                     eprintln!("error: {e}");
                     return ExitCode::from(1);
                 }

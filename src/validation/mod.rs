@@ -19,6 +19,7 @@
 //! assert!(e.half_width > 0.0 && e.contains(2.0));
 //! ```
 
+pub mod borg;
 pub mod cli;
 pub mod drf;
 pub mod mesos_table2;
