@@ -314,3 +314,42 @@ fn report_is_self_contained_html() {
     assert_eq!(st.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&st.stderr).contains("--events-at `soon`"));
 }
+
+#[test]
+fn compare_reads_a_real_schedlab_sweep_folder() {
+    let dir = root().join("real-sweep");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "scenario = \"{}/scenarios/policies.toml\"\nseeds = 3\n[set]\n\"run.stop\" = \"20min\"\n[vary]\n\"allocator.policy\" = [\"fifo\", \"drf\"]\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let st = schedlab()
+        .arg("sweep")
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let groups = load_groups(&out, "allocator.policy").unwrap();
+    let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+    assert_eq!(labels, ["allocator.policy=fifo", "allocator.policy=drf"]);
+    assert!(groups.iter().all(|g| g.runs.len() == 3));
+    // Seeds 1-3: FIFO Jain about 0.56, DRF 0.975; Welch p about 0.01 with 3 + 3 runs.
+    let c = compare(&groups[0], &groups[1], &["jain".to_string()]).unwrap();
+    let j = &c.rows[0];
+    assert!(j.significant && j.welch_p > 1e-4, "{j:?}");
+    // The exact Mann-Whitney p cannot go below 2 / C(6, 3) = 0.1 with 3 + 3 runs.
+    assert!((j.mw_p - 0.1).abs() < 1e-12, "{j:?}");
+}
