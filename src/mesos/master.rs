@@ -513,9 +513,17 @@ impl Master {
                 .map(|((_, t), e)| answer(*t, Some(e)))
                 .collect()
         } else {
+            // A task this master does not know may still run on an agent of the
+            // registry that has not re-registered since the failover: as Mesos does for
+            // transitioning agents, say nothing until recovery ends (LOST now would get
+            // a task that runs relaunched: run twice).
+            let recovering = self.agents.iter().any(|a| a.recovering);
             tasks
                 .into_iter()
-                .map(|t| answer(t, self.tasks.get(&(fw, t))))
+                .filter_map(|t| match self.tasks.get(&(fw, t)) {
+                    None if recovering => None,
+                    e => Some(answer(t, e)),
+                })
                 .collect()
         };
         for s in statuses {
