@@ -311,7 +311,16 @@ fn real_up(
         quiet: false,
         max_wall: None,
     };
-    match schedlab::real::up::up(&scn, &opts) {
+    report_run(schedlab::real::up::up(&scn, &opts), &out)
+}
+
+/// Prints a finished run's summary and where its results are (simulated `run` and
+/// real `up` alike), or its error; the exit code is the run's.
+fn report_run(
+    result: Result<schedlab::metrics::Summary, schedlab::run::RunError>,
+    out: &std::path::Path,
+) -> ExitCode {
+    match result {
         Ok(summary) => {
             out!("{}", summary.human());
             outln!("results: {}", out.display());
@@ -630,17 +639,7 @@ fn main() -> ExitCode {
                 progress: std::io::stderr().is_terminal(),
                 format,
             };
-            match execute(&scn, &opts) {
-                Ok(summary) => {
-                    out!("{}", summary.human());
-                    outln!("results: {}", out.display());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {}", e.message);
-                    ExitCode::from(e.code)
-                }
-            }
+            report_run(execute(&scn, &opts), &out)
         }
         Cmd::Validate { scenario } => match load(Some(&scenario), &[]) {
             Ok(s) => {
