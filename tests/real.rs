@@ -16,6 +16,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod common;
+use common::wait_for;
+
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const SECRET: &[u8] = b"real-test-secret";
 const EXE: &str = env!("CARGO_BIN_EXE_schedlab");
@@ -29,22 +32,6 @@ fn temp_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds.
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a test waiting on real processes
-fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let t0 = std::time::Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// As `wait_for`, naming what was last seen when it times out.

@@ -13,6 +13,9 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+use common::wait_for;
+
 const SECRET: &[u8] = b"browser-test-secret";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -38,21 +41,6 @@ failover_timeout = "1h"
 kind = "jobs"
 jobs = [{ at = "0s", tasks = 2, cpus = 1, mem = 512, duration = "5h" }]
 "#;
-
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a test waiting on real processes
-fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let t0 = std::time::Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The leading master's name, address and state, if exactly one leads.
 fn leader(kids: &Children) -> Option<(String, std::net::SocketAddr, Value)> {
