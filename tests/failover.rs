@@ -160,10 +160,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "eaa5182ac1b4cfff"),
+        (failover_scenario(&[]), "cf463b9b7a68cda4"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "355d09f51614994a",
+            "79f32bc1aac9b838",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();

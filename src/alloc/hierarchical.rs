@@ -92,6 +92,120 @@ pub struct HierarchicalAllocator {
     pub(crate) allocated: Resources,
     /// The cluster total changed since the keys were computed.
     pub(crate) stale: bool,
+    /// Which agents a round visits (see [`Visits`]).
+    pub(crate) visits: Visits,
+}
+
+/// Which agents a round has to visit, kept as allocations and filters change, so that
+/// a round costs what it can offer, not the size of the cluster. At 12,500 agents with
+/// one allocation per second, visiting every agent is most of a month's replay, and
+/// nearly every visit finds an agent that is full or that every framework has declined.
+///
+/// - `free`: agents whose free resources are allocatable (`--min_allocatable_resources`);
+///   a round skips the others before looking at any framework.
+/// - `parked`: free agents on which every active framework has a decline filter, with
+///   the time the earliest of those filters ends; they are visited again from then on.
+///   Anything that can make a parked agent eligible sooner unparks it: a framework
+///   becoming active (registration, REVIVE, which also clears its filters), a filter
+///   replaced by a shorter one, the agent's filters cleared by an update. Parking is
+///   used by the policies whose framework choice draws no randomness (DRF, Binpack,
+///   FIFO), so that skipping a parked agent changes no RNG draw.
+/// - `ready = free \ parked`: what a round visits.
+///
+/// The agent order is drawn so that any subset of the agents keeps its place in the
+/// full shuffle (`policies::agent_order`): a round over `ready` makes exactly the
+/// offers of a round over every agent (`tests::incremental_matches_reference`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Visits {
+    free: BTreeSet<AgentId>,
+    parked: BTreeMap<AgentId, Time>,
+    wake: BTreeSet<(Time, AgentId)>,
+    ready: BTreeSet<AgentId>,
+}
+
+impl Visits {
+    /// Records whether `agent`'s free resources are allocatable (`None`: removed).
+    pub(crate) fn set_free(&mut self, agent: AgentId, free: Option<bool>) {
+        if free == Some(true) {
+            self.free.insert(agent);
+            if !self.parked.contains_key(&agent) {
+                self.ready.insert(agent);
+            }
+        } else {
+            self.free.remove(&agent);
+            self.ready.remove(&agent);
+            if free.is_none() {
+                self.unpark(agent);
+            }
+        }
+    }
+
+    /// Keeps rounds off `agent` until `until` (or sooner, if parked until earlier).
+    pub(crate) fn park(&mut self, agent: AgentId, until: Time) {
+        if let Some(&old) = self.parked.get(&agent) {
+            if old <= until {
+                return;
+            }
+            self.wake.remove(&(old, agent));
+        }
+        self.parked.insert(agent, until);
+        self.wake.insert((until, agent));
+        self.ready.remove(&agent);
+    }
+
+    /// A filter on `agent` now ends at `until`: a parked agent wakes no later.
+    pub(crate) fn filter_set(&mut self, agent: AgentId, until: Time) {
+        if self.parked.get(&agent).is_some_and(|&t| t > until) {
+            self.park(agent, until);
+        }
+    }
+
+    pub(crate) fn unpark(&mut self, agent: AgentId) {
+        if let Some(t) = self.parked.remove(&agent) {
+            self.wake.remove(&(t, agent));
+            if self.free.contains(&agent) {
+                self.ready.insert(agent);
+            }
+        }
+    }
+
+    pub(crate) fn unpark_all(&mut self) {
+        self.parked.clear();
+        self.wake.clear();
+        self.ready.clone_from(&self.free);
+    }
+
+    /// Wakes the agents whose earliest filter has ended by `now`.
+    pub(crate) fn wake_until(&mut self, now: Time) {
+        while let Some(&(t, agent)) = self.wake.first() {
+            if t > now {
+                break;
+            }
+            self.unpark(agent);
+        }
+    }
+
+    /// The agents a round visits, ascending.
+    pub(crate) fn ready(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.ready.iter().copied()
+    }
+
+    pub(crate) fn is_ready(&self, agent: AgentId) -> bool {
+        self.ready.contains(&agent)
+    }
+
+    /// For `check_invariants`: `free` as given, `ready = free \ parked`, `wake` mirrors
+    /// `parked`.
+    fn check(&self, free: impl Iterator<Item = AgentId>) -> Result<(), String> {
+        if !self.free.iter().copied().eq(free) {
+            return Err("visits: free set out of date".into());
+        }
+        let ready = self.free.iter().filter(|a| !self.parked.contains_key(a));
+        if !ready.eq(self.ready.iter()) || self.wake.len() != self.parked.len() {
+            return Err("visits: ready or wake set out of date".into());
+        }
+        Ok(())
+    }
 }
 
 impl HierarchicalAllocator {
@@ -110,7 +224,16 @@ impl HierarchicalAllocator {
             total: Resources::ZERO,
             allocated: Resources::ZERO,
             stale: false,
+            visits: Visits::default(),
         }
+    }
+
+    /// Brings `visits` up to date after `agent`'s total or allocation changed.
+    fn note_free(&mut self, agent: AgentId) {
+        let free = self
+            .agent(agent)
+            .map(|a| self.allocatable(&a.total.saturating_sub(&a.allocated)));
+        self.visits.set_free(agent, free);
     }
 
     /// Mesos' `--min_allocatable_resources` (default `cpus:0.01|mem:32`): a bundle is
@@ -226,6 +349,7 @@ impl HierarchicalAllocator {
         }
         f.suppressed = false;
         let r = f.role;
+        self.visits.unpark_all();
         self.active.insert(fw);
         let role = &mut self.roles[r as usize];
         role.active.insert(fw);
@@ -266,6 +390,7 @@ impl HierarchicalAllocator {
         a.allocated += res;
         *a.by_fw.entry(fw).or_default() += res;
         self.allocated += res;
+        self.note_free(agent);
         match self
             .frameworks
             .get_mut(fw as usize)
@@ -307,6 +432,7 @@ impl HierarchicalAllocator {
         }
         a.allocated -= res;
         self.allocated -= res;
+        self.note_free(agent);
         match self
             .frameworks
             .get_mut(fw as usize)
@@ -451,6 +577,12 @@ impl HierarchicalAllocator {
                 return Err(format!("role {}: role sorter membership", role.name));
             }
         }
+        self.visits
+            .check(self.agents.iter().enumerate().filter_map(|(id, a)| {
+                let a = a.as_ref()?;
+                self.allocatable(&a.total.saturating_sub(&a.allocated))
+                    .then_some(id as AgentId)
+            }))?;
         let active_roles = self.roles.iter().filter(|r| !r.active.is_empty()).count();
         if !self.stale && self.role_sorter.len() != active_roles {
             return Err("role sorter size".into());
@@ -511,6 +643,7 @@ impl Allocator for HierarchicalAllocator {
                 a.by_fw.remove(&fw);
                 a.allocated -= res;
                 self.allocated -= res;
+                self.note_free(agent);
             }
         }
         if self.fw(fw).is_none() {
@@ -523,6 +656,7 @@ impl Allocator for HierarchicalAllocator {
             a.by_fw.remove(&fw);
             a.allocated -= *res;
             self.allocated -= *res;
+            self.note_free(*agent);
         }
         let role = &mut self.roles[f.role as usize];
         role.members.remove(&fw);
@@ -542,6 +676,7 @@ impl Allocator for HierarchicalAllocator {
             for f in self.frameworks.iter_mut().flatten() {
                 f.filters.remove(&agent);
             }
+            self.visits.unpark(agent);
         } else {
             if self.agents.len() <= agent as usize {
                 self.agents.resize(agent as usize + 1, None);
@@ -554,6 +689,7 @@ impl Allocator for HierarchicalAllocator {
             });
             self.total += total;
         }
+        self.note_free(agent);
         self.stale = true;
     }
 
@@ -566,6 +702,7 @@ impl Allocator for HierarchicalAllocator {
         self.total -= a.total;
         self.allocated -= a.allocated;
         self.stale = true;
+        self.visits.set_free(agent, None);
         for (fw, res) in a.by_fw {
             match self
                 .frameworks
@@ -622,6 +759,7 @@ impl Allocator for HierarchicalAllocator {
     fn filter(&mut self, fw: FrameworkId, agent: AgentId, until: Time) {
         if let Some(f) = self.fw_mut(fw) {
             f.filters.insert(agent, until);
+            self.visits.filter_set(agent, until);
         }
     }
 
@@ -635,6 +773,7 @@ impl Allocator for HierarchicalAllocator {
             self.deactivate(fw);
         } else {
             self.fw_mut(fw).expect("known").filters.clear();
+            self.visits.unpark_all();
             self.activate(fw);
         }
     }

@@ -3,7 +3,13 @@
 //!
 //! - `Drf` and `Random` shuffle the agents each round with the round's RNG, as Mesos'
 //!   hierarchical allocator does (`std::random_shuffle(slaveIds)` in `__allocate`), so
-//!   that no agent is systematically offered first.
+//!   that no agent is systematically offered first. The shuffle is drawn as random sort
+//!   keys: one salt per round from the RNG, an agent's key a hash of the salt and its
+//!   id. That is a uniform permutation like any shuffle, and it has the property a
+//!   large cell needs: the order of any subset of the agents is the order they have in
+//!   the shuffle of all of them, so a round may visit only the agents that can be
+//!   offered something (`round.rs`) and still make exactly the offers of a round over
+//!   every agent, with the same RNG draws.
 //! - `Fifo` visits agents in id order: its point is a fixed, predictable order.
 //! - `Binpack` visits the fullest agents first (best fit): the agent whose free
 //!   resources are the smallest share of the cluster (its free *dominant share*) is
@@ -28,7 +34,6 @@
 
 use super::drf::ShareKey;
 use super::{AgentId, FrameworkId, Policy};
-use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -40,13 +45,26 @@ pub fn agent_order(
     free_share: impl Fn(AgentId) -> ShareKey,
     rng: &mut ChaCha8Rng,
 ) -> Vec<AgentId> {
-    agents.sort_unstable();
     match policy {
-        Policy::Drf | Policy::Random => agents.shuffle(rng),
-        Policy::Fifo => {}
+        Policy::Drf | Policy::Random => {
+            let salt: u64 = rng.gen();
+            agents.sort_unstable_by_key(|&a| (shuffle_key(salt, a), a));
+        }
+        Policy::Fifo => agents.sort_unstable(),
         Policy::Binpack => agents.sort_by_cached_key(|&a| (free_share(a), a)),
     }
     agents
+}
+
+/// An agent's place in the round's shuffle: SplitMix64's finalizer of the salt and
+/// the id, so keys of distinct ids are independent uniform 64-bit values for a random
+/// salt (ties, at 2^-64, fall back to the id).
+#[inline]
+fn shuffle_key(salt: u64, agent: AgentId) -> u64 {
+    let mut z = salt.wrapping_add(u64::from(agent).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// How many uniform draws `random_pick` tries before listing the eligible candidates.
@@ -106,6 +124,42 @@ mod tests {
         let mut sorted = a.clone();
         sorted.sort();
         assert_eq!(sorted, ids);
+    }
+
+    /// What lets a round skip agents: a subset is visited in the order it has in the
+    /// full shuffle, with the same draws.
+    #[test]
+    fn a_subset_keeps_its_order_in_the_full_shuffle() {
+        let ids: Vec<AgentId> = (0..200).collect();
+        let f = |_| ShareKey::ZERO;
+        let full = agent_order(Policy::Drf, ids.clone(), f, &mut rng(9));
+        let odd: Vec<AgentId> = ids.iter().copied().filter(|a| a % 3 == 1).collect();
+        let mut r = rng(9);
+        let part = agent_order(Policy::Drf, odd.iter().rev().copied().collect(), f, &mut r);
+        let want: Vec<AgentId> = full.into_iter().filter(|a| a % 3 == 1).collect();
+        assert_eq!(part, want);
+        let mut r2 = rng(9);
+        let _ = agent_order(Policy::Drf, Vec::new(), f, &mut r2);
+        assert_eq!(
+            r.gen::<u64>(),
+            r2.gen::<u64>(),
+            "one draw per round, whatever the size"
+        );
+    }
+
+    /// Each agent is first equally often: the keys make a uniform shuffle.
+    #[test]
+    fn the_shuffle_is_uniform() {
+        let mut r = rng(12);
+        let mut first = [0u32; 8];
+        for _ in 0..40_000 {
+            let o = agent_order(Policy::Random, (0..8).collect(), |_| ShareKey::ZERO, &mut r);
+            first[o[0] as usize] += 1;
+        }
+        for (a, &n) in first.iter().enumerate() {
+            // 5,000 expected, sd ~66: allow 5 sd.
+            assert!((n as i64 - 5_000).abs() < 330, "agent {a} first {n} times");
+        }
     }
 
     #[test]

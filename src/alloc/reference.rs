@@ -143,8 +143,19 @@ impl Reference {
     }
 
     /// One round at `now`, with the same agent order (same `rng` draws) as the real one.
-    pub(crate) fn round(&mut self, now: Time, rng: &mut ChaCha8Rng) -> Vec<OfferDecision> {
-        let ids: Vec<AgentId> = self.agents.keys().copied().collect();
+    /// `only`: the agents of an `allocate_agents` call (every agent if `None`).
+    pub(crate) fn round(
+        &mut self,
+        now: Time,
+        rng: &mut ChaCha8Rng,
+        only: Option<&[AgentId]>,
+    ) -> Vec<OfferDecision> {
+        let ids: Vec<AgentId> = self
+            .agents
+            .keys()
+            .copied()
+            .filter(|a| only.is_none_or(|o| o.contains(a)))
+            .collect();
         let total = self.total();
         let frees: BTreeMap<AgentId, Resources> = ids.iter().map(|&a| (a, self.free(a))).collect();
         let free_share = |a: AgentId| ShareKey::from_share(frees[&a].dominant_share(&total));

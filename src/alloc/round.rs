@@ -24,6 +24,12 @@
 //! Filters are checked here, at allocation time: a filter whose `until` has passed
 //! (`now >= until`) no longer holds and is dropped when met (DESIGN.md: a filter shorter
 //! than the allocation interval lasts until the next allocation).
+//!
+//! A round visits only the agents that can be offered something: those with allocatable
+//! free resources that not every active framework has filtered (`hierarchical::Visits`).
+//! An agent found with nothing to offer because every active framework has filtered it
+//! is parked until the first of those filters ends. With no active framework a round
+//! visits nothing. None of this changes an offer: see `policies::agent_order`.
 
 use super::drf::ShareKey;
 use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
@@ -84,15 +90,18 @@ impl HierarchicalAllocator {
         if self.stale {
             self.resort();
         }
-        let ids: Vec<AgentId> = match only {
-            Some(agents) => agents
-                .iter()
-                .copied()
-                .filter(|&a| self.agent(a).is_some())
-                .collect(),
-            None => (0..self.agents.len() as AgentId)
-                .filter(|&a| self.agent(a).is_some())
-                .collect(),
+        self.visits.wake_until(now);
+        let ids: Vec<AgentId> = if self.active.is_empty() {
+            Vec::new()
+        } else {
+            match only {
+                Some(agents) => agents
+                    .iter()
+                    .copied()
+                    .filter(|&a| self.visits.is_ready(a))
+                    .collect(),
+                None => self.visits.ready().collect(),
+            }
         };
         let total = self.total;
         let free_share = |a: AgentId| {
@@ -229,6 +238,19 @@ impl HierarchicalAllocator {
         }
     }
 
+    /// If every active framework has a filter on `agent` that holds at `now`, the time
+    /// the earliest of them ends: until then nobody can be offered the agent.
+    fn filtered_by_all(&self, agent: AgentId, now: Time) -> Option<Time> {
+        let mut earliest = Time::MAX;
+        for &fw in &self.active {
+            match self.fw(fw).expect("active framework").filters.get(&agent) {
+                Some(&until) if until > now => earliest = earliest.min(until),
+                _ => return None,
+            }
+        }
+        (earliest < Time::MAX).then_some(earliest)
+    }
+
     fn drop_expired(&mut self, round: &mut Round) {
         for (fw, agent) in round.expired.drain(..) {
             let f = self.frameworks[fw as usize].as_mut().expect("known");
@@ -246,6 +268,12 @@ impl HierarchicalAllocator {
         }
         let chosen = self.pick(agent, &free, round, rng);
         self.drop_expired(round);
+        if chosen.is_none() && self.policy != Policy::Random {
+            if let Some(until) = self.filtered_by_all(agent, round.now) {
+                self.visits.park(agent, until);
+                return;
+            }
+        }
         let mut served = None;
         if let Some(fw) = chosen {
             let role = self.fw(fw).expect("picked").role;

@@ -810,10 +810,17 @@ fn incremental_matches_reference() {
                         }
                     }
                     _ => {
+                        // Now and then a round over a few agents (`allocate_agents`).
+                        let only: Option<Vec<AgentId>> = r
+                            .gen_bool(0.2)
+                            .then(|| (0..agents).filter(|_| r.gen_bool(0.3)).collect());
                         let mut reference = Reference::of(&a);
                         let mut r2 = r.clone();
-                        let want = reference.round(now, &mut r2);
-                        let got = a.allocate(now, &mut r);
+                        let want = reference.round(now, &mut r2, only.as_deref());
+                        let got = match &only {
+                            Some(o) => a.allocate_agents(now, &mut r, o),
+                            None => a.allocate(now, &mut r),
+                        };
                         assert_eq!(
                             got, want,
                             "policy {policy:?} seed {seed} step {step}: offers differ"

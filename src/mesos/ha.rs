@@ -10,9 +10,16 @@
 //!   were removed) and the registered frameworks. Tasks are not in it: a new leader
 //!   learns them from the agents that re-register. Admissions are replied to only once
 //!   the registry write has committed; writes are batched (one in flight, the next one
-//!   carries everything queued meanwhile) and conditional on the version last read or
-//!   written, so a deposed leader's write fails instead of overwriting its successor's.
-//!   Mesos keeps its registry in a replicated log; here it is one znode.
+//!   carries everything queued meanwhile).
+//! - The registry is a znode (`/mesos/registry`) with one child per record
+//!   (`agent-<id>`, `framework-<id>`), and a write rewrites only the records that
+//!   changed. (Mesos rewrites its whole registry per batch, in a replicated log it
+//!   truncates; one znode holding 12,500 agents would be megabytes per write, kept in
+//!   every coordination server's log, which this one never truncates.)
+//! - Fencing: a new leader first bumps the root znode's version, and each write batch
+//!   starts with a write of the root conditional on the version this leader last saw,
+//!   the records only after it succeeded; so a deposed leader's batch fails at its
+//!   first step instead of overwriting its successor's records.
 //! - A new leader waits `agent_reregister_timeout` (10 min) for the registry's agents;
 //!   those that do not come back are removed. Frameworks known from the registry are
 //!   inactive until they re-register (Mesos' "recovered" frameworks).
@@ -27,7 +34,7 @@ use crate::coord::{
 use crate::proto::{Mesos, Msg, Timer};
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where the registry lives in the coordination service.
 pub const REGISTRY_PATH: &str = "/mesos/registry";
@@ -60,14 +67,41 @@ pub struct RegisteredFramework {
     pub active: bool,
 }
 
-impl Registry {
-    /// The registry as the master's state implies it (nothing is kept twice).
-    fn of(m: &Master) -> Registry {
-        Registry {
-            agents: m
-                .agents
-                .iter()
-                .map(|a| RegisteredAgent {
+/// One record of the registry: a child znode of [`REGISTRY_PATH`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Record {
+    Agent(crate::alloc::AgentId),
+    Framework(FrameworkId),
+}
+
+impl Record {
+    fn name(self) -> String {
+        match self {
+            Record::Agent(id) => format!("agent-{id:010}"),
+            Record::Framework(id) => format!("framework-{id:010}"),
+        }
+    }
+
+    fn path(self) -> String {
+        format!("{REGISTRY_PATH}/{}", self.name())
+    }
+
+    fn parse(name: &str) -> Option<Record> {
+        if let Some(id) = name.strip_prefix("agent-") {
+            return id.parse().ok().map(Record::Agent);
+        }
+        name.strip_prefix("framework-")?
+            .parse()
+            .ok()
+            .map(Record::Framework)
+    }
+
+    /// The record as the master's state implies it (nothing is kept twice).
+    fn data(self, m: &Master) -> Vec<u8> {
+        let bytes = match self {
+            Record::Agent(id) => {
+                let a = &m.agents[id as usize];
+                serde_json::to_vec(&RegisteredAgent {
                     actor: a.actor.0,
                     hostname: a.hostname.clone(),
                     total: a.total,
@@ -75,11 +109,10 @@ impl Registry {
                     attributes: a.attributes.clone(),
                     removed: a.removed && !a.recovering && !m.admitting.contains(&a.actor),
                 })
-                .collect(),
-            frameworks: m
-                .frameworks
-                .iter()
-                .map(|f| RegisteredFramework {
+            }
+            Record::Framework(id) => {
+                let f = &m.frameworks[id as usize];
+                serde_json::to_vec(&RegisteredFramework {
                     actor: f.actor.0,
                     name: f.name.clone(),
                     role: f.role.clone(),
@@ -88,9 +121,41 @@ impl Registry {
                     failover_timeout: f.failover_timeout,
                     active: f.active,
                 })
-                .collect(),
-        }
+            }
+        };
+        bytes.expect("serializable")
     }
+}
+
+impl Registry {
+    /// The registry from its records' data; `None` if a record does not parse or the
+    /// ids are not dense (agent and framework ids index the master's tables).
+    fn from_records(records: BTreeMap<Record, Vec<u8>>) -> Option<Registry> {
+        let mut reg = Registry::default();
+        for (r, data) in records {
+            match r {
+                Record::Agent(id) if id as usize == reg.agents.len() => {
+                    reg.agents.push(serde_json::from_slice(&data).ok()?)
+                }
+                Record::Framework(id) if id as usize == reg.frameworks.len() => {
+                    reg.frameworks.push(serde_json::from_slice(&data).ok()?)
+                }
+                _ => return None,
+            }
+        }
+        Some(reg)
+    }
+}
+
+/// A registry write in progress: first the fence (the root, conditional), then the
+/// records.
+#[derive(Debug)]
+struct Write {
+    fence: Option<ReqId>,
+    records: BTreeSet<Record>,
+    /// Record writes not yet answered.
+    pending: BTreeMap<ReqId, Record>,
+    admissions: Vec<Admission>,
 }
 
 /// What waits for a registry write to commit.
@@ -109,8 +174,12 @@ pub enum Admission {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Phase {
     Standby,
-    /// Elected, reading the registry.
-    Reading(ReqId),
+    /// Elected, bumping the root's version (the fence against a deposed leader).
+    Fencing(ReqId),
+    /// Elected, listing the records.
+    Listing(ReqId),
+    /// Elected, reading the records: those asked for, those read.
+    Reading(BTreeMap<ReqId, Record>, BTreeMap<Record, Vec<u8>>),
     /// Elected, creating an empty registry (first leader ever).
     Creating(ReqId),
     Leading,
@@ -121,13 +190,15 @@ pub struct Ha {
     client: CoordClient,
     election: Election,
     phase: Phase,
-    /// Version of the registry znode last read or written.
+    /// Version of the registry's root znode last written (the fence).
     version: u32,
-    /// The registry write in flight, with the admissions waiting for it.
-    write: Option<(ReqId, Vec<Admission>)>,
-    /// Admissions waiting for the next write; `dirty` if there is something to write.
+    /// Versions of the record znodes that exist.
+    versions: BTreeMap<Record, u32>,
+    /// The registry write in flight.
+    write: Option<Write>,
+    /// Admissions and changed records waiting for the next write.
     waiting: Vec<Admission>,
-    dirty: bool,
+    dirty: BTreeSet<Record>,
     /// Times this master started serving as leader.
     pub elected_at: Vec<Time>,
 }
@@ -142,9 +213,10 @@ impl Ha {
             ),
             phase: Phase::Standby,
             version: 0,
+            versions: BTreeMap::new(),
             write: None,
             waiting: Vec::new(),
-            dirty: false,
+            dirty: BTreeSet::new(),
             elected_at: Vec::new(),
         }
     }
@@ -158,7 +230,8 @@ impl Ha {
         self.phase = Phase::Standby;
         self.write = None;
         self.waiting.clear();
-        self.dirty = false;
+        self.dirty.clear();
+        self.versions.clear();
     }
 }
 
@@ -193,9 +266,14 @@ impl Master {
         );
     }
 
-    /// Records a registry change; `then` takes effect once it is durable (at once for
-    /// a lone master, which has no registry).
-    pub(super) fn persist(&mut self, ctx: &mut Ctx<Mesos>, then: Option<Admission>) {
+    /// Records a change of the registry's `records`; `then` takes effect once it is
+    /// durable (at once for a lone master, which has no registry).
+    pub(super) fn persist(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        records: impl IntoIterator<Item = Record>,
+        then: Option<Admission>,
+    ) {
         let Some(ha) = self.ha.as_mut() else {
             if let Some(a) = then {
                 self.admit(ctx, a);
@@ -203,20 +281,54 @@ impl Master {
             return;
         };
         ha.waiting.extend(then);
-        ha.dirty = true;
+        ha.dirty.extend(records);
         if ha.write.is_none() {
             self.flush(ctx);
         }
     }
 
+    /// Starts the next write batch with the fence.
     fn flush(&mut self, ctx: &mut Ctx<Mesos>) {
-        let data = serde_json::to_vec(&Registry::of(self)).expect("serializable");
         let ha = self.ha.as_mut().expect("flush is for HA masters");
-        let req = ha
+        let fence = ha
             .client
-            .set_data(ctx, REGISTRY_PATH, data, Some(ha.version));
-        ha.write = Some((req, std::mem::take(&mut ha.waiting)));
-        ha.dirty = false;
+            .set_data(ctx, REGISTRY_PATH, Vec::new(), Some(ha.version));
+        ha.write = Some(Write {
+            fence: Some(fence),
+            records: std::mem::take(&mut ha.dirty),
+            pending: BTreeMap::new(),
+            admissions: std::mem::take(&mut ha.waiting),
+        });
+    }
+
+    /// The fence held: writes the batch's records, as the master's state has them now.
+    fn write_records(&mut self, ctx: &mut Ctx<Mesos>) {
+        let records = self.ha.as_ref().expect("HA").write.as_ref().expect("write");
+        let data: Vec<(Record, Vec<u8>)> =
+            records.records.iter().map(|&r| (r, r.data(self))).collect();
+        let ha = self.ha.as_mut().expect("HA");
+        let mut pending = BTreeMap::new();
+        for (r, bytes) in data {
+            let req = match ha.versions.get(&r) {
+                Some(&v) => ha.client.set_data(ctx, &r.path(), bytes, Some(v)),
+                None => ha.client.create(ctx, &r.path(), bytes, false, false),
+            };
+            pending.insert(req, r);
+        }
+        ha.write.as_mut().expect("write").pending = pending;
+    }
+
+    /// The batch is durable: what waited for it takes effect, and the next batch starts.
+    fn write_done(&mut self, ctx: &mut Ctx<Mesos>) {
+        let ha = self.ha.as_mut().expect("HA");
+        let w = ha.write.take().expect("write in flight");
+        let more = !ha.dirty.is_empty() || !ha.waiting.is_empty();
+        for a in w.admissions {
+            self.admit(ctx, a);
+        }
+        if more && self.ha.as_ref().is_some_and(|h| h.write.is_none()) {
+            self.flush(ctx);
+        }
     }
 
     pub(super) fn coord_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, m: CoordMsg) {
@@ -252,8 +364,8 @@ impl Master {
     fn elected(&mut self, ctx: &mut Ctx<Mesos>) {
         self.term += 1;
         let ha = self.ha.as_mut().expect("HA master");
-        let req = ha.client.get_data(ctx, REGISTRY_PATH, false);
-        ha.phase = Phase::Reading(req);
+        let req = ha.client.set_data(ctx, REGISTRY_PATH, Vec::new(), None);
+        ha.phase = Phase::Fencing(req);
     }
 
     fn registry_reply(
@@ -263,48 +375,103 @@ impl Master {
         result: Result<OpResult, CoordError>,
     ) {
         let ha = self.ha.as_mut().expect("HA master");
-        match (&ha.phase, result) {
-            (Phase::Reading(r), Ok(OpResult::Data(data, stat))) if *r == req => {
-                match serde_json::from_slice::<Registry>(&data) {
-                    Ok(reg) => {
-                        ha.version = stat.version;
-                        self.recover(ctx, reg);
-                    }
-                    Err(_) => self.abdicate(ctx),
-                }
+        let phase = std::mem::replace(&mut ha.phase, Phase::Standby);
+        match (phase, result) {
+            (Phase::Fencing(r), Ok(OpResult::Set(stat))) if r == req => {
+                ha.version = stat.version;
+                let req = ha.client.get_children(ctx, REGISTRY_PATH, false);
+                ha.phase = Phase::Listing(req);
             }
-            (Phase::Reading(r), Err(CoordError::NoNode)) if *r == req => {
-                let empty = serde_json::to_vec(&Registry::default()).expect("serializable");
-                let req = ha.client.create(ctx, REGISTRY_PATH, empty, false, false);
+            (Phase::Fencing(r), Err(CoordError::NoNode)) if r == req => {
+                let req = ha
+                    .client
+                    .create(ctx, REGISTRY_PATH, Vec::new(), false, false);
                 ha.phase = Phase::Creating(req);
             }
-            (Phase::Creating(r), Ok(OpResult::Created(_))) if *r == req => {
+            (Phase::Creating(r), Ok(OpResult::Created(_))) if r == req => {
                 ha.version = 0;
                 self.recover(ctx, Registry::default());
             }
-            (Phase::Creating(r), Err(CoordError::NodeExists)) if *r == req => {
-                let req = ha.client.get_data(ctx, REGISTRY_PATH, false);
-                ha.phase = Phase::Reading(req);
+            (Phase::Creating(r), Err(CoordError::NodeExists)) if r == req => {
+                let req = ha.client.set_data(ctx, REGISTRY_PATH, Vec::new(), None);
+                ha.phase = Phase::Fencing(req);
             }
-            (Phase::Reading(r) | Phase::Creating(r), Err(_)) if *r == req => self.abdicate(ctx),
-            (_, result) if ha.write.as_ref().is_some_and(|(r, _)| *r == req) => {
-                let (_, admitted) = ha.write.take().expect("checked");
-                match result {
-                    Ok(OpResult::Set(stat)) => {
-                        ha.version = stat.version;
-                        let dirty = ha.dirty;
-                        for a in admitted {
-                            self.admit(ctx, a);
-                        }
-                        if dirty && self.ha.as_ref().is_some_and(|h| h.write.is_none()) {
-                            self.flush(ctx);
-                        }
-                    }
-                    // Deposed (another leader wrote) or cut off: stop serving.
-                    _ => self.abdicate(ctx),
+            (Phase::Listing(r), Ok(OpResult::Children(names))) if r == req => {
+                let Some(records) = names
+                    .iter()
+                    .map(|n| Record::parse(n))
+                    .collect::<Option<Vec<Record>>>()
+                else {
+                    return self.abdicate(ctx);
+                };
+                if records.is_empty() {
+                    return self.recover(ctx, Registry::default());
+                }
+                let asked = records
+                    .into_iter()
+                    .map(|r| (ha.client.get_data(ctx, &r.path(), false), r))
+                    .collect();
+                ha.phase = Phase::Reading(asked, BTreeMap::new());
+            }
+            (Phase::Reading(mut asked, mut read), Ok(OpResult::Data(data, stat)))
+                if asked.contains_key(&req) =>
+            {
+                let r = asked.remove(&req).expect("checked");
+                ha.versions.insert(r, stat.version);
+                read.insert(r, data);
+                if !asked.is_empty() {
+                    ha.phase = Phase::Reading(asked, read);
+                    return;
+                }
+                match Registry::from_records(read) {
+                    Some(reg) => self.recover(ctx, reg),
+                    None => self.abdicate(ctx),
                 }
             }
-            _ => {}
+            (Phase::Fencing(r) | Phase::Listing(r) | Phase::Creating(r), Err(_)) if r == req => {
+                self.abdicate(ctx)
+            }
+            (Phase::Reading(asked, _), Err(_)) if asked.contains_key(&req) => self.abdicate(ctx),
+            (phase, result) => {
+                ha.phase = phase;
+                self.write_reply(ctx, req, result);
+            }
+        }
+    }
+
+    /// A reply to the write batch in flight, if it is one.
+    fn write_reply(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        req: ReqId,
+        result: Result<OpResult, CoordError>,
+    ) {
+        let ha = self.ha.as_mut().expect("HA master");
+        let Some(w) = ha.write.as_mut() else { return };
+        if w.fence == Some(req) {
+            let Ok(OpResult::Set(stat)) = result else {
+                // Deposed (another leader wrote) or cut off: stop serving.
+                return self.abdicate(ctx);
+            };
+            w.fence = None;
+            let nothing = w.records.is_empty();
+            ha.version = stat.version;
+            if nothing {
+                return self.write_done(ctx);
+            }
+            return self.write_records(ctx);
+        }
+        let Some(r) = w.pending.remove(&req) else {
+            return;
+        };
+        let done = w.pending.is_empty();
+        match result {
+            Ok(OpResult::Set(stat)) => ha.versions.insert(r, stat.version),
+            Ok(OpResult::Created(_)) => ha.versions.insert(r, 0),
+            _ => return self.abdicate(ctx),
+        };
+        if done {
+            self.write_done(ctx);
         }
     }
 
@@ -424,14 +591,16 @@ impl Master {
 
     /// Agents of the registry that did not re-register in time are removed.
     pub(super) fn reregister_timeout(&mut self, ctx: &mut Ctx<Mesos>) {
-        let mut any = false;
-        for a in self.agents.iter_mut().filter(|a| a.recovering) {
-            a.recovering = false;
-            self.counters.agents_removed += 1;
-            any = true;
+        let mut timed_out = Vec::new();
+        for (id, a) in self.agents.iter_mut().enumerate() {
+            if a.recovering {
+                a.recovering = false;
+                self.counters.agents_removed += 1;
+                timed_out.push(Record::Agent(id as crate::alloc::AgentId));
+            }
         }
-        if any {
-            self.persist(ctx, None);
+        if !timed_out.is_empty() {
+            self.persist(ctx, timed_out, None);
         }
     }
 }

@@ -10,7 +10,7 @@
 //! told to shut down, its tasks killed so that none runs twice (before Mesos 1.5, the
 //! default), or allowed to re-register (1.5+), see [`AgentReturn`].
 
-use super::ha::Admission;
+use super::ha::{Admission, Record};
 use super::master::{AgentEntry, AgentReturn, Master, TaskEntry};
 use crate::actor::{ActorId, Ctx};
 use crate::alloc::{AgentId, FrameworkId};
@@ -82,7 +82,7 @@ impl Master {
         });
         self.agent_by_actor.insert(from, id);
         self.admitting.insert(from);
-        self.persist(ctx, Some(Admission::Agent(id)));
+        self.persist(ctx, [Record::Agent(id)], Some(Admission::Agent(id)));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -183,7 +183,11 @@ impl Master {
         }
         let reply = Msg::AgentRegistered { id };
         if changed {
-            self.persist(ctx, Some(Admission::Reply(from, reply)));
+            self.persist(
+                ctx,
+                [Record::Agent(id)],
+                Some(Admission::Reply(from, reply)),
+            );
         } else {
             ctx.send(from, reply);
         }
@@ -279,7 +283,11 @@ impl Master {
         // As Mesos marks an agent unreachable in the registry before it tells anyone:
         // a successor that never saw the removal adopts the tasks instead of a
         // framework having relaunched them.
-        self.persist(ctx, Some(Admission::Verdicts(verdicts)));
+        self.persist(
+            ctx,
+            [Record::Agent(id)],
+            Some(Admission::Verdicts(verdicts)),
+        );
         self.request_allocation(ctx);
     }
 }

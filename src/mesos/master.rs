@@ -17,7 +17,7 @@
 //! - Agent health checks, removal and what a removed agent meets when it returns are in
 //!   [`super::health`].
 
-use super::ha::Admission;
+use super::ha::{Admission, Record};
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
@@ -563,7 +563,7 @@ impl Master {
         }
         self.frameworks[fw as usize].active = false;
         self.alloc.remove_framework(fw);
-        self.persist(ctx, None);
+        self.persist(ctx, [Record::Framework(fw)], None);
         self.request_allocation(ctx);
     }
 
@@ -597,7 +597,7 @@ impl Master {
             self.frameworks.push(entry);
             self.fw_by_actor.insert(from, id);
             self.admitting.insert(from);
-            self.persist(ctx, Some(Admission::Framework(id)));
+            self.persist(ctx, [Record::Framework(id)], Some(Admission::Framework(id)));
             return;
         };
         let f = &mut self.frameworks[id as usize];
