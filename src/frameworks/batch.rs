@@ -10,13 +10,25 @@
 //! the framework with the lowest share, which is how DRF's progressive filling plays
 //! out through Mesos offers.
 //!
+//! With `hold_offers` set, an offer nothing pending fits is held instead of declined,
+//! for up to that long (Aurora's offer holding, `-min_offer_hold_time`, 5 min), and
+//! declined when the time is up. New work starts on held offers at once (next fit over
+//! the agents, all offers of an agent accepted together), without waiting for an offer
+//! round, and an idle framework costs no offer round trips: on a 12,500-agent cell a
+//! framework that declines everything for 5 s is offered ~2,500 agents a second. Held
+//! offers count as allocated to the framework, so its DRF share includes them, as in
+//! Mesos. Held offers are dropped when the framework registers again (they died with the
+//! master that made them) and declined when it suppresses.
+//!
 //! Memory stays bounded by `pending_cap`: jobs are pulled from the (possibly endless)
 //! stream only while fewer tasks than that are pending.
 
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
+use crate::alloc::AgentId;
 use crate::alloc::FrameworkId;
 use crate::mesos::detector::{Inbound, MasterDetector};
-use crate::proto::{Mesos, Msg, Offer, TaskId, TaskInfo, TaskRun, TaskState, Timer};
+use crate::proto::{Mesos, Msg, Offer, OfferId, TaskId, TaskInfo, TaskRun, TaskState, Timer};
+use crate::resources::Resources;
 use crate::workload::{Job, JobStream, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -66,6 +78,10 @@ pub struct BatchConfig {
     /// Cap on tasks held pending in memory.
     #[serde(default = "pending_cap")]
     pub pending_cap: usize,
+    /// Hold offers nothing pending fits for up to this long instead of declining them
+    /// (0, the default: decline at once). See the module doc.
+    #[serde(default, with = "crate::units::duration")]
+    pub hold_offers: Time,
     pub workload: WorkloadSpec,
 }
 
@@ -123,6 +139,28 @@ pub struct BatchStats {
 #[derive(Clone, Debug)]
 struct PendingTask {
     info: TaskInfo,
+    /// A scan of every held offer found no room for it: only new offers can help, so
+    /// scans for new work skip it (`hold_offers`).
+    stuck: bool,
+}
+
+/// How many pending tasks (from the front) first fit looks at per offer.
+const FIT_WINDOW: usize = 256;
+
+/// The offers held on one agent (`hold_offers`).
+#[derive(Clone, Debug)]
+struct Held {
+    offers: Vec<(OfferId, Resources)>,
+    /// Their sum.
+    total: Resources,
+    /// When the first of them is declined, with the rest.
+    expires: Time,
+}
+
+impl Held {
+    fn ids(self) -> impl Iterator<Item = OfferId> {
+        self.offers.into_iter().map(|(id, _)| id)
+    }
 }
 
 pub struct BatchFramework {
@@ -139,6 +177,13 @@ pub struct BatchFramework {
     /// Launched tasks not yet terminal.
     pub running: BTreeMap<TaskId, TaskInfo>,
     suppressed: bool,
+    /// Held offers by agent, and the agent of each held offer (`hold_offers`).
+    held: BTreeMap<AgentId, Held>,
+    held_agent: BTreeMap<OfferId, AgentId>,
+    /// Where the next next-fit scan of the held offers starts.
+    cursor: AgentId,
+    /// Pending tasks were added since the held offers were last tried.
+    unplaced: bool,
     register_backoff: Time,
     pub stats: BatchStats,
     /// A workload error (bad trace row): the run stops and reports it.
@@ -160,6 +205,10 @@ impl BatchFramework {
             pending: VecDeque::new(),
             running: BTreeMap::new(),
             suppressed: false,
+            held: BTreeMap::new(),
+            held_agent: BTreeMap::new(),
+            cursor: 0,
+            unplaced: false,
             register_backoff: SEC,
             stats: BatchStats::default(),
             error: None,
@@ -210,6 +259,7 @@ impl BatchFramework {
                 break;
             };
             self.stats.jobs_submitted += 1;
+            self.unplaced = true;
             let n = job.tasks.len() as u32;
             for t in job.tasks {
                 let succeeds = self.cfg.failure_rate <= 0.0
@@ -229,6 +279,7 @@ impl BatchFramework {
                         submitted: job.submit,
                         job_tasks: n,
                     },
+                    stuck: false,
                 });
             }
         }
@@ -249,54 +300,209 @@ impl BatchFramework {
             {
                 self.suppressed = true;
                 self.master.send(ctx, Msg::Suppress { framework });
+                self.decline_held(ctx, None);
+            }
+        }
+        if self.unplaced && self.cfg.hold_offers > 0 {
+            self.unplaced = false;
+            self.place_held(ctx, None);
+        }
+    }
+
+    /// Keeps `offers` (`hold_offers`), then launches what fits on them.
+    fn hold(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
+        let now = ctx.now();
+        let mut agents = Vec::with_capacity(offers.len());
+        for offer in offers {
+            self.stats.offers_received += 1;
+            let held = self.held.entry(offer.agent).or_insert_with(|| {
+                ctx.set_timer(self.cfg.hold_offers, Timer::Framework(offer.agent.into()));
+                Held {
+                    offers: Vec::new(),
+                    total: Resources::ZERO,
+                    expires: now + self.cfg.hold_offers,
+                }
+            });
+            held.offers.push((offer.id, offer.resources));
+            held.total += offer.resources;
+            self.held_agent.insert(offer.id, offer.agent);
+            agents.push(offer.agent);
+        }
+        agents.dedup();
+        self.place_held(ctx, Some(&agents));
+    }
+
+    /// Launches pending work on held offers: on the agents `only`, or on all of them
+    /// in next-fit order (from the agent after the last one used, wrapping around), so
+    /// that a job costs the agents it needs, not a scan of the full ones before them.
+    fn place_held(&mut self, ctx: &mut Ctx<Mesos>, only: Option<&[AgentId]>) {
+        // Every task needs at least the kind-wise minimum of the window first_fit looks
+        // at: an agent holding less than that fits none of them. New offers may fit
+        // anything; a scan for new work looks for room for the tasks not stuck.
+        let new_offers = only.is_some();
+        let Some(mut need) = self.window_minimum(new_offers) else {
+            return;
+        };
+        if let Some(agents) = only {
+            for &agent in agents {
+                if self.place_on(ctx, agent, need) {
+                    let Some(n) = self.window_minimum(true) else {
+                        return;
+                    };
+                    need = n;
+                }
+            }
+            return;
+        }
+        let start = self.cursor;
+        let mut from = start;
+        let mut wrapped = false;
+        loop {
+            let next = if wrapped {
+                self.held.range(from..start).next()
+            } else {
+                self.held.range(from..).next()
+            };
+            let Some((&agent, _)) = next else {
+                if wrapped {
+                    // Every held offer was tried: what is left waits for new offers.
+                    for t in self.pending.iter_mut().take(FIT_WINDOW) {
+                        t.stuck = true;
+                    }
+                    return;
+                }
+                (wrapped, from) = (true, 0);
+                continue;
+            };
+            from = agent.saturating_add(1);
+            if self.place_on(ctx, agent, need) {
+                self.cursor = from;
+                let Some(n) = self.window_minimum(false) else {
+                    return;
+                };
+                need = n;
             }
         }
     }
 
+    /// First fit of the pending queue onto `agent`'s held offers (if they hold at least
+    /// `need`), all of them accepted together; true if something was launched.
+    fn place_on(&mut self, ctx: &mut Ctx<Mesos>, agent: AgentId, need: Resources) -> bool {
+        let Some(free) = self.held.get(&agent).map(|h| h.total) else {
+            return false;
+        };
+        if !free.contains(&need) {
+            return false;
+        }
+        let launch = self.first_fit(free);
+        if launch.is_empty() {
+            return false;
+        }
+        let offers: Vec<OfferId> = self.held.remove(&agent).expect("just seen").ids().collect();
+        for id in &offers {
+            self.held_agent.remove(id);
+        }
+        self.launch(ctx, offers, launch);
+        true
+    }
+
+    /// The kind-wise minimum demand of the tasks `first_fit` looks at (`None`: none),
+    /// the stuck ones too or not.
+    fn window_minimum(&self, with_stuck: bool) -> Option<Resources> {
+        self.pending
+            .iter()
+            .take(FIT_WINDOW)
+            .filter(|t| with_stuck || !t.stuck)
+            .map(|t| t.info.resources)
+            .reduce(|a, b| Resources::min(&a, &b))
+    }
+
+    /// Declines the held offers (of `agent`, or all) under `decline_refuse`.
+    fn decline_held(&mut self, ctx: &mut Ctx<Mesos>, agent: Option<AgentId>) {
+        let Some(framework) = self.id else { return };
+        let held: Vec<Held> = match agent {
+            Some(a) => self.held.remove(&a).into_iter().collect(),
+            None => std::mem::take(&mut self.held).into_values().collect(),
+        };
+        let offers: Vec<OfferId> = held.into_iter().flat_map(Held::ids).collect();
+        if offers.is_empty() {
+            return;
+        }
+        for id in &offers {
+            self.held_agent.remove(id);
+        }
+        self.stats.offers_declined += offers.len() as u64;
+        self.master.send(
+            ctx,
+            Msg::Decline {
+                framework,
+                offers,
+                refuse: self.cfg.decline_refuse,
+            },
+        );
+    }
+
+    /// Takes the tasks to launch on `free` off the pending queue: first fit, over a
+    /// bounded window of the queue so an offer costs O(window), not O(pending), and at
+    /// most `tasks_per_offer`.
+    fn first_fit(&mut self, free: Resources) -> Vec<TaskInfo> {
+        let mut left = free;
+        let mut launch = Vec::new();
+        let cap = if self.cfg.tasks_per_offer == 0 {
+            usize::MAX
+        } else {
+            self.cfg.tasks_per_offer as usize
+        };
+        let mut i = 0;
+        let window = FIT_WINDOW.min(self.pending.len());
+        let mut looked = 0;
+        while i < self.pending.len() && launch.len() < cap && looked < window {
+            looked += 1;
+            if let Some(rest) = left.checked_sub(&self.pending[i].info.resources) {
+                left = rest;
+                let t = self.pending.remove(i).expect("index in range");
+                launch.push(t.info);
+            } else {
+                i += 1;
+            }
+        }
+        launch
+    }
+
+    /// Accepts `offers` (all of one agent) with `tasks`.
+    fn launch(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<OfferId>, tasks: Vec<TaskInfo>) {
+        let Some(framework) = self.id else { return };
+        for t in &tasks {
+            self.running.insert(t.id, t.clone());
+        }
+        self.stats.tasks_launched += tasks.len() as u64;
+        self.master.send(
+            ctx,
+            Msg::Accept {
+                framework,
+                offers,
+                tasks,
+                refuse: self.cfg.accept_refuse,
+            },
+        );
+    }
+
     fn on_offers(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
         let Some(fw) = self.id else { return };
+        if self.cfg.hold_offers > 0 {
+            self.hold(ctx, offers);
+            self.refill(ctx);
+            return;
+        }
         let mut declined = Vec::new();
         for offer in offers {
             self.stats.offers_received += 1;
-            let mut left = offer.resources;
-            let mut launch = Vec::new();
-            let cap = if self.cfg.tasks_per_offer == 0 {
-                usize::MAX
-            } else {
-                self.cfg.tasks_per_offer as usize
-            };
-            let mut i = 0;
-            // First fit, looking at a bounded window of the queue so an offer costs
-            // O(window), not O(pending).
-            let window = 256.min(self.pending.len());
-            let mut looked = 0;
-            while i < self.pending.len() && launch.len() < cap && looked < window {
-                looked += 1;
-                if let Some(rest) = left.checked_sub(&self.pending[i].info.resources) {
-                    left = rest;
-                    let t = self.pending.remove(i).expect("index in range");
-                    launch.push(t.info);
-                } else {
-                    i += 1;
-                }
-            }
+            let launch = self.first_fit(offer.resources);
             if launch.is_empty() {
                 declined.push(offer.id);
                 continue;
             }
-            for t in &launch {
-                self.running.insert(t.id, t.clone());
-            }
-            self.stats.tasks_launched += launch.len() as u64;
-            self.master.send(
-                ctx,
-                Msg::Accept {
-                    framework: fw,
-                    offers: vec![offer.id],
-                    tasks: launch,
-                    refuse: self.cfg.accept_refuse,
-                },
-            );
+            self.launch(ctx, vec![offer.id], launch);
         }
         if !declined.is_empty() {
             self.stats.offers_declined += declined.len() as u64;
@@ -356,7 +562,11 @@ impl BatchFramework {
                     let mut retry = info;
                     retry.id.attempt += 1;
                     let was_empty = self.pending.is_empty();
-                    self.pending.push_front(PendingTask { info: retry });
+                    self.pending.push_front(PendingTask {
+                        info: retry,
+                        stuck: false,
+                    });
+                    self.unplaced = true;
                     if was_empty && self.suppressed {
                         self.suppressed = false;
                         self.master.send(ctx, Msg::Revive { framework: fw });
@@ -399,8 +609,11 @@ impl Actor<Mesos> for BatchFramework {
                     ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
                 } else {
                     // Re-registered after a failover: the master revived us, and what it
-                    // knows of our tasks comes from the agents; reconcile at once.
+                    // knows of our tasks comes from the agents; reconcile at once. Offers
+                    // held from the old leader are void.
                     self.suppressed = false;
+                    self.held.clear();
+                    self.held_agent.clear();
                     if !self.running.is_empty() {
                         let tasks = self.running.keys().copied().collect();
                         self.master.send(
@@ -416,7 +629,17 @@ impl Actor<Mesos> for BatchFramework {
             }
             Msg::Offers(offers) => self.on_offers(ctx, offers),
             Msg::Update { status } => self.on_update(ctx, status),
-            Msg::Rescind { .. } => {}
+            Msg::Rescind { offer } => {
+                if let Some(agent) = self.held_agent.remove(&offer) {
+                    let held = self.held.get_mut(&agent).expect("mirrors held_agent");
+                    if let Some(i) = held.offers.iter().position(|&(o, _)| o == offer) {
+                        held.total -= held.offers.swap_remove(i).1;
+                    }
+                    if held.offers.is_empty() {
+                        self.held.remove(&agent);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -437,6 +660,16 @@ impl Actor<Mesos> for BatchFramework {
             Timer::NextJob => {
                 self.job_timer = None;
                 self.refill(ctx);
+            }
+            Timer::Framework(agent) => {
+                let agent = agent as AgentId;
+                if self
+                    .held
+                    .get(&agent)
+                    .is_some_and(|h| h.expires <= ctx.now())
+                {
+                    self.decline_held(ctx, Some(agent));
+                }
             }
             _ => {}
         }
