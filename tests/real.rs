@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 mod common;
-use common::wait_for;
+use common::{leader, wait_for};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const SECRET: &[u8] = b"real-test-secret";
@@ -231,22 +231,6 @@ fn status(addr: SocketAddr) -> Option<Value> {
     request(addr, SECRET, CtlRequest::Status).ok()
 }
 
-/// The leading master's name and state, if exactly one leads.
-fn leader(kids: &Children) -> Option<(String, Value)> {
-    let mut found = Vec::new();
-    for (i, r) in kids.roles.iter().enumerate() {
-        if *r != schedlab::real::Role::Master || kids.procs[i].is_none() {
-            continue;
-        }
-        if let Some(v) = status(kids.addrs[i]) {
-            if v["leading"] == Value::Bool(true) {
-                found.push((kids.names[i].clone(), v["state"].clone()));
-            }
-        }
-    }
-    (found.len() == 1).then(|| found.pop().unwrap())
-}
-
 /// (task id, agent name) of every RUNNING task the leader knows.
 fn running(state: &Value) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = state["tasks"]
@@ -316,7 +300,7 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
     assert_eq!(kids.names.len(), 12);
 
     let (first, before) = wait_for(90, "a leader with 5 agents and 6 running tasks", || {
-        let (name, st) = leader(&kids)?;
+        let (name, _, st) = leader(&kids, SECRET)?;
         (active_agents(&st) == 5 && running(&st).len() == 6).then_some((name, st))
     });
     let tasks_before: Vec<String> = running(&before).into_iter().map(|(t, _)| t).collect();
@@ -329,7 +313,7 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
     let seen = std::cell::RefCell::new(String::new());
     let (second, after) = wait_for_or(90, "a new leader that knows the 6 tasks", &seen, || {
         *seen.borrow_mut() = leaders_seen(&kids);
-        let (name, st) = leader(&kids)?;
+        let (name, _, st) = leader(&kids, SECRET)?;
         (name != first && running(&st).len() == 6).then_some((name, st))
     });
     let tasks_after: Vec<String> = running(&after).into_iter().map(|(t, _)| t).collect();
@@ -348,7 +332,7 @@ fn killing_the_leader_and_an_agent_process_loses_no_task() {
         .collect();
     assert!(kids.kill(&victim));
     let st = wait_for(90, "the killed agent's tasks relaunched elsewhere", || {
-        let (_, st) = leader(&kids)?;
+        let (_, _, st) = leader(&kids, SECRET)?;
         let run = running(&st);
         (run.len() == 6 && run.iter().all(|(_, a)| *a != victim)).then_some(st)
     });

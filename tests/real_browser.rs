@@ -4,17 +4,14 @@
 //! /usr/bin/chromium is missing, unless SCHEDLAB_BROWSER=1 (as `.ci/real-browser.sh`
 //! sets after installing it), where a missing browser fails.
 
-use schedlab::real::ctl::request;
-use schedlab::real::frame::CtlRequest;
-use schedlab::real::up::{spawn_cluster, Children};
+use schedlab::real::up::spawn_cluster;
 use schedlab::real::{NetConfig, Role};
 use schedlab::scenario::Scenario;
-use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
 mod common;
-use common::wait_for;
+use common::{leader, wait_for};
 
 const SECRET: &[u8] = b"browser-test-secret";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -41,22 +38,6 @@ failover_timeout = "1h"
 kind = "jobs"
 jobs = [{ at = "0s", tasks = 2, cpus = 1, mem = 512, duration = "5h" }]
 "#;
-
-/// The leading master's name, address and state, if exactly one leads.
-fn leader(kids: &Children) -> Option<(String, std::net::SocketAddr, Value)> {
-    let mut found = Vec::new();
-    for (i, r) in kids.roles.iter().enumerate() {
-        if *r != Role::Master || kids.procs[i].is_none() {
-            continue;
-        }
-        if let Ok(v) = request(kids.addrs[i], SECRET, CtlRequest::Status) {
-            if v["leading"] == Value::Bool(true) {
-                found.push((kids.names[i].clone(), kids.addrs[i], v["state"].clone()));
-            }
-        }
-    }
-    (found.len() == 1).then(|| found.pop().unwrap())
-}
 
 /// Chromium's DOM of `url` after its scripts ran (5 s of virtual time).
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // bounding a browser process
@@ -117,7 +98,7 @@ fn live_page_shows_agents_and_follows_the_leader() {
     let (mut kids, _) =
         spawn_cluster(exe.as_ref(), &path, &[], &scn, None, &net, Some(&dir)).unwrap();
     let (first, addr, _) = wait_for(90, "a leader with 3 agents and 2 running tasks", || {
-        let (n, a, st) = leader(&kids)?;
+        let (n, a, st) = leader(&kids, SECRET)?;
         let agents = st["agents"].as_array()?.len();
         let running = st["tasks"]
             .as_array()?
@@ -139,7 +120,7 @@ fn live_page_shows_agents_and_follows_the_leader() {
 
     assert!(kids.kill(&first));
     let (second, _, _) = wait_for(90, "a new leader", || {
-        let (n, a, st) = leader(&kids)?;
+        let (n, a, st) = leader(&kids, SECRET)?;
         (n != first && st["agents"].as_array()?.len() == 3).then_some((n, a, st))
     });
     // Open the page at the master that does not lead: it redirects to the new leader.

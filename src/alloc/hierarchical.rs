@@ -117,23 +117,29 @@ pub struct HierarchicalAllocator {
 /// offers of a round over every agent (`tests::incremental_matches_reference`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Visits {
-    free: BTreeSet<AgentId>,
-    parked: BTreeMap<AgentId, Time>,
+    free: AgentSet,
+    /// Per agent, the time it is parked until (0: not parked; a filter that holds ends
+    /// after `now`, so never at 0).
+    parked: Vec<Time>,
     wake: BTreeSet<(Time, AgentId)>,
-    ready: BTreeSet<AgentId>,
+    ready: AgentSet,
 }
 
 impl Visits {
+    fn parked_until(&self, agent: AgentId) -> Option<Time> {
+        self.parked.get(agent as usize).copied().filter(|&t| t > 0)
+    }
+
     /// Records whether `agent`'s free resources are allocatable (`None`: removed).
     pub(crate) fn set_free(&mut self, agent: AgentId, free: Option<bool>) {
         if free == Some(true) {
             self.free.insert(agent);
-            if !self.parked.contains_key(&agent) {
+            if self.parked_until(agent).is_none() {
                 self.ready.insert(agent);
             }
         } else {
-            self.free.remove(&agent);
-            self.ready.remove(&agent);
+            self.free.remove(agent);
+            self.ready.remove(agent);
             if free.is_none() {
                 self.unpark(agent);
             }
@@ -142,37 +148,44 @@ impl Visits {
 
     /// Keeps rounds off `agent` until `until` (or sooner, if parked until earlier).
     pub(crate) fn park(&mut self, agent: AgentId, until: Time) {
-        if let Some(&old) = self.parked.get(&agent) {
+        if let Some(old) = self.parked_until(agent) {
             if old <= until {
                 return;
             }
             self.wake.remove(&(old, agent));
         }
-        self.parked.insert(agent, until);
+        if self.parked.len() <= agent as usize {
+            self.parked.resize(agent as usize + 1, 0);
+        }
+        self.parked[agent as usize] = until;
         self.wake.insert((until, agent));
-        self.ready.remove(&agent);
+        self.ready.remove(agent);
     }
 
     /// A filter on `agent` now ends at `until`: a parked agent wakes no later.
     pub(crate) fn filter_set(&mut self, agent: AgentId, until: Time) {
-        if self.parked.get(&agent).is_some_and(|&t| t > until) {
+        if self.parked_until(agent).is_some_and(|t| t > until) {
             self.park(agent, until);
         }
     }
 
     pub(crate) fn unpark(&mut self, agent: AgentId) {
-        if let Some(t) = self.parked.remove(&agent) {
+        if let Some(t) = self.parked_until(agent) {
+            self.parked[agent as usize] = 0;
             self.wake.remove(&(t, agent));
-            if self.free.contains(&agent) {
+            if self.free.contains(agent) {
                 self.ready.insert(agent);
             }
         }
     }
 
     pub(crate) fn unpark_all(&mut self) {
-        self.parked.clear();
-        self.wake.clear();
-        self.ready.clone_from(&self.free);
+        for (_, agent) in std::mem::take(&mut self.wake) {
+            self.parked[agent as usize] = 0;
+            if self.free.contains(agent) {
+                self.ready.insert(agent);
+            }
+        }
     }
 
     /// Wakes the agents whose earliest filter has ended by `now`.
@@ -187,24 +200,68 @@ impl Visits {
 
     /// The agents a round visits, ascending.
     pub(crate) fn ready(&self) -> impl Iterator<Item = AgentId> + '_ {
-        self.ready.iter().copied()
+        self.ready.iter()
     }
 
     pub(crate) fn is_ready(&self, agent: AgentId) -> bool {
-        self.ready.contains(&agent)
+        self.ready.contains(agent)
     }
 
     /// For `check_invariants`: `free` as given, `ready = free \ parked`, `wake` mirrors
     /// `parked`.
     fn check(&self, free: impl Iterator<Item = AgentId>) -> Result<(), String> {
-        if !self.free.iter().copied().eq(free) {
+        if !self.free.iter().eq(free) {
             return Err("visits: free set out of date".into());
         }
-        let ready = self.free.iter().filter(|a| !self.parked.contains_key(a));
-        if !ready.eq(self.ready.iter()) || self.wake.len() != self.parked.len() {
+        let ready = self.free.iter().filter(|&a| self.parked_until(a).is_none());
+        let parked = self.parked.iter().filter(|&&t| t > 0).count();
+        if !ready.eq(self.ready.iter()) || self.wake.len() != parked {
             return Err("visits: ready or wake set out of date".into());
         }
         Ok(())
+    }
+}
+
+/// A set of agent ids as a bitmap: constant-time updates (a round's offers change
+/// thousands of them) and iteration in ascending order.
+#[derive(Clone, Debug, Default)]
+struct AgentSet {
+    words: Vec<u64>,
+}
+
+impl AgentSet {
+    fn insert(&mut self, a: AgentId) {
+        let w = (a / 64) as usize;
+        if self.words.len() <= w {
+            self.words.resize(w + 1, 0);
+        }
+        self.words[w] |= 1 << (a % 64);
+    }
+
+    fn remove(&mut self, a: AgentId) {
+        if let Some(x) = self.words.get_mut((a / 64) as usize) {
+            *x &= !(1 << (a % 64));
+        }
+    }
+
+    fn contains(&self, a: AgentId) -> bool {
+        self.words
+            .get((a / 64) as usize)
+            .is_some_and(|x| x >> (a % 64) & 1 == 1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = AgentId> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut bits = w;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                Some(i as AgentId * 64 + b)
+            })
+        })
     }
 }
 
