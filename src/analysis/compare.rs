@@ -140,12 +140,14 @@ fn rel(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{:+.1}%", r * 100.0))
 }
 
-const HEADER: [&str; 12] = [
+/// Column heads of a comparison table (also the HTML report's).
+pub(crate) const HEADER: [&str; 12] = [
     "metric", "n A", "mean A", "std A", "95% CI A", "n B", "mean B", "std B", "95% CI B",
     "rel diff", "Welch p", "MWU p",
 ];
 
-fn cells(r: &Row) -> Vec<String> {
+/// One comparison row as the tables show it (also the HTML report's).
+pub(crate) fn cells(r: &Row) -> Vec<String> {
     let ci = |s: &Sample| format!("[{}, {}]", num(s.ci_low), num(s.ci_high));
     vec![
         r.metric.clone(),

@@ -54,19 +54,10 @@ pub fn human(v: &Value) -> String {
     if st.is_object() {
         s.push_str("agents:\n");
         for a in st["agents"].as_array().into_iter().flatten() {
+            let [name, state, cpus_used, cpus, mem_used, mem, tasks] =
+                super::http::agent_columns(a);
             s.push_str(&format!(
-                "  {:<12} {:<8} cpus {}/{} mem {}/{} tasks {}\n",
-                a["name"].as_str().unwrap_or(""),
-                if a["active"] == Value::Bool(true) {
-                    "active"
-                } else {
-                    "removed"
-                },
-                a["used_resources"]["cpus"],
-                a["resources"]["cpus"],
-                a["used_resources"]["mem"],
-                a["resources"]["mem"],
-                a["tasks"]
+                "  {name:<12} {state:<8} cpus {cpus_used}/{cpus} mem {mem_used}/{mem} tasks {tasks}\n"
             ));
         }
         s.push_str("frameworks:\n");

@@ -174,6 +174,25 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What the live page and `schedlab ctl status` show of an agent of `/master/state`:
+/// name, active or removed, CPUs used and total, memory used and total, tasks.
+pub(crate) fn agent_columns(a: &Value) -> [String; 7] {
+    [
+        a["name"].as_str().unwrap_or("").to_string(),
+        if a["active"] == json!(true) {
+            "active"
+        } else {
+            "removed"
+        }
+        .to_string(),
+        a["used_resources"]["cpus"].to_string(),
+        a["resources"]["cpus"].to_string(),
+        a["used_resources"]["mem"].to_string(),
+        a["resources"]["mem"].to_string(),
+        a["tasks"].to_string(),
+    ]
+}
+
 /// The live page: rendered on the server (so it reads without scripts), then kept up
 /// to date by a script polling `/master/state`; when the leader goes away the script
 /// tries the other masters and follows whichever leads.
@@ -181,19 +200,10 @@ pub fn page(state: &Value) -> String {
     let s = |v: &Value| v.as_str().map(escape).unwrap_or_default();
     let mut agents = String::new();
     for a in state["agents"].as_array().into_iter().flatten() {
+        let [name, st, cpus_used, cpus, mem_used, mem, tasks] = agent_columns(a);
         agents.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{} / {}</td><td>{}</td></tr>",
-            s(&a["name"]),
-            if a["active"] == json!(true) {
-                "active"
-            } else {
-                "removed"
-            },
-            a["used_resources"]["cpus"],
-            a["resources"]["cpus"],
-            a["used_resources"]["mem"],
-            a["resources"]["mem"],
-            a["tasks"],
+            "<tr><td>{}</td><td>{st}</td><td>{cpus_used} / {cpus}</td><td>{mem_used} / {mem}</td><td>{tasks}</td></tr>",
+            escape(&name),
         ));
     }
     let mut fws = String::new();

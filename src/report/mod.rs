@@ -127,42 +127,16 @@ fn comparison_table(c: &Comparison) -> String {
         escape(&c.a),
         escape(&c.b)
     );
-    for h in [
-        "metric",
-        "n A",
-        "mean A",
-        "std A",
-        "95% CI A",
-        "n B",
-        "mean B",
-        "std B",
-        "95% CI B",
-        "rel diff",
-        "Welch p",
-        "MWU p",
-        "significant",
-    ] {
+    for h in crate::analysis::compare::HEADER
+        .iter()
+        .chain(&["significant"])
+    {
         s.push_str(&format!("<th>{}</th>", escape(h)));
     }
     s.push_str("</tr>\n");
     for r in &c.rows {
-        let ci = |x: &crate::stats::Sample| format!("[{}, {}]", num(x.ci_low), num(x.ci_high));
-        let cells = [
-            r.metric.clone(),
-            r.a.n.to_string(),
-            num(r.a.mean),
-            num(r.a.std),
-            ci(&r.a),
-            r.b.n.to_string(),
-            num(r.b.mean),
-            num(r.b.std),
-            ci(&r.b),
-            r.rel_diff
-                .map_or("-".into(), |x| format!("{:+.1}%", x * 100.0)),
-            format!("{:.4}", r.welch_p),
-            format!("{:.4}", r.mw_p),
-            if r.significant { "yes" } else { "" }.to_string(),
-        ];
+        let mut cells = crate::analysis::compare::cells(r);
+        cells.push(if r.significant { "yes" } else { "" }.to_string());
         s.push_str(if r.significant {
             "<tr class=\"sig\">"
         } else {
