@@ -402,6 +402,7 @@ impl Master {
                     .map(|n| Record::parse(n))
                     .collect::<Option<Vec<Record>>>()
                 else {
+                    ha.phase = Phase::Listing(r);
                     return self.abdicate(ctx);
                 };
                 if records.is_empty() {
@@ -425,13 +426,24 @@ impl Master {
                 }
                 match Registry::from_records(read) {
                     Some(reg) => self.recover(ctx, reg),
-                    None => self.abdicate(ctx),
+                    None => {
+                        ha.phase = Phase::Reading(asked, BTreeMap::new());
+                        self.abdicate(ctx)
+                    }
                 }
             }
-            (Phase::Fencing(r) | Phase::Listing(r) | Phase::Creating(r), Err(_)) if r == req => {
+            // A failed step of taking over: give the leadership up (`abdicate` acts on
+            // a master that is taking over, so the phase goes back first).
+            (p @ (Phase::Fencing(r) | Phase::Listing(r) | Phase::Creating(r)), Err(_))
+                if r == req =>
+            {
+                ha.phase = p;
                 self.abdicate(ctx)
             }
-            (Phase::Reading(asked, _), Err(_)) if asked.contains_key(&req) => self.abdicate(ctx),
+            (Phase::Reading(asked, read), Err(_)) if asked.contains_key(&req) => {
+                ha.phase = Phase::Reading(asked, read);
+                self.abdicate(ctx)
+            }
             (phase, result) => {
                 ha.phase = phase;
                 self.write_reply(ctx, req, result);
