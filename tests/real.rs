@@ -35,25 +35,18 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 /// As `wait_for`, naming what was last seen when it times out.
-#[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a test waiting on real processes
 fn wait_for_or<T>(
     secs: u64,
     what: &str,
     seen: &std::cell::RefCell<String>,
-    mut f: impl FnMut() -> Option<T>,
+    f: impl FnMut() -> Option<T>,
 ) -> T {
-    let t0 = std::time::Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
+    common::poll(secs, f, || {
+        format!(
             "timed out after {secs} s waiting for {what}; last seen: {}",
             seen.borrow()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        )
+    })
 }
 
 /// What every live master says of itself: leading, agents, running tasks.

@@ -9,17 +9,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds.
+pub fn wait_for<T>(secs: u64, what: &str, f: impl FnMut() -> Option<T>) -> T {
+    poll(secs, f, || {
+        format!("timed out after {secs} s waiting for {what}")
+    })
+}
+
+/// The loop of `wait_for`; `timed_out` says what failed.
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // a test waiting on real processes
-pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub fn poll<T>(secs: u64, mut f: impl FnMut() -> Option<T>, timed_out: impl Fn() -> String) -> T {
     let t0 = std::time::Instant::now();
     loop {
         if let Some(v) = f() {
             return v;
         }
-        assert!(
-            t0.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(secs), "{}", timed_out());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
