@@ -85,6 +85,23 @@ pub enum Reason {
     CommandFailed,
 }
 
+impl Reason {
+    /// The snake_case name, as serde writes it (events.jsonl) and the task table shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::None => "none",
+            Reason::Reconciliation => "reconciliation",
+            Reason::InvalidOffers => "invalid_offers",
+            Reason::TaskInvalid => "task_invalid",
+            Reason::KilledByFramework => "killed_by_framework",
+            Reason::FrameworkRemoved => "framework_removed",
+            Reason::AgentRemoved => "agent_removed",
+            Reason::AgentReregistered => "agent_reregistered",
+            Reason::CommandFailed => "command_failed",
+        }
+    }
+}
+
 /// How a simulated task behaves once running: the stand-in for the real command.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TaskRun {
@@ -340,5 +357,30 @@ impl Protocol for Mesos {
     type Timer = Timer;
     fn exited(_peer: ActorId) -> Option<Msg> {
         Some(Msg::Exited)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    /// The task table prints `Reason::name`, events.jsonl serde's name: they must agree.
+    #[test]
+    fn reason_names_are_serdes() {
+        use Reason::*;
+        let all = [
+            None,
+            Reconciliation,
+            InvalidOffers,
+            TaskInvalid,
+            KilledByFramework,
+            FrameworkRemoved,
+            AgentRemoved,
+            AgentReregistered,
+            CommandFailed,
+        ];
+        for r in all {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name(), "{r:?}");
+        }
     }
 }

@@ -526,6 +526,65 @@ fn partitions_block_sends_and_in_flight_messages_until_healed() {
     assert_eq!(sim.net_stats().partitioned, 70);
 }
 
+/// A FIFO link of constant latency keeps send order without per-pair bookkeeping
+/// until a link change delays a message; then what follows on the pair queues behind
+/// it, also after the change has ended, and the plain latency returns once it arrived.
+#[test]
+fn fifo_holds_behind_a_slow_link_after_it_ends() {
+    let mut sim: Sim<ProbeP> = Sim::new(SimConfig::default());
+    let a = sim.net_mut().group("a");
+    let b = sim.net_mut().group("b");
+    sim.net_mut().set_default(LinkModel {
+        latency: Latency::Constant { value: MS },
+        fifo: true,
+        ..Default::default()
+    });
+    let a0 = sim.add_actor("a0", a, Sink::default);
+    let b0 = sim.add_actor("b0", b, Sink::default);
+    let b1 = sim.add_actor("b1", b, Sink::default);
+    sim.schedule_fault(&Fault::Link {
+        at: 10 * MS,
+        until: Some(20 * MS),
+        a: vec!["a".into()],
+        b: vec!["b0".into()],
+        link: LinkModel {
+            latency: Latency::Constant { value: 100 * MS },
+            fifo: true,
+            ..Default::default()
+        },
+    })
+    .unwrap();
+    let sends: Vec<u64> = (0..40).chain([150]).collect();
+    for &t in &sends {
+        let now = t * MS;
+        sim.run(Stop::at(now));
+        sim.advance_to(now);
+        sim.inject(a0, b0, Probe { seq: t, sent: now });
+        sim.inject(a0, b1, Probe { seq: t, sent: now });
+    }
+    sim.run(Stop::default());
+    let arrivals = |who| -> Vec<(u64, Time)> {
+        let got = &sim.actor::<Sink>(who).unwrap().got;
+        got.iter().map(|g| (g.1, g.3)).collect()
+    };
+    let want: Vec<(u64, Time)> = sends
+        .iter()
+        .map(|&t| {
+            let at = match t {
+                0..10 => t + 1,
+                10..20 => t + 100,
+                20..120 => 119, // behind the last slow one, sent at 19 ms
+                _ => t + 1,
+            };
+            (t, at * MS)
+        })
+        .collect();
+    assert_eq!(arrivals(b0), want, "the slowed pair");
+    // The other pair was never slowed: 1 ms throughout.
+    let plain: Vec<(u64, Time)> = sends.iter().map(|&t| (t, (t + 1) * MS)).collect();
+    assert_eq!(arrivals(b1), plain, "the pair beside it");
+}
+
 // ---------------------------------------------------------------------------------
 // Crashes and restarts.
 // ---------------------------------------------------------------------------------

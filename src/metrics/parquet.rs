@@ -65,12 +65,69 @@ impl Columns {
     fn len(&self) -> usize {
         self.job.len()
     }
+
+    /// Empties every column, keeping its capacity for the next row group.
+    fn clear(&mut self) {
+        let Columns {
+            job,
+            task,
+            attempt,
+            framework,
+            role,
+            agent,
+            cpus,
+            mem,
+            submit,
+            start,
+            start_def,
+            end,
+            end_def,
+            state,
+            reason,
+        } = self;
+        job.clear();
+        task.clear();
+        attempt.clear();
+        framework.clear();
+        role.clear();
+        agent.clear();
+        cpus.clear();
+        mem.clear();
+        submit.clear();
+        start.clear();
+        start_def.clear();
+        end.clear();
+        end_def.clear();
+        state.clear();
+        reason.clear();
+    }
+}
+
+/// One shared buffer per distinct string (framework, role, agent, state, reason):
+/// a row's strings are then reference-count increments, not one allocation each (a
+/// month of a Borg-size cell writes 21 million rows of five strings).
+#[derive(Default)]
+struct Interned {
+    #[allow(clippy::disallowed_types)] // looked up by key only, never iterated
+    map: std::collections::HashMap<Box<str>, ByteArray, rustc_hash::FxBuildHasher>,
+}
+
+impl Interned {
+    fn get(&mut self, s: &str) -> ByteArray {
+        if let Some(b) = self.map.get(s) {
+            return b.clone();
+        }
+        let b = ByteArray::from(s);
+        self.map.insert(s.into(), b.clone());
+        b
+    }
 }
 
 /// Streams task rows into a Parquet file, one row group at a time.
 pub struct ParquetTasks {
     writer: SerializedFileWriter<File>,
     cols: Columns,
+    strings: Interned,
     rows: u64,
     group_rows: usize,
 }
@@ -102,6 +159,7 @@ impl ParquetTasks {
         Ok(ParquetTasks {
             writer,
             cols: Columns::default(),
+            strings: Interned::default(),
             rows: 0,
             group_rows: group_rows.max(1),
         })
@@ -109,13 +167,13 @@ impl ParquetTasks {
 
     /// Adds one row; a full row group is written out.
     pub fn push(&mut self, r: &TaskRecord) -> Result<(), String> {
-        let c = &mut self.cols;
+        let (c, s) = (&mut self.cols, &mut self.strings);
         c.job.push(i64_of(r.job));
         c.task.push(r.task as i32);
         c.attempt.push(r.attempt as i32);
-        c.framework.push(ByteArray::from(r.framework.as_str()));
-        c.role.push(ByteArray::from(r.role.as_str()));
-        c.agent.push(ByteArray::from(r.agent.as_str()));
+        c.framework.push(s.get(r.framework));
+        c.role.push(s.get(r.role));
+        c.agent.push(s.get(r.agent));
         c.cpus.push(r.cpus);
         c.mem.push(i64_of(r.mem));
         c.submit.push(i64_of(r.submit));
@@ -133,8 +191,8 @@ impl ParquetTasks {
             }
             None => c.end_def.push(0),
         }
-        c.state.push(ByteArray::from(r.state));
-        c.reason.push(ByteArray::from(r.reason.as_str()));
+        c.state.push(s.get(r.state));
+        c.reason.push(s.get(r.reason));
         self.rows += 1;
         if self.cols.len() >= self.group_rows {
             self.flush_group()?;
@@ -151,7 +209,7 @@ impl ParquetTasks {
         if self.cols.len() == 0 {
             return Ok(());
         }
-        let c = std::mem::take(&mut self.cols);
+        let c = &self.cols;
         let mut rg = self.writer.next_row_group().map_err(err)?;
         let mut i = 0;
         while let Some(mut col) = rg.next_column().map_err(err)? {
@@ -189,6 +247,7 @@ impl ParquetTasks {
             i += 1;
         }
         rg.close().map_err(err)?;
+        self.cols.clear();
         Ok(())
     }
 
@@ -206,21 +265,24 @@ mod tests {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
 
-    fn row(i: u64) -> TaskRecord {
+    /// Agents repeat across rows, as they do in a run (the interned strings).
+    const AGENTS: [&str; 4] = ["agent-0", "agent-1", "agent-2", "agent-3"];
+
+    fn row(i: u64) -> TaskRecord<'static> {
         TaskRecord {
             job: i / 3,
             task: (i % 3) as u32,
             attempt: 0,
-            framework: "fw".into(),
-            role: if i.is_multiple_of(2) { "a" } else { "b" }.into(),
-            agent: format!("agent-{i}"),
+            framework: "fw",
+            role: if i.is_multiple_of(2) { "a" } else { "b" },
+            agent: AGENTS[(i % 4) as usize],
             cpus: 0.5 * i as f64,
             mem: 1024 + i,
             submit: i * 1_000_000_007,
             start: (!i.is_multiple_of(4)).then_some(i * 2_000_000_000),
             end: (!i.is_multiple_of(5)).then_some(u64::MAX - i),
             state: "TASK_FINISHED",
-            reason: "none".into(),
+            reason: "none",
         }
     }
 
@@ -244,7 +306,7 @@ mod tests {
             let f: Vec<&Field> = got.get_column_iter().map(|(_, f)| f).collect();
             assert_eq!(f[0], &Field::ULong(want.job));
             assert_eq!(f[1], &Field::UInt(want.task));
-            assert_eq!(f[5], &Field::Str(want.agent.clone()));
+            assert_eq!(f[5], &Field::Str(want.agent.to_string()));
             assert_eq!(f[6], &Field::Double(want.cpus));
             let opt = |t: Option<u64>| t.map_or(Field::Null, Field::ULong);
             assert_eq!(f[9], &opt(want.start), "row {i}");

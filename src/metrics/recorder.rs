@@ -17,24 +17,16 @@ pub fn secs(t: Time) -> String {
     format!("{}.{:09}", t / 1_000_000_000, t % 1_000_000_000)
 }
 
-/// The snake_case name of a reason, as in events.jsonl.
-fn reason_name(r: Reason) -> String {
-    serde_json::to_value(r)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 /// One row of the task table (`tasks.csv`, `tasks.parquet`): a task attempt as it ended
 /// (or as it stood when the run stopped).
 #[derive(Clone, Debug, PartialEq)]
-pub struct TaskRecord {
+pub struct TaskRecord<'a> {
     pub job: u64,
     pub task: u32,
     pub attempt: u32,
-    pub framework: String,
-    pub role: String,
-    pub agent: String,
+    pub framework: &'a str,
+    pub role: &'a str,
+    pub agent: &'a str,
     pub cpus: f64,
     pub mem: u64,
     /// Nanoseconds.
@@ -42,7 +34,7 @@ pub struct TaskRecord {
     pub start: Option<Time>,
     pub end: Option<Time>,
     pub state: &'static str,
-    pub reason: String,
+    pub reason: &'static str,
 }
 
 /// Where task rows go: CSV (the default) or Parquet, both streamed as attempts end.
@@ -63,19 +55,19 @@ impl TaskSink {
         match self {
             TaskSink::Csv(w) => w
                 .write_record([
-                    r.job.to_string(),
-                    r.task.to_string(),
-                    r.attempt.to_string(),
-                    r.framework.clone(),
-                    r.role.clone(),
-                    r.agent.clone(),
-                    format!("{}", r.cpus),
-                    r.mem.to_string(),
-                    secs(r.submit),
-                    r.start.map(secs).unwrap_or_default(),
-                    r.end.map(secs).unwrap_or_default(),
-                    r.state.to_string(),
-                    r.reason.clone(),
+                    r.job.to_string().as_str(),
+                    &r.task.to_string(),
+                    &r.attempt.to_string(),
+                    r.framework,
+                    r.role,
+                    r.agent,
+                    &r.cpus.to_string(),
+                    &r.mem.to_string(),
+                    &secs(r.submit),
+                    &r.start.map(secs).unwrap_or_default(),
+                    &r.end.map(secs).unwrap_or_default(),
+                    r.state,
+                    r.reason,
                 ])
                 .map_err(|e| e.to_string()),
             TaskSink::Parquet(p) => p.push(r),
@@ -419,26 +411,22 @@ impl Recorder {
         let Some(w) = self.tasks_out.as_mut() else {
             return;
         };
-        let fw = self.frameworks.get(&key.0).cloned().unwrap_or_default();
-        let agent = row
-            .agent
-            .and_then(|a| self.agents.get(&a))
-            .cloned()
-            .unwrap_or_default();
+        let fw = self.frameworks.get(&key.0);
+        let agent = row.agent.and_then(|a| self.agents.get(&a));
         let rec = TaskRecord {
             job: key.1.job,
             task: key.1.index,
             attempt: key.1.attempt,
-            framework: fw.name,
-            role: fw.role,
-            agent,
+            framework: fw.map_or("", |f| &f.name),
+            role: fw.map_or("", |f| &f.role),
+            agent: agent.map_or("", String::as_str),
             cpus: row.resources.cpus_f64(),
             mem: row.resources.mem,
             submit: row.submit,
             start: row.start,
             end,
             state: row.state.name(),
-            reason: reason_name(reason),
+            reason: reason.name(),
         };
         if let Err(e) = w.write(&rec) {
             self.io_error.get_or_insert(e);
