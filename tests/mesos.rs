@@ -278,3 +278,39 @@ fn held_offers_start_work_at_once_and_save_the_declines() {
         "declines: held {held_declines}, plain {plain_declines}"
     );
 }
+
+/// Mesos' agent re-arms its ping timer at every ping: cut off from the master, it takes
+/// the master for lost exactly `agent_ping_timeout` x `max_agent_ping_timeouts` (15 s x
+/// 5 by default) after the last ping, and registers again once the cut heals.
+#[test]
+fn an_agent_takes_the_master_for_lost_75_s_after_the_last_ping() {
+    use schedlab::mesos::agent::Agent;
+    use schedlab::testkit::ClusterBuilder;
+    let mut tc = ClusterBuilder::new()
+        .agents(1, 4.0, 4096.0)
+        .build()
+        .unwrap();
+    let agent = |tc: &schedlab::testkit::TestCluster| {
+        let a = tc.cluster.agents[0];
+        tc.cluster.sim.actor::<Agent>(a).unwrap().id()
+    };
+    let last_ping = |tc: &schedlab::testkit::TestCluster| {
+        let a = tc.cluster.agents[0];
+        tc.cluster.sim.actor::<Agent>(a).unwrap().last_ping()
+    };
+    tc.run_for(100 * SEC);
+    assert!(agent(&tc).is_some(), "registered");
+    // Pinged every 15 s from its registration, so not pinged just now.
+    let name = tc.cluster.sim.name(tc.cluster.agents[0]).to_string();
+    tc.partition_agent(&name, 300 * SEC);
+    assert!(tc.run_until(200 * SEC, |tc| agent(tc).is_none()));
+    let pinged = last_ping(&tc);
+    assert!(
+        pinged < 100 * SEC && pinged > 80 * SEC,
+        "last ping at {pinged}"
+    );
+    assert_eq!(tc.now(), pinged + 75 * SEC, "lost 75 s after the last ping");
+    // Back after the cut: the master removed it meanwhile; it registers anew.
+    assert!(tc.run_until(400 * SEC, |tc| agent(tc).is_some()));
+    assert!(tc.now() >= 400 * SEC);
+}

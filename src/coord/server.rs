@@ -580,6 +580,14 @@ impl CoordServer {
                         }
                         Next::Stay
                     }
+                    CoordMsg::ToClients(answers) => {
+                        if f.serving {
+                            for (client, msg) in answers {
+                                core.deliver(ctx, client, msg);
+                            }
+                        }
+                        Next::Stay
+                    }
                     _ => Next::Stay,
                 }
             }
@@ -609,6 +617,10 @@ impl CoordServer {
                         sent_at,
                     } => {
                         l.on_heartbeat_ack(core, ctx, from, epoch, last_zxid, sent_at);
+                        Next::Stay
+                    }
+                    CoordMsg::Touches(touches) => {
+                        l.handle_touches(core, ctx, from, touches);
                         Next::Stay
                     }
                     CoordMsg::Forward { client, req } => {
@@ -680,9 +692,10 @@ impl CoordServer {
             {
                 self.core.send(ctx, client, CoordMsg::NotServing);
             }
-            CoordMsg::Ping { session, sent_at } => {
-                self.via_leader(ctx, client, Forwarded::Touch { session, sent_at })
-            }
+            CoordMsg::Ping { session, sent_at } => match &mut self.role {
+                Role::Following(f) if f.serving => f.touches.push((client, session, sent_at)),
+                _ => self.via_leader(ctx, client, Forwarded::Touch { session, sent_at }),
+            },
             CoordMsg::Request { session, req, op } => {
                 if op.is_write() {
                     return self.via_leader(ctx, client, Forwarded::Write { session, req, op });

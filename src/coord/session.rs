@@ -1,7 +1,10 @@
 //! Session liveness at the ensemble leader, and why a client may trust its lease.
 //!
 //! As in ZooKeeper, only the leader expires sessions (its `SessionTracker`), by
-//! proposing a `CloseSession` transaction; followers relay their clients' pings to it.
+//! proposing a `CloseSession` transaction; followers relay their clients' pings to it,
+//! gathered into one `Touches` message per half tick (the leader answers them in one
+//! `ToClients`). Batching delays when the leader learns of a ping, never what the ping
+//! proves: the leader still receives it after its send time `s`.
 //! Deadlines are in-memory: a new leader restarts the countdown of every session, as
 //! ZooKeeper does, so a leader change never expires a session early.
 //!

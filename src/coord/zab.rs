@@ -416,6 +416,50 @@ impl Leader {
     }
 
     /// A client request, arriving at `server` (this leader or a follower).
+    /// A client's ping sent at `sent_at` reaches the leader `now`: the answer to it,
+    /// if any. No answer without the quorum lease (see [`super::session`]): the client
+    /// pings again, or moves to another server.
+    fn touch(
+        &mut self,
+        core: &Core,
+        now: Time,
+        session: SessionId,
+        sent_at: Time,
+    ) -> Option<CoordMsg> {
+        if !self.sessions.touch(session, now) {
+            Some(CoordMsg::SessionExpired { session })
+        } else if self.lease_valid(core, now) {
+            Some(CoordMsg::Pong { sent_at })
+        } else {
+            None
+        }
+    }
+
+    /// A follower's batch of its clients' pings: answered in one batch, in order.
+    pub fn handle_touches(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        follower: ActorId,
+        touches: Vec<(ActorId, SessionId, Time)>,
+    ) {
+        let now = ctx.now();
+        let answers: Vec<(ActorId, CoordMsg)> = touches
+            .into_iter()
+            .filter_map(|(client, session, sent_at)| {
+                let answer = if self.phase == Phase::Active {
+                    self.touch(core, now, session, sent_at)
+                } else {
+                    Some(CoordMsg::NotServing)
+                };
+                answer.map(|m| (client, m))
+            })
+            .collect();
+        if !answers.is_empty() {
+            core.send(ctx, follower, CoordMsg::ToClients(answers));
+        }
+    }
+
     pub fn handle_client(
         &mut self,
         core: &mut Core,
@@ -472,10 +516,8 @@ impl Leader {
                 core.reply_via(ctx, server, client, msg);
             }
             Forwarded::Touch { session, sent_at } => {
-                if !self.sessions.touch(session, now) {
-                    core.reply_via(ctx, server, client, CoordMsg::SessionExpired { session });
-                } else if self.lease_valid(core, now) {
-                    core.reply_via(ctx, server, client, CoordMsg::Pong { sent_at });
+                if let Some(msg) = self.touch(core, now, session, sent_at) {
+                    core.reply_via(ctx, server, client, msg);
                 }
             }
             Forwarded::Write { session, req, op } => {
@@ -527,6 +569,8 @@ pub(super) struct Follower {
     pub last_heard: Time,
     commit_target: Zxid,
     buffer: BTreeMap<Zxid, Entry>,
+    /// Clients' pings since the last tick, for the leader in one `Touches`.
+    pub touches: Vec<(ActorId, SessionId, Time)>,
 }
 
 impl Follower {
@@ -539,6 +583,7 @@ impl Follower {
             last_heard: ctx.now(),
             commit_target: 0,
             buffer: BTreeMap::new(),
+            touches: Vec::new(),
         };
         f.send_info(core, ctx);
         f
@@ -694,6 +739,25 @@ impl Follower {
         if !self.synced {
             self.send_info(core, ctx); // lost FOLLOWERINFO, NEWEPOCH or sync: ask again
         }
+        self.flush_touches(core, ctx);
         Next::Stay
+    }
+
+    /// Sends the pings gathered since the last tick to the leader, or, no longer
+    /// serving, sends their clients elsewhere. A ping's answer is thus up to half a
+    /// tick late, which the client's silence limit (two thirds of a session timeout
+    /// of at least two ticks, pinged every third) allows for.
+    fn flush_touches(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        if self.touches.is_empty() {
+            return;
+        }
+        let touches = std::mem::take(&mut self.touches);
+        if self.serving {
+            core.send(ctx, self.leader, CoordMsg::Touches(touches));
+        } else {
+            for (client, _, _) in touches {
+                core.send(ctx, client, CoordMsg::NotServing);
+            }
+        }
     }
 }

@@ -10,7 +10,8 @@
 //!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`) until the framework's acknowledgement
 //!   arrives through the master.
 //! - The master pings the agent every `agent_ping_timeout`; an agent that has not been
-//!   pinged for `max_agent_ping_timeouts` periods considers the master lost and
+//!   pinged for `max_agent_ping_timeouts` periods (counted from the last ping, to the
+//!   nanosecond, as Mesos' re-armed `pingTimer`) considers the master lost and
 //!   re-registers with the tasks it runs (with back-off). Told to shut down (it was
 //!   removed meanwhile), it kills every task and registers again as a new agent.
 //! - The agent never runs more than its resources: a task that does not fit (which a
@@ -122,6 +123,18 @@ impl Agent {
         self.cfg.resources
     }
 
+    /// The id the leading master gave this agent, while the agent counts itself
+    /// registered.
+    pub fn id(&self) -> Option<AgentId> {
+        self.id
+    }
+
+    /// When the master last pinged (or registered) this agent: the agent takes the
+    /// master for lost `max_agent_ping_timeouts` ping timeouts after it.
+    pub fn last_ping(&self) -> Time {
+        self.last_ping
+    }
+
     /// Tasks this agent is running (any non-terminal state).
     pub fn running(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
         self.tasks.keys().copied()
@@ -160,6 +173,12 @@ impl Agent {
     }
 
     /// The master has been silent too long: re-register under the same id.
+    /// How long without a ping before the master is taken for lost (Mesos' agent
+    /// `masterPingTimeout`: the ping timeout times the pings it may miss).
+    fn silence(&self) -> Time {
+        self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time
+    }
+
     fn master_lost(&mut self, ctx: &mut Ctx<Mesos>) {
         self.reregistering = self.id.take();
         self.backoff = REGISTER_BACKOFF_MIN;
@@ -249,7 +268,7 @@ impl Actor<Mesos> for Agent {
         self.incarnation = rand::Rng::gen(ctx.rng());
         self.master.start(ctx);
         self.register(ctx);
-        ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
+        ctx.set_timer(self.silence(), Timer::MasterCheck);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
@@ -359,9 +378,18 @@ impl Actor<Mesos> for Agent {
         match timer {
             Timer::RegisterRetry if self.id.is_none() => self.register(ctx),
             Timer::MasterCheck => {
-                ctx.set_timer(self.cfg.ping_timeout, Timer::MasterCheck);
-                let silence = self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time;
-                if self.id.is_some() && ctx.now() - self.last_ping > silence {
+                // Mesos re-arms the agent's ping timer at every ping and it fires only
+                // after a full silence. Here the one pending check moves itself to the
+                // last ping's deadline when it finds it later than now: the same moment
+                // of detection, at one timer event per silence instead of per ping.
+                let silence = self.silence();
+                let due = self.last_ping.saturating_add(silence);
+                if due > ctx.now() {
+                    ctx.set_timer(due - ctx.now(), Timer::MasterCheck);
+                    return;
+                }
+                ctx.set_timer(silence, Timer::MasterCheck);
+                if self.id.is_some() {
                     self.master_lost(ctx);
                 }
             }
