@@ -160,10 +160,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "cf463b9b7a68cda4"),
+        (failover_scenario(&[]), "c288f58c4fad2c9a"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "79f32bc1aac9b838",
+            "5f41a49938b7e87a",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();
