@@ -73,6 +73,40 @@ impl ActorId {
     }
 }
 
+/// A value per actor, found by indexing: actor ids are dense, so a vector replaces a
+/// map for the tables every message consults (which agent an actor is, at a master of
+/// 12,500 agents: one cache line instead of a tree walk).
+#[derive(Clone, Debug)]
+pub struct ByActor<T>(Vec<Option<T>>);
+
+impl<T> Default for ByActor<T> {
+    fn default() -> Self {
+        ByActor(Vec::new())
+    }
+}
+
+impl<T: Copy> ByActor<T> {
+    pub fn get(&self, a: ActorId) -> Option<T> {
+        self.0.get(a.index()).copied().flatten()
+    }
+
+    pub fn contains(&self, a: ActorId) -> bool {
+        self.get(a).is_some()
+    }
+
+    pub fn insert(&mut self, a: ActorId, v: T) {
+        let i = a.index();
+        if i >= self.0.len() {
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = Some(v);
+    }
+
+    pub fn remove(&mut self, a: ActorId) -> Option<T> {
+        self.0.get_mut(a.index()).and_then(Option::take)
+    }
+}
+
 /// Handle of a pending timer, unique within a run; used to cancel it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TimerId(pub u64);

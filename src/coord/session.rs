@@ -29,10 +29,16 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The leader's session deadlines, also ordered by time so that a tick finds the
 /// expired sessions without looking at the live ones (12,500 agents' sessions at a
 /// Borg-size cell).
+///
+/// The time order is kept lazily: a touch only moves the session's deadline, and the
+/// session's entry in `due` stays at its older, earlier time until it comes up; it is
+/// then filed again at the deadline it has by then. Every open session has one entry in
+/// `due` at or before its deadline, so none expires late, and a touch costs one map
+/// update instead of three (entries of closed sessions are dropped as they come up).
 #[derive(Clone, Debug, Default)]
 pub struct SessionTracker {
     deadline: BTreeMap<SessionId, (Time, Time)>,
-    /// `(deadline, session)` of the sessions not closing.
+    /// `(time, session)`: the session is due no earlier than `time`.
     due: BTreeSet<(Time, SessionId)>,
     closing: BTreeSet<SessionId>,
 }
@@ -47,12 +53,12 @@ impl SessionTracker {
     ) -> Self {
         let mut t = SessionTracker::default();
         for (s, timeout) in sessions {
-            t.set(s, now + timeout + grace, timeout);
+            t.add_at(s, now + timeout + grace, timeout);
         }
         t
     }
 
-    fn set(&mut self, s: SessionId, deadline: Time, timeout: Time) {
+    fn add_at(&mut self, s: SessionId, deadline: Time, timeout: Time) {
         if let Some((old, _)) = self.deadline.insert(s, (deadline, timeout)) {
             self.due.remove(&(old, s));
         }
@@ -63,7 +69,7 @@ impl SessionTracker {
 
     /// A session being created (its deadline runs from now).
     pub fn add(&mut self, s: SessionId, timeout: Time, now: Time) {
-        self.set(s, now + timeout, timeout);
+        self.add_at(s, now + timeout, timeout);
     }
 
     /// Pushes a live session's deadline to `now + timeout`. False if the session is
@@ -72,11 +78,9 @@ impl SessionTracker {
         if self.closing.contains(&s) {
             return false;
         }
-        match self.deadline.get(&s) {
-            Some(&(d, timeout)) => {
-                if now + timeout > d {
-                    self.set(s, now + timeout, timeout);
-                }
+        match self.deadline.get_mut(&s) {
+            Some((d, timeout)) => {
+                *d = (*d).max(now + *timeout);
                 true
             }
             None => false,
@@ -90,32 +94,37 @@ impl SessionTracker {
     /// Sessions past their deadline, now marked closing (to be proposed once), by id.
     pub fn take_expired(&mut self, now: Time) -> Vec<SessionId> {
         let mut due = Vec::new();
-        while let Some(&(d, s)) = self.due.first() {
-            if d > now {
+        while let Some(&(t, s)) = self.due.first() {
+            if t > now {
                 break;
             }
             self.due.pop_first();
-            self.closing.insert(s);
-            due.push(s);
+            match self.deadline.get(&s) {
+                Some(_) if self.closing.contains(&s) => {}
+                Some(&(d, _)) if d > now => {
+                    self.due.insert((d, s)); // touched since it was filed
+                }
+                Some(_) => {
+                    self.closing.insert(s);
+                    due.push(s);
+                }
+                None => {} // removed
+            }
         }
         due.sort_unstable();
         due
     }
 
     /// Marks a session closing on its client's request.
+    /// Its entry in `due` is dropped when it comes up.
     pub fn close(&mut self, s: SessionId) -> bool {
-        let Some(&(d, _)) = self.deadline.get(&s) else {
-            return false;
-        };
-        self.due.remove(&(d, s));
-        self.closing.insert(s)
+        self.deadline.contains_key(&s) && self.closing.insert(s)
     }
 
-    /// The `CloseSession` committed: forget the session.
+    /// The `CloseSession` committed: forget the session (its entry in `due`, if
+    /// still there, is dropped when it comes up).
     pub fn remove(&mut self, s: SessionId) {
-        if let Some((d, _)) = self.deadline.remove(&s) {
-            self.due.remove(&(d, s));
-        }
+        self.deadline.remove(&s);
         self.closing.remove(&s);
     }
 

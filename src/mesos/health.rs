@@ -22,8 +22,7 @@ impl Master {
     /// The id of the registered, not removed agent run by `actor`.
     pub(super) fn live_agent(&self, actor: ActorId) -> Option<AgentId> {
         self.agent_by_actor
-            .get(&actor)
-            .copied()
+            .get(actor)
             .filter(|&a| !self.agents[a as usize].removed)
     }
 
@@ -205,8 +204,8 @@ impl Master {
     pub(super) fn refuse_unknown_agent(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId) {
         let removed = self
             .agent_by_actor
-            .get(&from)
-            .is_some_and(|&a| self.agents[a as usize].removed);
+            .get(from)
+            .is_some_and(|a| self.agents[a as usize].removed);
         if removed && self.cfg.agent_return == AgentReturn::Shutdown {
             self.counters.agents_shutdown += 1;
             ctx.send(from, Msg::ShutdownAgent);

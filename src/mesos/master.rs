@@ -18,7 +18,7 @@
 //!   [`super::health`].
 
 use super::ha::{Admission, Record};
-use crate::actor::{Actor, ActorId, Ctx, Time, TimerId};
+use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
     Mesos, Msg, Offer, OfferId, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
@@ -172,12 +172,12 @@ pub struct Master {
     pub keep_leading_sabotage: bool,
     pub(super) alloc: Box<dyn Allocator>,
     pub frameworks: Vec<FrameworkEntry>,
-    pub(super) fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    pub(super) fw_by_actor: ByActor<FrameworkId>,
     /// Agents and frameworks registered but not yet in the registry: they hear back
     /// (and get offers or tasks) once it has them.
     pub(super) admitting: BTreeSet<ActorId>,
     pub agents: Vec<AgentEntry>,
-    pub(super) agent_by_actor: BTreeMap<ActorId, AgentId>,
+    pub(super) agent_by_actor: ByActor<AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
     pub tasks: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
@@ -207,10 +207,10 @@ impl Master {
             keep_leading_sabotage: false,
             alloc: alloc::build(alloc_cfg),
             frameworks: Vec::new(),
-            fw_by_actor: BTreeMap::new(),
+            fw_by_actor: ByActor::default(),
             admitting: BTreeSet::new(),
             agents: Vec::new(),
-            agent_by_actor: BTreeMap::new(),
+            agent_by_actor: ByActor::default(),
             offers: BTreeMap::new(),
             tasks: BTreeMap::new(),
             unreachable: BTreeMap::new(),
@@ -244,7 +244,7 @@ impl Master {
     /// Records the attributes an agent reported (kept apart from registration proper,
     /// which they do not affect).
     fn set_attributes(&mut self, from: ActorId, attributes: crate::proto::Attributes) {
-        if let Some(&id) = self.agent_by_actor.get(&from) {
+        if let Some(id) = self.agent_by_actor.get(from) {
             self.agents[id as usize].attributes = attributes;
         }
     }
@@ -365,7 +365,7 @@ impl Master {
     }
 
     fn known_framework(&self, from: ActorId, fw: FrameworkId) -> bool {
-        self.fw_by_actor.get(&from) == Some(&fw) && {
+        self.fw_by_actor.get(from) == Some(fw) && {
             let f = &self.frameworks[fw as usize];
             f.active && f.connected
         }
@@ -588,8 +588,7 @@ impl Master {
         ctx.link(from);
         let known = self
             .fw_by_actor
-            .get(&from)
-            .copied()
+            .get(from)
             .filter(|&id| self.frameworks[id as usize].active);
         let Some(id) = known else {
             let id = self.frameworks.len() as FrameworkId;
@@ -613,7 +612,7 @@ impl Master {
     /// The scheduler's process died: no more offers; its tasks live on for its
     /// `failover_timeout`.
     fn framework_exited(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId) {
-        let Some(&id) = self.fw_by_actor.get(&from) else {
+        let Some(id) = self.fw_by_actor.get(from) else {
             return;
         };
         let f = &mut self.frameworks[id as usize];

@@ -5,7 +5,7 @@
 //! update), which is the view a Mesos operator has in `/master/state`. Task rows are
 //! written as soon as a task attempt ends, so memory holds only live tasks.
 
-use crate::actor::{ActorId, Time};
+use crate::actor::{ActorId, ByActor, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{Msg, Reason, TaskId, TaskState};
 use crate::resources::Resources;
@@ -123,10 +123,10 @@ pub struct Recorder {
     masters: Vec<ActorId>,
     pending_fw: BTreeMap<ActorId, FrameworkName>,
     pub frameworks: BTreeMap<FrameworkId, FrameworkName>,
-    fw_by_actor: BTreeMap<ActorId, FrameworkId>,
+    fw_by_actor: ByActor<FrameworkId>,
     pending_agent: BTreeMap<ActorId, (String, Resources)>,
     agents: BTreeMap<AgentId, String>,
-    agent_by_actor: BTreeMap<ActorId, AgentId>,
+    agent_by_actor: ByActor<AgentId>,
     tasks: BTreeMap<(FrameworkId, TaskId), TaskRow>,
     jobs: BTreeMap<(FrameworkId, u64), JobProgress>,
     pub counts: TaskCounts,
@@ -187,10 +187,10 @@ impl Recorder {
             masters,
             pending_fw: BTreeMap::new(),
             frameworks: BTreeMap::new(),
-            fw_by_actor: BTreeMap::new(),
+            fw_by_actor: ByActor::default(),
             pending_agent: BTreeMap::new(),
             agents: BTreeMap::new(),
-            agent_by_actor: BTreeMap::new(),
+            agent_by_actor: ByActor::default(),
             tasks: BTreeMap::new(),
             jobs: BTreeMap::new(),
             counts: TaskCounts::default(),
@@ -284,7 +284,7 @@ impl Recorder {
             }
             Msg::AgentRegistered { id } if self.masters.contains(&from) => {
                 if let Some((host, res)) = self.pending_agent.remove(&to) {
-                    if !self.agent_by_actor.contains_key(&to) {
+                    if !self.agent_by_actor.contains(to) {
                         self.advance(time);
                         self.total += res;
                     }
@@ -311,7 +311,7 @@ impl Recorder {
                 self.tasks.insert(
                     (*framework, task.id),
                     TaskRow {
-                        agent: self.agent_by_actor.get(&to).copied(),
+                        agent: self.agent_by_actor.get(to),
                         resources: task.resources,
                         submit: task.submitted,
                         job_tasks: task.job_tasks,
@@ -322,7 +322,7 @@ impl Recorder {
             }
             Msg::StatusUpdate { framework, status } if self.masters.contains(&to) => {
                 let key = (*framework, status.task);
-                let reporter = self.agent_by_actor.get(&from).copied();
+                let reporter = self.agent_by_actor.get(from);
                 let Some(row) = self.tasks.get_mut(&key) else {
                     return;
                 };
@@ -342,7 +342,7 @@ impl Recorder {
                 }
             }
             Msg::Update { status } if self.masters.contains(&from) => {
-                let Some(&fw) = self.fw_by_actor.get(&to) else {
+                let Some(fw) = self.fw_by_actor.get(to) else {
                     return;
                 };
                 let key = (fw, status.task);
