@@ -40,7 +40,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const REGISTRY_PATH: &str = "/mesos/registry";
 
 /// What survives a master failover.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Registry {
     pub agents: Vec<RegisteredAgent>,
     pub frameworks: Vec<RegisteredFramework>,
