@@ -15,7 +15,7 @@ use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, TaskSink, Utiliz
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
-use crate::sim::{Observer, Sim, SimConfig, StopReason};
+use crate::sim::{Observer, Sim, SimConfig, StopReason, Touched};
 use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -391,7 +391,13 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         }
         cluster.sim.step();
         steps += 1;
-        if watch_leader {
+        // Which master leads changes only when a master runs or a fault strikes.
+        let master_ran = match cluster.sim.touched() {
+            Touched::None => false,
+            Touched::Actor(a) => cluster.masters.contains(&a),
+            Touched::All => true,
+        };
+        if watch_leader && master_ran {
             let leader = cluster
                 .live_masters()
                 .find(|(_, m)| m.is_leading())

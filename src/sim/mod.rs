@@ -118,6 +118,18 @@ pub struct EventRecord {
     pub detail: String,
 }
 
+/// Which actors the last [`Sim::step`] may have changed: lets a driver that follows
+/// some actors' state (which master leads) look again only when one of them ran,
+/// instead of inspecting them all after every event.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Touched {
+    /// Nothing ran (a cancelled timer, an event for a dead incarnation).
+    None,
+    Actor(ActorId),
+    /// A fault: any number of actors may have crashed or restarted.
+    All,
+}
+
 /// Watches deliveries as they happen (metrics recorders, invariant checkers, tracers).
 pub trait Observer<P: Protocol> {
     fn on_message(&mut self, time: Time, from: ActorId, to: ActorId, msg: &P::Msg);
@@ -153,6 +165,7 @@ pub struct Sim<P: Protocol> {
     faults: Vec<FaultAction>,
     next_cut: u32,
     observer: Option<Box<dyn Observer<P>>>,
+    touched: Touched,
 }
 
 impl<P: Protocol> Sim<P> {
@@ -174,6 +187,7 @@ impl<P: Protocol> Sim<P> {
             faults: Vec::new(),
             next_cut: 0,
             observer: None,
+            touched: Touched::None,
         }
     }
 
@@ -287,6 +301,11 @@ impl<P: Protocol> Sim<P> {
 
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Which actors the last step may have changed.
+    pub fn touched(&self) -> Touched {
+        self.touched
     }
 
     /// Time of the next event, if any (for drivers that sample state between events).
@@ -484,6 +503,7 @@ impl<P: Protocol> Sim<P> {
             return false;
         };
         self.k.now = time;
+        self.touched = Touched::None;
         match ev {
             Ev::Msg {
                 from,
@@ -512,6 +532,7 @@ impl<P: Protocol> Sim<P> {
             self.k.stats.partitioned += 1;
             return;
         }
+        self.touched = Touched::Actor(to);
         self.events += 1;
         let h = &mut self.hasher;
         h.write_u64(time);
@@ -546,6 +567,7 @@ impl<P: Protocol> Sim<P> {
         if !self.alive[i] || self.k.epoch[i] != epoch {
             return; // set by an earlier incarnation
         }
+        self.touched = Touched::Actor(to);
         self.events += 1;
         let h = &mut self.hasher;
         h.write_u64(time);
@@ -578,6 +600,9 @@ impl<P: Protocol> Sim<P> {
             return;
         }
         self.alive[i] = true;
+        if self.touched == Touched::None {
+            self.touched = Touched::Actor(id);
+        }
         self.events += 1;
         self.hasher.write_u64(self.k.now);
         self.hasher.write_u32(u32::MAX - 1);
@@ -595,6 +620,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn fault(&mut self, idx: u32) {
+        self.touched = Touched::All;
         self.events += 1;
         self.hasher.write_u64(self.k.now);
         self.hasher.write_u32(u32::MAX - 2);
