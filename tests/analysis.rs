@@ -317,7 +317,9 @@ fn report_is_self_contained_html() {
 
 #[test]
 fn compare_reads_a_real_schedlab_sweep_folder() {
-    let dir = root().join("real-sweep");
+    // Beside the fixture's directory, not in it: building the fixture (in another
+    // test's thread) starts by removing its whole directory.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("analysis-real-sweep");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let spec = dir.join("spec.toml");
