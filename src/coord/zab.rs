@@ -415,20 +415,19 @@ impl Leader {
         }
     }
 
-    /// A client request, arriving at `server` (this leader or a follower).
     /// A client's ping sent at `sent_at` reaches the leader `now`: the answer to it,
-    /// if any. No answer without the quorum lease (see [`super::session`]): the client
-    /// pings again, or moves to another server.
+    /// if any. No answer without the quorum lease (`lease`: [`Self::lease_valid`] now,
+    /// see [`super::session`]): the client pings again, or moves to another server.
     fn touch(
         &mut self,
-        core: &Core,
         now: Time,
+        lease: bool,
         session: SessionId,
         sent_at: Time,
     ) -> Option<CoordMsg> {
         if !self.sessions.touch(session, now) {
             Some(CoordMsg::SessionExpired { session })
-        } else if self.lease_valid(core, now) {
+        } else if lease {
             Some(CoordMsg::Pong { sent_at })
         } else {
             None
@@ -444,11 +443,13 @@ impl Leader {
         touches: Vec<(ActorId, SessionId, Time)>,
     ) {
         let now = ctx.now();
+        let active = self.phase == Phase::Active;
+        let lease = self.lease_valid(core, now);
         let answers: Vec<(ActorId, CoordMsg)> = touches
             .into_iter()
             .filter_map(|(client, session, sent_at)| {
-                let answer = if self.phase == Phase::Active {
-                    self.touch(core, now, session, sent_at)
+                let answer = if active {
+                    self.touch(now, lease, session, sent_at)
                 } else {
                     Some(CoordMsg::NotServing)
                 };
@@ -460,6 +461,7 @@ impl Leader {
         }
     }
 
+    /// A client request, arriving at `server` (this leader or a follower).
     pub fn handle_client(
         &mut self,
         core: &mut Core,
@@ -516,7 +518,8 @@ impl Leader {
                 core.reply_via(ctx, server, client, msg);
             }
             Forwarded::Touch { session, sent_at } => {
-                if let Some(msg) = self.touch(core, now, session, sent_at) {
+                let lease = self.lease_valid(core, now);
+                if let Some(msg) = self.touch(now, lease, session, sent_at) {
                     core.reply_via(ctx, server, client, msg);
                 }
             }

@@ -172,13 +172,13 @@ impl Agent {
         self.backoff = (self.backoff * 2).min(REGISTER_BACKOFF_MAX);
     }
 
-    /// The master has been silent too long: re-register under the same id.
     /// How long without a ping before the master is taken for lost (Mesos' agent
     /// `masterPingTimeout`: the ping timeout times the pings it may miss).
     fn silence(&self) -> Time {
         self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time
     }
 
+    /// The master has been silent too long: re-register under the same id.
     fn master_lost(&mut self, ctx: &mut Ctx<Mesos>) {
         self.reregistering = self.id.take();
         self.backoff = REGISTER_BACKOFF_MIN;

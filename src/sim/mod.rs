@@ -14,6 +14,7 @@
 //!
 //! Parallelism belongs across runs (seeds, parameter points), never inside one.
 
+mod cache;
 pub mod fault;
 mod kernel;
 pub mod latency;
@@ -504,6 +505,13 @@ impl<P: Protocol> Sim<P> {
         };
         self.k.now = time;
         self.touched = Touched::None;
+        // The next event's payload was prefetched by the last pop: start loading the
+        // actor it goes to while this one is handled.
+        if let Some(Ev::Msg { to, .. } | Ev::Timer { to, .. }) = self.k.queue.peek_next() {
+            if let Some(a) = self.actors[to.index()].as_deref() {
+                cache::prefetch(a);
+            }
+        }
         match ev {
             Ev::Msg {
                 from,

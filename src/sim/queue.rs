@@ -33,6 +33,7 @@
 //! carries a generation, so that a [`Handle`] can reach a queued event (to cancel a
 //! timer) without a hash map, and a stale handle reaches nothing.
 
+use super::cache::prefetch;
 use crate::actor::Time;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -271,11 +272,25 @@ impl<T> EventQueue<T> {
         }
         self.len -= 1;
         self.floor = time;
+        // The next two events' payloads are most likely cold (a timer set minutes
+        // ago): start loading them while this one is handled.
+        let n = self.run.len();
+        for e in &self.run[n.saturating_sub(2)..] {
+            prefetch(&self.slab[e.slot as usize]);
+        }
         let s = &mut self.slab[slot as usize];
         let item = s.item.take().expect("live slot");
         let h = Handle((s.gen as u64) << 32 | slot as u64);
         self.free.push(slot);
         Some((time, h, item))
+    }
+
+    /// The event most likely popped next (the run's next; a late event may come
+    /// first): for prefetching what handling it will touch.
+    #[inline]
+    pub fn peek_next(&self) -> Option<&T> {
+        let e = self.run.last()?;
+        self.slab[e.slot as usize].item.as_ref()
     }
 
     /// The earlier of the run's next event and the earliest late one; the run's on a
