@@ -149,29 +149,63 @@ pub struct Offer {
 /// Agent attributes (`--attributes=rack:r1;zone:a`), name -> value.
 pub type Attributes = std::collections::BTreeMap<String, String>;
 
+/// SUBSCRIBE's `FrameworkInfo`. `id` is set when re-registering after a failover.
+///
+/// The payloads of rare, large messages are boxed (here and below) so that every
+/// message, and so every queued event, stays small: a month-long Borg-size run moves
+/// a billion of them through the event queue.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FrameworkInfo {
+    pub id: Option<FrameworkId>,
+    pub name: String,
+    pub role: String,
+    /// Weight of the framework's role (Mesos sets weights per role; the last
+    /// registration of a role wins).
+    pub weight_milli: u64,
+    pub principal: String,
+    /// Mesos' PARTITION_AWARE capability: sees UNREACHABLE instead of LOST.
+    pub partition_aware: bool,
+    /// `FrameworkInfo.failover_timeout`: how long the master keeps the framework's
+    /// tasks after its scheduler disconnected (default 0: killed at once).
+    pub failover_timeout: Time,
+}
+
+/// An agent's first registration (Mesos' `RegisterSlaveMessage`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentRegistration {
+    /// Differs on every start of the agent process: tells a retried registration
+    /// from a restarted agent.
+    pub incarnation: u64,
+    pub hostname: String,
+    pub resources: Resources,
+    /// Static reservations (role, resources) configured on the agent.
+    pub reserved: Vec<(String, Resources)>,
+    pub attributes: Attributes,
+}
+
+/// Re-registration of a known agent with the tasks it runs (Mesos'
+/// `ReregisterSlaveMessage`): after a master failover, or of an unreachable agent
+/// under the Mesos 1.5+ policy.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentReregistration {
+    pub id: AgentId,
+    pub hostname: String,
+    pub resources: Resources,
+    pub reserved: Vec<(String, Resources)>,
+    pub tasks: Vec<(FrameworkId, TaskInfo)>,
+    pub attributes: Attributes,
+}
+
 /// Every message of the system.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Msg {
     // ---- scheduler -> master (v1 scheduler calls) ----
-    /// SUBSCRIBE. `id` is set when re-registering after a failover.
-    RegisterFramework {
-        id: Option<FrameworkId>,
-        name: String,
-        role: String,
-        /// Weight of the framework's role (Mesos sets weights per role; the last
-        /// registration of a role wins).
-        weight_milli: u64,
-        principal: String,
-        /// Mesos' PARTITION_AWARE capability: sees UNREACHABLE instead of LOST.
-        partition_aware: bool,
-        /// `FrameworkInfo.failover_timeout`: how long the master keeps the framework's
-        /// tasks after its scheduler disconnected (default 0: killed at once).
-        failover_timeout: Time,
-    },
+    /// SUBSCRIBE.
+    RegisterFramework(Box<FrameworkInfo>),
     Accept {
         framework: FrameworkId,
-        offers: Vec<OfferId>,
-        tasks: Vec<TaskInfo>,
+        offers: Box<[OfferId]>,
+        tasks: Box<[TaskInfo]>,
         /// Filter on the unused part (Mesos `Filters.refuse_seconds`, default 5 s).
         refuse: Time,
     },
@@ -218,16 +252,7 @@ pub enum Msg {
     },
 
     // ---- agent <-> master ----
-    RegisterAgent {
-        /// Differs on every start of the agent process: tells a retried registration
-        /// from a restarted agent.
-        incarnation: u64,
-        hostname: String,
-        resources: Resources,
-        /// Static reservations (role, resources) configured on the agent.
-        reserved: Vec<(String, Resources)>,
-        attributes: Attributes,
-    },
+    RegisterAgent(Box<AgentRegistration>),
     AgentRegistered {
         id: AgentId,
     },
@@ -235,7 +260,7 @@ pub enum Msg {
         framework: FrameworkId,
         /// The scheduler actor to which updates are ultimately addressed (for logs).
         offer: OfferId,
-        task: TaskInfo,
+        task: Box<TaskInfo>,
     },
     KillTask {
         framework: FrameworkId,
@@ -265,14 +290,7 @@ pub enum Msg {
     ShutdownAgent,
     /// Agent -> master: re-registration of a known agent with the tasks it runs (after
     /// a master failover, or of an unreachable agent under the Mesos 1.5+ policy).
-    ReregisterAgent {
-        id: AgentId,
-        hostname: String,
-        resources: Resources,
-        reserved: Vec<(String, Resources)>,
-        tasks: Vec<(FrameworkId, TaskInfo)>,
-        attributes: Attributes,
-    },
+    ReregisterAgent(Box<AgentReregistration>),
 
     // ---- coordination service (ZooKeeper-like) ----
     Coord(crate::coord::CoordMsg),
@@ -285,7 +303,7 @@ pub enum Msg {
 impl Message for Msg {
     fn kind(&self) -> &'static str {
         match self {
-            Msg::RegisterFramework { .. } => "register_framework",
+            Msg::RegisterFramework(_) => "register_framework",
             Msg::Accept { .. } => "accept",
             Msg::Decline { .. } => "decline",
             Msg::Acknowledge { .. } => "acknowledge",
@@ -298,7 +316,7 @@ impl Message for Msg {
             Msg::Offers(_) => "offers",
             Msg::Rescind { .. } => "rescind",
             Msg::Update { .. } => "update",
-            Msg::RegisterAgent { .. } => "register_agent",
+            Msg::RegisterAgent(_) => "register_agent",
             Msg::AgentRegistered { .. } => "agent_registered",
             Msg::RunTask { .. } => "run_task",
             Msg::KillTask { .. } => "kill_task",
@@ -308,7 +326,7 @@ impl Message for Msg {
             Msg::Ping => "ping",
             Msg::Pong => "pong",
             Msg::ShutdownAgent => "shutdown_agent",
-            Msg::ReregisterAgent { .. } => "reregister_agent",
+            Msg::ReregisterAgent(_) => "reregister_agent",
             Msg::Coord(m) => m.kind(),
             Msg::Exited => "exited",
         }
@@ -362,7 +380,20 @@ impl Protocol for Mesos {
 
 #[cfg(test)]
 mod tests {
-    use super::Reason;
+    use super::{Msg, Reason};
+
+    /// Every queued event carries a `Msg` and is moved several times on its way to a
+    /// handler: a large variant makes all of them large. Box the payload of any new
+    /// big, rare message instead (as `RegisterAgent` does).
+    #[test]
+    fn a_message_fits_in_56_bytes() {
+        assert!(
+            std::mem::size_of::<Msg>() <= 56,
+            "{}",
+            std::mem::size_of::<Msg>()
+        );
+        assert!(std::mem::size_of::<crate::coord::CoordMsg>() <= 48);
+    }
 
     /// The task table prints `Reason::name`, events.jsonl serde's name: they must agree.
     #[test]

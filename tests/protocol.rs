@@ -39,7 +39,7 @@ impl Actor<Mesos> for Probe {
     fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
         ctx.send(
             self.master,
-            Msg::RegisterFramework {
+            Msg::RegisterFramework(Box::new(schedlab::proto::FrameworkInfo {
                 id: None,
                 name: "probe".into(),
                 role: "*".into(),
@@ -47,7 +47,7 @@ impl Actor<Mesos> for Probe {
                 principal: "probe".into(),
                 partition_aware: false,
                 failover_timeout: 0,
-            },
+            })),
         );
     }
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, _from: ActorId, msg: Msg) {
@@ -72,8 +72,8 @@ impl Actor<Mesos> for Probe {
                             self.master,
                             Msg::Accept {
                                 framework: fw,
-                                offers: vec![o.id],
-                                tasks,
+                                offers: vec![o.id].into(),
+                                tasks: tasks.into(),
                                 refuse: 3600 * SEC,
                             },
                         );
@@ -373,8 +373,8 @@ fn an_offer_cannot_be_used_twice() {
         w.master,
         Msg::Accept {
             framework: fw,
-            offers: vec![offer],
-            tasks: vec![task(1, Time::MAX)],
+            offers: vec![offer].into(),
+            tasks: vec![task(1, Time::MAX)].into(),
             refuse: 0,
         },
     );
@@ -383,8 +383,8 @@ fn an_offer_cannot_be_used_twice() {
         w.master,
         Msg::Accept {
             framework: fw,
-            offers: vec![offer],
-            tasks: vec![task(2, Time::MAX)],
+            offers: vec![offer].into(),
+            tasks: vec![task(2, Time::MAX)].into(),
             refuse: 0,
         },
     );

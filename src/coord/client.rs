@@ -272,7 +272,7 @@ impl CoordClient {
             Msg::Coord(CoordMsg::Request {
                 session,
                 req,
-                op: op.clone(),
+                op: Box::new(op.clone()),
             }),
         );
         self.pending.insert(req, op);
@@ -446,7 +446,10 @@ impl CoordClient {
                 self.last_zxid = self.last_zxid.max(zxid);
                 if let Some(op) = self.pending.remove(&req) {
                     self.note_watch(&op, &result);
-                    events.push(CoordEvent::Reply { req, result });
+                    events.push(CoordEvent::Reply {
+                        req,
+                        result: *result,
+                    });
                 }
             }
             CoordMsg::Watch { event, zxid } if self.state == State::Connected => {

@@ -197,7 +197,7 @@ pub enum CoordMsg {
     Request {
         session: SessionId,
         req: ReqId,
-        op: Op,
+        op: Box<Op>,
     },
     /// Re-registers the client's watches after a reconnect; those whose node changed
     /// after `last_zxid` fire at once (ZooKeeper's `SetWatches`).
@@ -226,7 +226,7 @@ pub enum CoordMsg {
     },
     Reply {
         req: ReqId,
-        result: Result<OpResult, CoordError>,
+        result: Box<Result<OpResult, CoordError>>,
         zxid: Zxid,
     },
     Watch {
@@ -266,7 +266,7 @@ pub enum CoordMsg {
     Sync {
         epoch: u32,
         base: Option<Zxid>,
-        entries: Vec<Entry>,
+        entries: Box<[Entry]>,
         sent_at: Time,
     },
     AckSync {
@@ -276,7 +276,7 @@ pub enum CoordMsg {
     },
     Propose {
         epoch: u32,
-        entry: Entry,
+        entry: Box<Entry>,
     },
     /// Cumulative: the follower's log holds everything up to `zxid`.
     Ack {
@@ -301,7 +301,7 @@ pub enum CoordMsg {
     /// Follower -> leader: a client's request.
     Forward {
         client: ActorId,
-        req: Forwarded,
+        req: Box<Forwarded>,
     },
     /// Leader -> follower: relay `msg` to `client`.
     ToClient {

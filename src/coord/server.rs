@@ -197,7 +197,7 @@ impl Core {
         };
         let msg = CoordMsg::Reply {
             req: o.req,
-            result: Ok(result),
+            result: Box::new(Ok(result)),
             zxid,
         };
         self.send(ctx, o.client, msg);
@@ -555,11 +555,11 @@ impl CoordServer {
                         entries,
                         sent_at,
                     } => {
-                        f.on_sync(core, ctx, epoch, base, entries, sent_at);
+                        f.on_sync(core, ctx, epoch, base, entries.into_vec(), sent_at);
                         Next::Stay
                     }
                     CoordMsg::Propose { epoch, entry } => {
-                        f.on_propose(core, ctx, epoch, entry);
+                        f.on_propose(core, ctx, epoch, *entry);
                         Next::Stay
                     }
                     CoordMsg::Commit { epoch, zxid } => {
@@ -625,7 +625,7 @@ impl CoordServer {
                     }
                     CoordMsg::Forward { client, req } => {
                         if l.phase == Phase::Active {
-                            l.handle_client(core, ctx, from, client, req);
+                            l.handle_client(core, ctx, from, client, *req);
                         } else {
                             core.reply_via(ctx, from, client, CoordMsg::NotServing);
                         }
@@ -647,8 +647,14 @@ impl CoordServer {
             }
             Role::Following(f) if f.serving => {
                 let leader = f.leader;
-                self.core
-                    .send(ctx, leader, CoordMsg::Forward { client, req });
+                self.core.send(
+                    ctx,
+                    leader,
+                    CoordMsg::Forward {
+                        client,
+                        req: Box::new(req),
+                    },
+                );
             }
             _ => self.core.send(ctx, client, CoordMsg::NotServing),
         }
@@ -698,10 +704,18 @@ impl CoordServer {
             },
             CoordMsg::Request { session, req, op } => {
                 if op.is_write() {
-                    return self.via_leader(ctx, client, Forwarded::Write { session, req, op });
+                    return self.via_leader(
+                        ctx,
+                        client,
+                        Forwarded::Write {
+                            session,
+                            req,
+                            op: *op,
+                        },
+                    );
                 }
                 let result = self.core.tree.read(&op);
-                let watch = match (&op, &result) {
+                let watch = match (&*op, &result) {
                     (super::msg::Op::GetData { watch: true, .. }, Ok(_)) => Some(WatchType::Data),
                     (super::msg::Op::Exists { watch: true, .. }, Ok(OpResult::Exists(Some(_)))) => {
                         Some(WatchType::Data)
@@ -718,8 +732,15 @@ impl CoordServer {
                     self.core.watches.add(t, op.path(), session);
                 }
                 let zxid = self.core.tree.last_zxid;
-                self.core
-                    .send(ctx, client, CoordMsg::Reply { req, result, zxid });
+                self.core.send(
+                    ctx,
+                    client,
+                    CoordMsg::Reply {
+                        req,
+                        result: Box::new(result),
+                        zxid,
+                    },
+                );
             }
             CoordMsg::SetWatches {
                 session,

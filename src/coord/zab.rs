@@ -286,7 +286,7 @@ impl Leader {
             CoordMsg::Sync {
                 epoch,
                 base,
-                entries,
+                entries: entries.into(),
                 sent_at,
             },
         );
@@ -300,7 +300,14 @@ impl Leader {
         let from = core.log.end_of(p.acked).unwrap_or(0);
         let entries: Vec<Entry> = core.log.entries()[from..].to_vec();
         for entry in entries {
-            core.send(ctx, to, CoordMsg::Propose { epoch, entry });
+            core.send(
+                ctx,
+                to,
+                CoordMsg::Propose {
+                    epoch,
+                    entry: Box::new(entry),
+                },
+            );
         }
     }
 
@@ -381,7 +388,7 @@ impl Leader {
                 f,
                 CoordMsg::Propose {
                     epoch,
-                    entry: entry.clone(),
+                    entry: Box::new(entry.clone()),
                 },
             );
         }
@@ -527,7 +534,7 @@ impl Leader {
                 if !self.sessions.touch(session, now) {
                     let msg = CoordMsg::Reply {
                         req,
-                        result: Err(CoordError::SessionExpired),
+                        result: Box::new(Err(CoordError::SessionExpired)),
                         zxid: 0,
                     };
                     core.reply_via(ctx, server, client, msg);
@@ -546,7 +553,7 @@ impl Leader {
                     Err(e) => {
                         let msg = CoordMsg::Reply {
                             req,
-                            result: Err(e),
+                            result: Box::new(Err(e)),
                             zxid: 0,
                         };
                         core.reply_via(ctx, server, client, msg);

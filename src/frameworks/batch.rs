@@ -480,8 +480,8 @@ impl BatchFramework {
             ctx,
             Msg::Accept {
                 framework,
-                offers,
-                tasks,
+                offers: offers.into(),
+                tasks: tasks.into(),
                 refuse: self.cfg.accept_refuse,
             },
         );

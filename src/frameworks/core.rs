@@ -271,7 +271,7 @@ impl Core {
 /// The `RegisterFramework` message for a framework with these common keys (`id` is set
 /// when it re-registers after a failover).
 pub fn register_message(cfg: &Common, id: Option<FrameworkId>) -> Msg {
-    Msg::RegisterFramework {
+    Msg::RegisterFramework(Box::new(crate::proto::FrameworkInfo {
         id,
         name: cfg.name.clone(),
         role: cfg.role.clone(),
@@ -279,7 +279,7 @@ pub fn register_message(cfg: &Common, id: Option<FrameworkId>) -> Msg {
         principal: cfg.principal.clone().unwrap_or_else(|| cfg.name.clone()),
         partition_aware: cfg.partition_aware,
         failover_timeout: cfg.failover_timeout,
-    }
+    }))
 }
 
 /// Sends a registration and arms its retry with Mesos' back-off: 1 s initial, doubling,
@@ -384,8 +384,8 @@ impl<S: Scheduler> Framework<S> {
                 ctx,
                 Msg::Accept {
                     framework,
-                    offers: vec![s.offer.id],
-                    tasks: s.tasks,
+                    offers: vec![s.offer.id].into(),
+                    tasks: s.tasks.into(),
                     refuse: self.core.cfg.accept_refuse,
                 },
             );

@@ -20,7 +20,10 @@
 use super::detector::{Inbound, MasterDetector};
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
 use crate::alloc::{AgentId, FrameworkId};
-use crate::proto::{Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
+use crate::proto::{
+    AgentRegistration, AgentReregistration, Mesos, Msg, Reason, TaskId, TaskInfo, TaskState,
+    TaskStatus, Timer,
+};
 use crate::resources::Resources;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -147,7 +150,7 @@ impl Agent {
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
         let msg = match self.reregistering {
-            Some(id) => Msg::ReregisterAgent {
+            Some(id) => Msg::ReregisterAgent(Box::new(AgentReregistration {
                 id,
                 hostname: self.cfg.hostname.clone(),
                 resources: self.cfg.resources,
@@ -158,14 +161,14 @@ impl Agent {
                     .map(|((fw, _), t)| (*fw, t.info.clone()))
                     .collect(),
                 attributes: self.cfg.attributes.clone(),
-            },
-            None => Msg::RegisterAgent {
+            })),
+            None => Msg::RegisterAgent(Box::new(AgentRegistration {
                 incarnation: self.incarnation,
                 hostname: self.cfg.hostname.clone(),
                 resources: self.cfg.resources,
                 reserved: self.cfg.reserved.clone(),
                 attributes: self.cfg.attributes.clone(),
-            },
+            })),
         };
         self.master.send(ctx, msg);
         ctx.set_timer(self.backoff, Timer::RegisterRetry);
@@ -320,7 +323,7 @@ impl Actor<Mesos> for Agent {
                 self.tasks.insert(
                     key,
                     Running {
-                        info: task,
+                        info: *task,
                         state: TaskState::Starting,
                     },
                 );

@@ -21,7 +21,8 @@ use super::ha::{Admission, Record};
 use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
-    Mesos, Msg, Offer, OfferId, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
+    AgentRegistration, AgentReregistration, FrameworkInfo, Mesos, Msg, Offer, OfferId, Reason,
+    TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
 };
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
@@ -423,7 +424,7 @@ impl Master {
                         Msg::RunTask {
                             framework: fw,
                             offer,
-                            task: t,
+                            task: Box::new(t),
                         },
                     );
                 }
@@ -663,48 +664,53 @@ impl Actor<Mesos> for Master {
             _ => return, // a standby master serves no one (Mesos redirects to the leader)
         };
         match msg {
-            Msg::RegisterFramework {
-                name,
-                role,
-                weight_milli,
-                partition_aware,
-                failover_timeout,
-                ..
-            } => self.register_framework(
-                ctx,
-                from,
-                FrameworkEntry {
-                    actor: from,
+            Msg::RegisterFramework(info) => {
+                let FrameworkInfo {
                     name,
                     role,
-                    active: true,
-                    connected: true,
-                    disconnected_at: None,
-                    partition_aware,
                     weight_milli,
+                    partition_aware,
                     failover_timeout,
-                    offers: BTreeSet::new(),
-                },
-            ),
+                    ..
+                } = *info;
+                self.register_framework(
+                    ctx,
+                    from,
+                    FrameworkEntry {
+                        actor: from,
+                        name,
+                        role,
+                        active: true,
+                        connected: true,
+                        disconnected_at: None,
+                        partition_aware,
+                        weight_milli,
+                        failover_timeout,
+                        offers: BTreeSet::new(),
+                    },
+                )
+            }
             Msg::Exited => self.framework_exited(ctx, from),
-            Msg::RegisterAgent {
-                incarnation,
-                hostname,
-                resources,
-                reserved,
-                attributes,
-            } => {
+            Msg::RegisterAgent(reg) => {
+                let AgentRegistration {
+                    incarnation,
+                    hostname,
+                    resources,
+                    reserved,
+                    attributes,
+                } = *reg;
                 self.register_agent(ctx, from, incarnation, hostname, resources, reserved);
                 self.set_attributes(from, attributes);
             }
-            Msg::ReregisterAgent {
-                id,
-                hostname,
-                resources,
-                reserved,
-                tasks,
-                attributes,
-            } => {
+            Msg::ReregisterAgent(reg) => {
+                let AgentReregistration {
+                    id,
+                    hostname,
+                    resources,
+                    reserved,
+                    tasks,
+                    attributes,
+                } = *reg;
                 self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks);
                 self.set_attributes(from, attributes);
             }
@@ -715,7 +721,7 @@ impl Actor<Mesos> for Master {
                 tasks,
                 refuse,
             } if self.known_framework(from, framework) => {
-                self.accept(ctx, framework, offers, tasks, refuse)
+                self.accept(ctx, framework, offers.into_vec(), tasks.into_vec(), refuse)
             }
             Msg::Decline {
                 framework,

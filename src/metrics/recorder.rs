@@ -259,12 +259,12 @@ impl Recorder {
             }
         }
         match msg {
-            Msg::RegisterFramework { name, role, .. } if self.masters.contains(&to) => {
+            Msg::RegisterFramework(info) if self.masters.contains(&to) => {
                 self.pending_fw.insert(
                     from,
                     FrameworkName {
-                        name: name.clone(),
-                        role: role.clone(),
+                        name: info.name.clone(),
+                        role: info.role.clone(),
                     },
                 );
             }
@@ -274,13 +274,9 @@ impl Recorder {
                     self.fw_by_actor.insert(to, *id);
                 }
             }
-            Msg::RegisterAgent {
-                hostname,
-                resources,
-                ..
-            } if self.masters.contains(&to) => {
+            Msg::RegisterAgent(reg) if self.masters.contains(&to) => {
                 self.pending_agent
-                    .insert(from, (hostname.clone(), *resources));
+                    .insert(from, (reg.hostname.clone(), reg.resources));
             }
             Msg::AgentRegistered { id } if self.masters.contains(&from) => {
                 if let Some((host, res)) = self.pending_agent.remove(&to) {

@@ -224,7 +224,7 @@ impl Holder {
 fn register(ctx: &mut Ctx<Mesos>, master: ActorId, name: &str) {
     ctx.send(
         master,
-        Msg::RegisterFramework {
+        Msg::RegisterFramework(Box::new(crate::proto::FrameworkInfo {
             id: None,
             name: name.into(),
             role: name.into(),
@@ -232,7 +232,7 @@ fn register(ctx: &mut Ctx<Mesos>, master: ActorId, name: &str) {
             principal: name.into(),
             partition_aware: false,
             failover_timeout: 0,
-        },
+        })),
     );
 }
 
@@ -304,8 +304,8 @@ impl Actor<Mesos> for Holder {
                         self.master,
                         Msg::Accept {
                             framework: fw,
-                            offers: vec![o.id],
-                            tasks: vec![task(self.launched, o.resources, duration, now)],
+                            offers: vec![o.id].into(),
+                            tasks: vec![task(self.launched, o.resources, duration, now)].into(),
                             refuse: 0,
                         },
                     );
@@ -423,8 +423,8 @@ impl Table2Framework {
             self.master,
             Msg::Accept {
                 framework: fw,
-                offers: vec![o.id],
-                tasks: vec![t],
+                offers: vec![o.id].into(),
+                tasks: vec![t].into(),
                 refuse: 0,
             },
         );
