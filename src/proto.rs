@@ -288,8 +288,7 @@ pub enum Msg {
     /// Master -> agent: you were removed; kill every task and register anew (Mesos
     /// before 1.5, and the default here).
     ShutdownAgent,
-    /// Agent -> master: re-registration of a known agent with the tasks it runs (after
-    /// a master failover, or of an unreachable agent under the Mesos 1.5+ policy).
+    /// Agent -> master: see [`AgentReregistration`].
     ReregisterAgent(Box<AgentReregistration>),
 
     // ---- coordination service (ZooKeeper-like) ----
