@@ -170,17 +170,23 @@ pub struct FrameworkInfo {
     pub failover_timeout: Time,
 }
 
+/// What an agent says of itself when it (re-)registers (Mesos' `SlaveInfo`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub hostname: String,
+    pub resources: Resources,
+    /// Static reservations (role, resources) configured on the agent.
+    pub reserved: Vec<(String, Resources)>,
+    pub attributes: Attributes,
+}
+
 /// An agent's first registration (Mesos' `RegisterSlaveMessage`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AgentRegistration {
     /// Differs on every start of the agent process: tells a retried registration
     /// from a restarted agent.
     pub incarnation: u64,
-    pub hostname: String,
-    pub resources: Resources,
-    /// Static reservations (role, resources) configured on the agent.
-    pub reserved: Vec<(String, Resources)>,
-    pub attributes: Attributes,
+    pub info: AgentInfo,
 }
 
 /// Re-registration of a known agent with the tasks it runs (Mesos'
@@ -189,11 +195,8 @@ pub struct AgentRegistration {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AgentReregistration {
     pub id: AgentId,
-    pub hostname: String,
-    pub resources: Resources,
-    pub reserved: Vec<(String, Resources)>,
+    pub info: AgentInfo,
     pub tasks: Vec<(FrameworkId, TaskInfo)>,
-    pub attributes: Attributes,
 }
 
 /// Every message of the system.

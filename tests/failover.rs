@@ -160,10 +160,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "c288f58c4fad2c9a"),
+        (failover_scenario(&[]), "6d63dc1c6f0fc584"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "5f41a49938b7e87a",
+            "c9ebbbc5e894466c",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();

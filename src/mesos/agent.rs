@@ -21,8 +21,8 @@ use super::detector::{Inbound, MasterDetector};
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{
-    AgentRegistration, AgentReregistration, Mesos, Msg, Reason, TaskId, TaskInfo, TaskState,
-    TaskStatus, Timer,
+    AgentInfo, AgentRegistration, AgentReregistration, Mesos, Msg, Reason, TaskId, TaskInfo,
+    TaskState, TaskStatus, Timer,
 };
 use crate::resources::Resources;
 use std::collections::{BTreeMap, VecDeque};
@@ -76,6 +76,10 @@ impl AgentConfig {
 struct Stream {
     updates: VecDeque<TaskStatus>,
     retry: Time,
+    /// The pending retry of the front update, cancelled when it is acknowledged (as
+    /// nearly every update is, well before the retry): a cancelled timer is dropped
+    /// by the engine without reaching the agent.
+    timer: Option<TimerId>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,27 +156,30 @@ impl Agent {
         let msg = match self.reregistering {
             Some(id) => Msg::ReregisterAgent(Box::new(AgentReregistration {
                 id,
-                hostname: self.cfg.hostname.clone(),
-                resources: self.cfg.resources,
-                reserved: self.cfg.reserved.clone(),
+                info: self.info(),
                 tasks: self
                     .tasks
                     .iter()
                     .map(|((fw, _), t)| (*fw, t.info.clone()))
                     .collect(),
-                attributes: self.cfg.attributes.clone(),
             })),
             None => Msg::RegisterAgent(Box::new(AgentRegistration {
                 incarnation: self.incarnation,
-                hostname: self.cfg.hostname.clone(),
-                resources: self.cfg.resources,
-                reserved: self.cfg.reserved.clone(),
-                attributes: self.cfg.attributes.clone(),
+                info: self.info(),
             })),
         };
         self.master.send(ctx, msg);
         ctx.set_timer(self.backoff, Timer::RegisterRetry);
         self.backoff = (self.backoff * 2).min(REGISTER_BACKOFF_MAX);
+    }
+
+    fn info(&self) -> AgentInfo {
+        AgentInfo {
+            hostname: self.cfg.hostname.clone(),
+            resources: self.cfg.resources,
+            reserved: self.cfg.reserved.clone(),
+            attributes: self.cfg.attributes.clone(),
+        }
     }
 
     /// How long without a ping before the master is taken for lost (Mesos' agent
@@ -235,7 +242,7 @@ impl Agent {
 
     /// (Re)sends the oldest unacknowledged update of a task and arms its retry.
     fn send_front(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, task: TaskId) {
-        let Some(stream) = self.streams.get(&(fw, task)) else {
+        let Some(stream) = self.streams.get_mut(&(fw, task)) else {
             return;
         };
         if let Some(status) = stream.updates.front() {
@@ -247,7 +254,7 @@ impl Agent {
                     status: status.clone(),
                 },
             );
-            ctx.set_timer(stream.retry, Timer::UpdateRetry(task, fw, uuid));
+            stream.timer = Some(ctx.set_timer(stream.retry, Timer::UpdateRetry(task, fw, uuid)));
         }
     }
 
@@ -364,6 +371,9 @@ impl Actor<Mesos> for Agent {
                 }
                 stream.updates.pop_front();
                 stream.retry = UPDATE_RETRY_MIN;
+                if let Some(t) = stream.timer.take() {
+                    ctx.cancel_timer(t);
+                }
                 if stream.updates.is_empty() {
                     self.streams.remove(&key);
                 } else {

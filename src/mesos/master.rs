@@ -21,8 +21,8 @@ use super::ha::{Admission, Record};
 use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
-    AgentRegistration, AgentReregistration, FrameworkInfo, Mesos, Msg, Offer, OfferId, Reason,
-    TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
+    AgentInfo, AgentRegistration, AgentReregistration, FrameworkInfo, Mesos, Msg, Offer, OfferId,
+    Reason, TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
 };
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
@@ -694,10 +694,13 @@ impl Actor<Mesos> for Master {
             Msg::RegisterAgent(reg) => {
                 let AgentRegistration {
                     incarnation,
-                    hostname,
-                    resources,
-                    reserved,
-                    attributes,
+                    info:
+                        AgentInfo {
+                            hostname,
+                            resources,
+                            reserved,
+                            attributes,
+                        },
                 } = *reg;
                 self.register_agent(ctx, from, incarnation, hostname, resources, reserved);
                 self.set_attributes(from, attributes);
@@ -705,11 +708,14 @@ impl Actor<Mesos> for Master {
             Msg::ReregisterAgent(reg) => {
                 let AgentReregistration {
                     id,
-                    hostname,
-                    resources,
-                    reserved,
+                    info:
+                        AgentInfo {
+                            hostname,
+                            resources,
+                            reserved,
+                            attributes,
+                        },
                     tasks,
-                    attributes,
                 } = *reg;
                 self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks);
                 self.set_attributes(from, attributes);

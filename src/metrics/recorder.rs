@@ -276,7 +276,7 @@ impl Recorder {
             }
             Msg::RegisterAgent(reg) if self.masters.contains(&to) => {
                 self.pending_agent
-                    .insert(from, (reg.hostname.clone(), reg.resources));
+                    .insert(from, (reg.info.hostname.clone(), reg.info.resources));
             }
             Msg::AgentRegistered { id } if self.masters.contains(&from) => {
                 if let Some((host, res)) = self.pending_agent.remove(&to) {
