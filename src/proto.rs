@@ -343,7 +343,8 @@ pub enum Timer {
     AllocationTick(Term),
     AllocateNow(Term),
     OfferTimeout(OfferId, Term),
-    PingTick(AgentId, Term),
+    /// Pings every agent whose health check is due ([`crate::mesos::pings`]).
+    PingSweep(Term),
     /// End of `agent_reregister_timeout` after a failover.
     ReregisterTimeout(Term),
     /// End of a disconnected framework's `failover_timeout`.

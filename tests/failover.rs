@@ -160,10 +160,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "6d63dc1c6f0fc584"),
+        (failover_scenario(&[]), "f2baf65c87ddef13"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "c9ebbbc5e894466c",
+            "9dd292538bd6d358",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();

@@ -506,6 +506,7 @@ impl Master {
                 removed: true,
                 awaiting_pong: false,
                 missed_pongs: 0,
+                next_ping: 0,
                 recovering: !a.removed,
             });
         }

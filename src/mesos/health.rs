@@ -2,7 +2,8 @@
 //! comes back: the master's half of failure handling.
 //!
 //! What it models (Mesos `master.cpp`, flags `--agent_ping_timeout` = 15 s and
-//! `--max_agent_ping_timeouts` = 5): the master pings every agent each ping timeout;
+//! `--max_agent_ping_timeouts` = 5): the master pings every agent each ping timeout
+//! (one sweep timer for all agents, on a 1 s grid: [`super::pings`]);
 //! after five pings in a row without a pong the agent is removed (75 s after it went
 //! silent, within one ping period), its offers are rescinded, its resources leave the
 //! pool, and its tasks are reported LOST (UNREACHABLE to partition-aware frameworks
@@ -37,7 +38,7 @@ impl Master {
             self.alloc.reserve(id, role, *res);
         }
         self.total += total;
-        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id, self.term));
+        self.schedule_ping(ctx, id);
         self.request_agent_allocation(ctx, id);
     }
 
@@ -77,6 +78,7 @@ impl Master {
             removed: true,
             awaiting_pong: false,
             missed_pongs: 0,
+            next_ping: 0,
             recovering: false,
         });
         self.agent_by_actor.insert(from, id);
@@ -212,12 +214,20 @@ impl Master {
         }
     }
 
-    pub(super) fn ping_tick(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
+    /// Sends the pings due now, one timer for all (see [`super::pings`]).
+    pub(super) fn sweep_pings(&mut self, ctx: &mut Ctx<Mesos>) {
+        for (due, id) in self.pings.take_due(ctx.now()) {
+            let a = &self.agents[id as usize];
+            if !a.removed && a.next_ping == due {
+                self.ping(ctx, id);
+            }
+        }
+        self.arm_ping_sweep(ctx);
+    }
+
+    fn ping(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
         let max = self.cfg.max_agent_ping_timeouts;
         let a = &mut self.agents[id as usize];
-        if a.removed {
-            return;
-        }
         if a.awaiting_pong {
             a.missed_pongs += 1;
         }
@@ -228,7 +238,21 @@ impl Master {
         a.awaiting_pong = true;
         let actor = a.actor;
         ctx.send(actor, Msg::Ping);
-        ctx.set_timer(self.cfg.agent_ping_timeout, Timer::PingTick(id, self.term));
+        self.schedule_ping(ctx, id);
+    }
+
+    /// Arms `id`'s next ping, one ping timeout from now.
+    fn schedule_ping(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
+        let due = ctx.now().saturating_add(self.cfg.agent_ping_timeout);
+        self.agents[id as usize].next_ping = due;
+        self.pings.push(due, id);
+        self.arm_ping_sweep(ctx);
+    }
+
+    fn arm_ping_sweep(&mut self, ctx: &mut Ctx<Mesos>) {
+        if let Some(at) = self.pings.next_sweep() {
+            ctx.set_timer(at.saturating_sub(ctx.now()), Timer::PingSweep(self.term));
+        }
     }
 
     /// Removes an unreachable agent: its offers are rescinded, its resources leave the

@@ -18,6 +18,7 @@
 //!   [`super::health`].
 
 use super::ha::{Admission, Record};
+use super::pings::PingSchedule;
 use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
 use crate::proto::{
@@ -117,6 +118,9 @@ pub struct AgentEntry {
     pub removed: bool,
     pub(super) awaiting_pong: bool,
     pub(super) missed_pongs: u32,
+    /// When its next ping is due: its entry in [`Master::pings`] at any other time is
+    /// stale (it was removed or re-armed since).
+    pub(super) next_ping: Time,
     /// Known from the registry after a failover, not yet re-registered.
     pub(super) recovering: bool,
 }
@@ -194,12 +198,13 @@ pub struct Master {
     pub(super) used: Resources,
     offered: Resources,
     pub counters: MasterCounters,
+    /// The agents' next health-check pings.
+    pub(super) pings: PingSchedule,
 }
 
 impl Master {
     pub fn new(cfg: MasterConfig, alloc_cfg: &AllocatorConfig) -> Master {
         Master {
-            cfg,
             alloc_cfg: alloc_cfg.clone(),
             roles: (Vec::new(), Vec::new()),
             ha: None,
@@ -223,6 +228,8 @@ impl Master {
             used: Resources::ZERO,
             offered: Resources::ZERO,
             counters: MasterCounters::default(),
+            pings: PingSchedule::new(cfg.agent_ping_timeout),
+            cfg,
         }
     }
 
@@ -813,7 +820,7 @@ impl Actor<Mesos> for Master {
                     self.allocate(ctx, Some(dirty.into_iter().collect()));
                 }
             }
-            Timer::PingTick(agent, term) if self.current(term) => self.ping_tick(ctx, agent),
+            Timer::PingSweep(term) if self.current(term) => self.sweep_pings(ctx),
             Timer::ReregisterTimeout(term) if self.current(term) => self.reregister_timeout(ctx),
             Timer::FrameworkFailover(fw, term) if self.current(term) => {
                 self.failover_expired(ctx, fw)

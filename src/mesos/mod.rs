@@ -5,3 +5,4 @@ pub mod detector;
 pub mod ha;
 pub mod health;
 pub mod master;
+pub mod pings;
