@@ -15,7 +15,7 @@ use super::ha::{Admission, Record};
 use super::master::{AgentEntry, AgentReturn, Master, TaskEntry};
 use crate::actor::{ActorId, Ctx};
 use crate::alloc::{AgentId, FrameworkId};
-use crate::proto::{Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
+use crate::proto::{AgentInfo, Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
 use crate::resources::Resources;
 use std::collections::BTreeSet;
 
@@ -47,9 +47,7 @@ impl Master {
         ctx: &mut Ctx<Mesos>,
         from: ActorId,
         incarnation: u64,
-        hostname: String,
-        resources: Resources,
-        reserved: Vec<(String, Resources)>,
+        info: AgentInfo,
     ) {
         if self.admitting.contains(&from) {
             return; // a retry while the registry write is in flight
@@ -65,6 +63,12 @@ impl Master {
             }
             self.remove_agent(ctx, id);
         }
+        let AgentInfo {
+            hostname,
+            resources,
+            reserved,
+            attributes,
+        } = info;
         let id = self.agents.len() as AgentId;
         self.agents.push(AgentEntry {
             actor: from,
@@ -73,7 +77,7 @@ impl Master {
             used: Resources::ZERO,
             tasks: BTreeSet::new(),
             reserved,
-            attributes: Default::default(),
+            attributes,
             incarnation,
             removed: true,
             awaiting_pong: false,
@@ -86,15 +90,12 @@ impl Master {
         self.persist(ctx, [Record::Agent(id)], Some(Admission::Agent(id)));
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn reregister_agent(
         &mut self,
         ctx: &mut Ctx<Mesos>,
         from: ActorId,
         id: AgentId,
-        hostname: String,
-        resources: Resources,
-        reserved: Vec<(String, Resources)>,
+        info: AgentInfo,
         tasks: Vec<(FrameworkId, TaskInfo)>,
     ) {
         let known = self
@@ -113,9 +114,7 @@ impl Master {
             // Known from the registry after a failover: welcome back, tasks and all.
             let a = &mut self.agents[id as usize];
             a.recovering = false;
-            a.hostname = hostname;
-            a.total = resources;
-            a.reserved = reserved;
+            a.set_info(info);
             self.activate_agent(ctx, id);
         } else if self.agents[id as usize].removed {
             if self.cfg.agent_return == AgentReturn::Shutdown {
@@ -123,16 +122,14 @@ impl Master {
                 ctx.send(from, Msg::ShutdownAgent);
                 return;
             }
-            let a = &mut self.agents[id as usize];
-            a.hostname = hostname;
-            a.total = resources;
-            a.reserved = reserved;
+            self.agents[id as usize].set_info(info);
             self.activate_agent(ctx, id);
             self.counters.agents_reregistered += 1;
             changed = true;
         } else {
             // Re-registration is proof of life: the health check starts over.
             let a = &mut self.agents[id as usize];
+            a.set_info(info);
             a.awaiting_pong = false;
             a.missed_pongs = 0;
         }

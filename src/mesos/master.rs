@@ -125,6 +125,22 @@ pub struct AgentEntry {
     pub(super) recovering: bool,
 }
 
+impl AgentEntry {
+    /// Takes what the agent says of itself on a (re-)registration the master accepts.
+    pub(super) fn set_info(&mut self, info: AgentInfo) {
+        let AgentInfo {
+            hostname,
+            resources,
+            reserved,
+            attributes,
+        } = info;
+        self.hostname = hostname;
+        self.total = resources;
+        self.reserved = reserved;
+        self.attributes = attributes;
+    }
+}
+
 /// An outstanding offer.
 #[derive(Clone, Debug)]
 pub struct OfferEntry {
@@ -246,14 +262,6 @@ impl Master {
         }
         for (role, q) in quotas {
             self.alloc.set_quota(role, *q);
-        }
-    }
-
-    /// Records the attributes an agent reported (kept apart from registration proper,
-    /// which they do not affect).
-    fn set_attributes(&mut self, from: ActorId, attributes: crate::proto::Attributes) {
-        if let Some(id) = self.agent_by_actor.get(from) {
-            self.agents[id as usize].attributes = attributes;
         }
     }
 
@@ -699,33 +707,12 @@ impl Actor<Mesos> for Master {
             }
             Msg::Exited => self.framework_exited(ctx, from),
             Msg::RegisterAgent(reg) => {
-                let AgentRegistration {
-                    incarnation,
-                    info:
-                        AgentInfo {
-                            hostname,
-                            resources,
-                            reserved,
-                            attributes,
-                        },
-                } = *reg;
-                self.register_agent(ctx, from, incarnation, hostname, resources, reserved);
-                self.set_attributes(from, attributes);
+                let AgentRegistration { incarnation, info } = *reg;
+                self.register_agent(ctx, from, incarnation, info);
             }
             Msg::ReregisterAgent(reg) => {
-                let AgentReregistration {
-                    id,
-                    info:
-                        AgentInfo {
-                            hostname,
-                            resources,
-                            reserved,
-                            attributes,
-                        },
-                    tasks,
-                } = *reg;
-                self.reregister_agent(ctx, from, id, hostname, resources, reserved, tasks);
-                self.set_attributes(from, attributes);
+                let AgentReregistration { id, info, tasks } = *reg;
+                self.reregister_agent(ctx, from, id, info, tasks);
             }
             Msg::Pong => self.pong(from),
             Msg::Accept {
