@@ -10,6 +10,7 @@ pub mod coord;
 pub mod experiment;
 pub mod frameworks;
 pub mod fuzz;
+pub mod keymap;
 pub mod mesos;
 pub mod metrics;
 pub mod plot;

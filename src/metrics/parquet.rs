@@ -108,8 +108,7 @@ impl Columns {
 /// month of a Borg-size cell writes 21 million rows of five strings).
 #[derive(Default)]
 struct Interned {
-    #[allow(clippy::disallowed_types)] // looked up by key only, never iterated
-    map: std::collections::HashMap<Box<str>, ByteArray, rustc_hash::FxBuildHasher>,
+    map: crate::keymap::KeyMap<Box<str>, ByteArray>,
 }
 
 impl Interned {

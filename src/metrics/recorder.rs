@@ -7,6 +7,7 @@
 
 use crate::actor::{ActorId, ByActor, Time};
 use crate::alloc::{AgentId, FrameworkId};
+use crate::keymap::KeyMap;
 use crate::proto::{Msg, Reason, TaskId, TaskState};
 use crate::resources::Resources;
 use std::collections::BTreeMap;
@@ -127,8 +128,10 @@ pub struct Recorder {
     pending_agent: BTreeMap<ActorId, (String, Resources)>,
     agents: BTreeMap<AgentId, String>,
     agent_by_actor: ByActor<AgentId>,
-    tasks: BTreeMap<(FrameworkId, TaskId), TaskRow>,
-    jobs: BTreeMap<(FrameworkId, u64), JobProgress>,
+    /// Every live task attempt (looked up on every launch and status update).
+    tasks: KeyMap<(FrameworkId, TaskId), TaskRow>,
+    /// Jobs with tasks still to finish.
+    jobs: KeyMap<(FrameworkId, u64), JobProgress>,
     pub counts: TaskCounts,
     /// Wait of each started attempt (RUNNING - submitted), ns.
     pub waits: Vec<Time>,
@@ -191,8 +194,8 @@ impl Recorder {
             pending_agent: BTreeMap::new(),
             agents: BTreeMap::new(),
             agent_by_actor: ByActor::default(),
-            tasks: BTreeMap::new(),
-            jobs: BTreeMap::new(),
+            tasks: KeyMap::default(),
+            jobs: KeyMap::default(),
             counts: TaskCounts::default(),
             waits: Vec::new(),
             completions: Vec::new(),
@@ -432,8 +435,7 @@ impl Recorder {
     /// Writes the rows of tasks still live at the end of the run and flushes.
     pub fn finish(&mut self, now: Time) {
         self.advance(now);
-        let live: Vec<_> = self.tasks.iter().map(|(k, r)| (*k, r.clone())).collect();
-        for (k, r) in live {
+        for (k, r) in std::mem::take(&mut self.tasks).into_sorted() {
             self.write_row(k, &r, None, Reason::None);
         }
         if let Some(w) = self.tasks_out.take() {

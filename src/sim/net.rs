@@ -131,8 +131,8 @@ pub struct Network {
     /// a plain link needs no more than its latency. Kept up to date by every method
     /// that changes one of those (false, the default, is always safe).
     fast: bool,
-    #[allow(clippy::disallowed_types)] // looked up by key only, never iterated
-    fifo_last: std::collections::HashMap<(u32, u32), Time, rustc_hash::FxBuildHasher>,
+    /// Latest arrival per (from, to) on self-ordered links.
+    fifo_last: crate::keymap::KeyMap<(u32, u32), Time>,
     /// The latest arrival `fifo_last` holds. Once the clock has passed it, no entry can
     /// delay a message sent now, so a send on a self-ordered link skips the map (a hash
     /// lookup that misses the cache on every message of a 12,500-agent cell) and is

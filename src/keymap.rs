@@ -1,0 +1,117 @@
+//! `KeyMap`: a hash map that can be looked up but not iterated.
+//!
+//! Hash iteration order is the determinism hazard (`clippy.toml` bans `HashMap`), not
+//! hashing itself: a map used only by key is as deterministic as a `BTreeMap` and, for
+//! the big lookup-only tables of a month-long run (every live task, every link's last
+//! arrival), several times cheaper than one (no log-n chain of key comparisons, one
+//! cache line instead of one per tree level). This type offers no iteration at all;
+//! [`KeyMap::into_sorted`] hands the entries out in key order.
+
+use std::borrow::Borrow;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
+#[allow(clippy::disallowed_types)] // the one wrapper: no iteration is exposed
+type Inner<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// A lookup-only map (FxHash).
+#[derive(Clone, Debug)]
+pub struct KeyMap<K, V> {
+    map: Inner<K, V>,
+}
+
+impl<K, V> Default for KeyMap<K, V> {
+    fn default() -> Self {
+        KeyMap {
+            map: Inner::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> KeyMap<K, V> {
+    pub fn get<Q>(&self, k: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.get(k)
+    }
+
+    pub fn get_mut<Q>(&mut self, k: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.get_mut(k)
+    }
+
+    pub fn contains_key<Q>(&self, k: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.contains_key(k)
+    }
+
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        self.map.insert(k, v)
+    }
+
+    pub fn remove<Q>(&mut self, k: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.remove(k)
+    }
+
+    pub fn entry(&mut self, k: K) -> Entry<'_, K, V> {
+        self.map.entry(k)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+
+    /// The entries in key order (the only way to see them all, so that no caller can
+    /// depend on the hash order).
+    pub fn into_sorted(self) -> Vec<(K, V)>
+    where
+        K: Ord,
+    {
+        let mut v: Vec<(K, V)> = self.map.into_iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyMap;
+
+    #[test]
+    fn looks_up_and_hands_out_entries_in_key_order() {
+        let mut m = KeyMap::default();
+        for k in [5u32, 1, 9, 3, 7] {
+            m.insert(k, k * 10);
+        }
+        assert_eq!(m.get(&9), Some(&90));
+        assert_eq!(m.remove(&1), Some(10));
+        *m.get_mut(&3).unwrap() += 1;
+        *m.entry(4).or_insert(0) += 2;
+        assert!(m.contains_key(&4) && !m.contains_key(&1));
+        assert_eq!(m.len(), 5);
+        assert_eq!(
+            m.into_sorted(),
+            vec![(3, 31), (4, 2), (5, 50), (7, 70), (9, 90)]
+        );
+    }
+}
