@@ -31,7 +31,7 @@ use crate::coord::{
     CoordClient, CoordError, CoordEvent, CoordMsg, CoordTimer, Election, ElectionEvent, OpResult,
     ReqId,
 };
-use crate::proto::{Mesos, Msg, Timer};
+use crate::proto::{AgentInfo, Mesos, Msg, Timer};
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -494,21 +494,14 @@ impl Master {
             let id = self.agents.len() as crate::alloc::AgentId;
             let actor = ActorId(a.actor);
             self.agent_by_actor.insert(actor, id);
-            self.agents.push(AgentEntry {
-                actor,
+            let info = AgentInfo {
                 hostname: a.hostname,
-                total: a.total,
-                used: Resources::ZERO,
-                tasks: BTreeSet::new(),
+                resources: a.total,
                 reserved: a.reserved,
                 attributes: a.attributes,
-                incarnation: 0,
-                removed: true,
-                awaiting_pong: false,
-                missed_pongs: 0,
-                next_ping: 0,
-                recovering: !a.removed,
-            });
+            };
+            self.agents
+                .push(AgentEntry::new(actor, 0, info, !a.removed));
         }
         for f in reg.frameworks {
             let id = self.frameworks.len() as FrameworkId;

@@ -17,7 +17,6 @@ use crate::actor::{ActorId, Ctx};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{AgentInfo, Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
 use crate::resources::Resources;
-use std::collections::BTreeSet;
 
 impl Master {
     /// The id of the registered, not removed agent run by `actor`.
@@ -63,28 +62,9 @@ impl Master {
             }
             self.remove_agent(ctx, id);
         }
-        let AgentInfo {
-            hostname,
-            resources,
-            reserved,
-            attributes,
-        } = info;
         let id = self.agents.len() as AgentId;
-        self.agents.push(AgentEntry {
-            actor: from,
-            hostname,
-            total: resources,
-            used: Resources::ZERO,
-            tasks: BTreeSet::new(),
-            reserved,
-            attributes,
-            incarnation,
-            removed: true,
-            awaiting_pong: false,
-            missed_pongs: 0,
-            next_ping: 0,
-            recovering: false,
-        });
+        self.agents
+            .push(AgentEntry::new(from, incarnation, info, false));
         self.agent_by_actor.insert(from, id);
         self.admitting.insert(from);
         self.persist(ctx, [Record::Agent(id)], Some(Admission::Agent(id)));

@@ -126,18 +126,44 @@ pub struct AgentEntry {
 }
 
 impl AgentEntry {
-    /// Takes what the agent says of itself on a (re-)registration the master accepts.
-    pub(super) fn set_info(&mut self, info: AgentInfo) {
+    /// An agent as the master first learns of it: from its registration, or from the
+    /// registry after a failover (`recovering` until it re-registers). Removed from
+    /// the allocator until admitted.
+    pub(super) fn new(
+        actor: ActorId,
+        incarnation: u64,
+        info: AgentInfo,
+        recovering: bool,
+    ) -> AgentEntry {
         let AgentInfo {
             hostname,
             resources,
             reserved,
             attributes,
         } = info;
-        self.hostname = hostname;
-        self.total = resources;
-        self.reserved = reserved;
-        self.attributes = attributes;
+        AgentEntry {
+            actor,
+            hostname,
+            total: resources,
+            used: Resources::ZERO,
+            tasks: BTreeSet::new(),
+            reserved,
+            attributes,
+            incarnation,
+            removed: true,
+            awaiting_pong: false,
+            missed_pongs: 0,
+            next_ping: 0,
+            recovering,
+        }
+    }
+
+    /// Takes what the agent says of itself on a (re-)registration the master accepts.
+    pub(super) fn set_info(&mut self, info: AgentInfo) {
+        self.hostname = info.hostname;
+        self.total = info.resources;
+        self.reserved = info.reserved;
+        self.attributes = info.attributes;
     }
 }
 
