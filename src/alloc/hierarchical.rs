@@ -42,9 +42,10 @@ pub(crate) struct Agent {
 #[derive(Clone, Debug)]
 pub(crate) struct Framework {
     pub role: RoleId,
-    /// Sum of `by_agent`.
+    /// Sum of its entries in the agents' `by_fw` (the per-agent amounts live only
+    /// there: a second per-framework map over every agent would be updated on every
+    /// offer and task end, and read only when the framework is removed).
     pub alloc: Resources,
-    pub by_agent: BTreeMap<AgentId, Resources>,
     /// Decline filters: no offer of the agent before the time.
     pub filters: BTreeMap<AgentId, Time>,
     pub suppressed: bool,
@@ -455,7 +456,6 @@ impl HierarchicalAllocator {
         {
             Some(f) => {
                 f.alloc += res;
-                *f.by_agent.entry(agent).or_default() += res;
                 let r = f.role;
                 self.roles[r as usize].alloc += res;
                 self.refresh_fw(fw);
@@ -497,11 +497,6 @@ impl HierarchicalAllocator {
         {
             Some(f) => {
                 f.alloc -= res;
-                let h = f.by_agent.get_mut(&agent).expect("mirrors agent.by_fw");
-                *h -= res;
-                if h.is_zero() {
-                    f.by_agent.remove(&agent);
-                }
                 let r = f.role;
                 self.roles[r as usize].alloc -= res;
                 self.refresh_fw(fw);
@@ -558,15 +553,14 @@ impl HierarchicalAllocator {
                 if r.is_zero() {
                     return Err(format!("agent {id}: zero entry for framework {fw}"));
                 }
-                let held = match self.fw(fw) {
-                    Some(f) => f.by_agent.get(&(id as AgentId)).copied(),
-                    None => self
+                if self.fw(fw).is_none() {
+                    let held = self
                         .orphans
                         .get(&fw)
-                        .and_then(|o| o.get(&(id as AgentId)).copied()),
-                };
-                if held != Some(*r) {
-                    return Err(format!("agent {id} / framework {fw}: {r} vs {held:?}"));
+                        .and_then(|o| o.get(&(id as AgentId)).copied());
+                    if held != Some(*r) {
+                        return Err(format!("agent {id} / framework {fw}: {r} vs {held:?}"));
+                    }
                 }
                 *fw_sum.entry(fw).or_default() += *r;
             }
@@ -586,14 +580,6 @@ impl HierarchicalAllocator {
                     "framework {fw}: alloc {} not its agents' sum",
                     f.alloc
                 ));
-            }
-            if f.by_agent.len()
-                != f.by_agent
-                    .keys()
-                    .filter(|a| self.agent(**a).is_some())
-                    .count()
-            {
-                return Err(format!("framework {fw} holds resources on a removed agent"));
             }
             role_sum[f.role as usize] += f.alloc;
             let role = &self.roles[f.role as usize];
@@ -675,12 +661,11 @@ impl Allocator for HierarchicalAllocator {
         if self.frameworks.len() <= fw as usize {
             self.frameworks.resize(fw as usize + 1, None);
         }
-        let by_agent = self.orphans.remove(&fw).unwrap_or_default();
-        let alloc = by_agent.values().fold(Resources::ZERO, |s, x| s + *x);
+        let orphaned = self.orphans.remove(&fw).unwrap_or_default();
+        let alloc = orphaned.values().fold(Resources::ZERO, |s, x| s + *x);
         self.frameworks[fw as usize] = Some(Framework {
             role: r,
             alloc,
-            by_agent,
             filters: BTreeMap::new(),
             suppressed: true,
             key: ShareKey::ZERO,
@@ -708,12 +693,16 @@ impl Allocator for HierarchicalAllocator {
         }
         self.deactivate(fw);
         let f = self.frameworks[fw as usize].take().expect("known");
-        for (agent, res) in &f.by_agent {
-            let a = self.agents[*agent as usize].as_mut().expect("known agent");
-            a.by_fw.remove(&fw);
-            a.allocated -= *res;
-            self.allocated -= *res;
-            self.note_free(*agent);
+        // Rare (a framework torn down): a scan of the agents, in id order.
+        for agent in 0..self.agents.len() {
+            let Some(a) = self.agents[agent].as_mut() else {
+                continue;
+            };
+            if let Some(res) = a.by_fw.remove(&fw) {
+                a.allocated -= res;
+                self.allocated -= res;
+                self.note_free(agent as AgentId);
+            }
         }
         let role = &mut self.roles[f.role as usize];
         role.members.remove(&fw);
@@ -768,7 +757,6 @@ impl Allocator for HierarchicalAllocator {
             {
                 Some(f) => {
                     f.alloc -= res;
-                    f.by_agent.remove(&agent);
                     self.roles[f.role as usize].alloc -= res;
                 }
                 None => {
