@@ -45,14 +45,6 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         self.map.get_mut(k)
     }
 
-    pub fn contains_key<Q>(&self, k: &Q) -> bool
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.map.contains_key(k)
-    }
-
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         self.map.insert(k, v)
     }
@@ -75,10 +67,6 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
-    }
-
-    pub fn clear(&mut self) {
-        self.map.clear();
     }
 
     /// The entries in key order (the only way to see them all, so that no caller can
@@ -107,7 +95,7 @@ mod tests {
         assert_eq!(m.remove(&1), Some(10));
         *m.get_mut(&3).unwrap() += 1;
         *m.entry(4).or_insert(0) += 2;
-        assert!(m.contains_key(&4) && !m.contains_key(&1));
+        assert!(m.get(&4).is_some() && m.get(&1).is_none());
         assert_eq!(m.len(), 5);
         assert_eq!(
             m.into_sorted(),

@@ -3,10 +3,11 @@
 //! Mesos arms one ping timer per agent (`SlaveObserver`). At 12,500 agents that is one
 //! timer event per ping, a third of the health checks' events. Here every due ping
 //! waits in one queue and a single sweep timer, on a grid of [`GRID`], sends all the
-//! pings due by then. A ping so leaves at most one grid step late; as it is re-armed
-//! from when it left, and the ping timeout is a whole number of grid steps, every
-//! later ping of that agent is exactly one ping timeout after the one before, as in
-//! Mesos. Only an agent's first ping after (re-)registering is late, by under a step.
+//! pings due by then. A ping so leaves at most one grid step late. It is re-armed from
+//! when it left, so when the ping timeout is a whole number of grid steps (Mesos' 15 s
+//! and every shipped scenario's) every later ping of that agent is exactly one ping
+//! timeout after the one before, as in Mesos, and only an agent's first ping after
+//! (re-)registering is late, by under a step; otherwise every ping may be.
 
 use crate::actor::{Time, SEC};
 use crate::alloc::AgentId;
