@@ -2,9 +2,10 @@
 //! service, re-registration of agents and frameworks, no task lost, framework
 //! `failover_timeout`, `agent_reregister_timeout`, and never two acting leaders.
 
-use schedlab::actor::SEC;
+use schedlab::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
 use schedlab::check::run_checked;
 use schedlab::mesos::agent::Agent;
+use schedlab::proto::{Mesos, Msg, Timer};
 use schedlab::run::{execute, Cluster, RunOptions};
 use schedlab::scenario::Scenario;
 use schedlab::sim::SimConfig;
@@ -169,4 +170,76 @@ fn golden_fingerprints() {
         let s = execute(&scn, &RunOptions::default()).unwrap();
         assert_eq!(s.fingerprint, golden, "scenario {}", scn.name);
     }
+}
+
+/// A coordination client that writes a stray child into the registry at `from` and
+/// removes it at `until`: a registry no master can read in between.
+struct RegistryVandal {
+    client: schedlab::coord::CoordClient,
+    from: Time,
+    until: Time,
+}
+
+impl Actor<Mesos> for RegistryVandal {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.client.start(ctx);
+        ctx.set_timer(self.from, Timer::NextJob);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        if let Msg::Coord(m) = msg {
+            self.client.on_message(ctx, from, m);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _: TimerId, timer: Timer) {
+        let path = format!("{}/stray", schedlab::mesos::ha::REGISTRY_PATH);
+        match timer {
+            Timer::Coord(t) => {
+                self.client.on_timer(ctx, t);
+            }
+            Timer::NextJob if ctx.now() < self.until => {
+                self.client.create(ctx, &path, Vec::new(), false, false);
+                ctx.set_timer(self.until - ctx.now(), Timer::NextJob);
+            }
+            Timer::NextJob => {
+                self.client.delete(ctx, &path, None);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The successor's takeover fails (the registry cannot be read while it takes over;
+/// its coordination session, and so its place at the head of the election, are
+/// intact). It gives the leadership up as a Mesos master does, by exiting and coming
+/// back as a new candidate: once its old session expires the next candidate takes
+/// over, and the cell is not left without a leader (it was, while the failed master
+/// kept its candidacy).
+#[test]
+fn a_failed_takeover_hands_the_leadership_on() {
+    let scn = failover_scenario(&[]);
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    let servers = c.coord.clone();
+    let group = c.sim.net_mut().group("vandal");
+    c.sim.add_actor("vandal", group, move || RegistryVandal {
+        client: schedlab::coord::CoordClient::new(servers.clone(), 10 * SEC),
+        from: 30 * SEC,
+        until: 75 * SEC,
+    });
+    assert_eq!(run_checked(&mut c, scn.run.stop), None);
+    let leader = c.leader().expect("a leader at the end");
+    assert_eq!(leader.tasks.len(), 100);
+    assert_eq!(running_tasks(&c), 100);
+    let served: Vec<Time> = c
+        .live_masters()
+        .flat_map(|(_, m)| m.elected_at().to_vec())
+        .collect();
+    // master-0 (crashed) served first; of the live masters, the failed one never
+    // served and the next one did, once the failed one's session expired (10 s).
+    assert_eq!(served.len(), 1, "one successor serves: {served:?}");
+    assert!(
+        served[0] > 75 * SEC && served[0] < 100 * SEC,
+        "the successor serves once the failed one's session expires: {served:?}"
+    );
 }

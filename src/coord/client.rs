@@ -138,8 +138,16 @@ impl CoordClient {
             let to = self.servers[self.server];
             ctx.send(to, Msg::Coord(CoordMsg::Close { session }));
         }
-        self.cancel_timers(ctx);
+        self.abandon(ctx);
         self.state = State::Closed;
+    }
+
+    /// Drops the session without a word to the ensemble, as a process that exits
+    /// does: the ensemble expires it after its timeout, and its ephemerals with it.
+    /// [`CoordClient::start`] then opens a new one.
+    pub fn abandon(&mut self, ctx: &mut Ctx<Mesos>) {
+        self.cancel_timers(ctx);
+        self.state = State::Idle;
         self.session = None;
         self.lease_ok = false;
         self.pending.clear();

@@ -90,6 +90,12 @@ impl Election {
         }
     }
 
+    /// The same candidate as it was before joining: for a process that restarts and
+    /// contends again, with a new session and so a new place at the back of the queue.
+    pub fn restarted(&self) -> Election {
+        Election::new(&self.dir, self.data.clone())
+    }
+
     /// True while this candidate leads.
     pub fn is_leader(&self) -> bool {
         self.leader

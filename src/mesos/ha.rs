@@ -225,13 +225,17 @@ impl Ha {
         self.client.start(ctx);
     }
 
-    /// Forgets everything of a leadership (the session and candidacy stay).
-    fn stand_by(&mut self) {
+    /// Forgets everything of a leadership and contends again as a restarted process:
+    /// a new session, a new candidacy (see [`Master::abdicate`]).
+    fn restart(&mut self, ctx: &mut Ctx<Mesos>) {
         self.phase = Phase::Standby;
         self.write = None;
         self.waiting.clear();
         self.dirty.clear();
         self.versions.clear();
+        self.client.abandon(ctx);
+        self.election = self.election.restarted();
+        self.client.start(ctx);
     }
 }
 
@@ -545,15 +549,19 @@ impl Master {
         }
     }
 
-    /// Stops acting as leader and forgets the leadership's state, as a Mesos master
-    /// that lost leadership aborts and is restarted; it stays a candidate.
+    /// Stops acting as leader (or taking over) and forgets the leadership's state, as
+    /// a Mesos master that lost leadership or failed to recover exits and is
+    /// restarted: with a new coordination session, so a new candidacy at the back of
+    /// the queue. Its old candidate node goes when the ensemble expires the old session,
+    /// and the next candidate takes over. (Keeping the session would keep the
+    /// candidacy at the head: after a failed takeover, nobody would lead.)
     fn abdicate(&mut self, ctx: &mut Ctx<Mesos>) {
         let Some(mut ha) = self.ha.take() else { return };
         if ha.phase == Phase::Standby && !self.leading {
             self.ha = Some(ha);
             return;
         }
-        ha.stand_by();
+        ha.restart(ctx);
         if ctx.logging() {
             ctx.log("master_abdicated", serde_json::json!({ "term": self.term }));
         }
