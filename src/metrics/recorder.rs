@@ -243,11 +243,6 @@ impl Recorder {
         })
     }
 
-    /// Tasks launched and not yet ended.
-    pub fn live_tasks(&self) -> usize {
-        self.tasks.len()
-    }
-
     pub fn observe(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
         if let Some(w) = self.events.as_mut() {
             let line = serde_json::json!({
