@@ -4,8 +4,9 @@
 //! hashing itself: a map used only by key is as deterministic as a `BTreeMap` and, for
 //! the big lookup-only tables of a month-long run (every live task, every link's last
 //! arrival), several times cheaper than one (no log-n chain of key comparisons, one
-//! cache line instead of one per tree level). This type offers no iteration at all;
-//! [`KeyMap::into_sorted`] hands the entries out in key order.
+//! cache line instead of one per tree level). This type offers no iteration in hash
+//! order: [`KeyMap::sorted`] and [`KeyMap::into_sorted`] hand the entries out in key
+//! order, at the price of a sort.
 
 use std::borrow::Borrow;
 use std::collections::hash_map::Entry;
@@ -45,6 +46,14 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         self.map.get_mut(k)
     }
 
+    pub fn contains_key<Q>(&self, k: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.contains_key(k)
+    }
+
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         self.map.insert(k, v)
     }
@@ -61,6 +70,10 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         self.map.entry(k)
     }
 
+    pub fn clear(&mut self) {
+        self.map.clear()
+    }
+
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -69,8 +82,28 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         self.map.is_empty()
     }
 
-    /// The entries in key order (the only way to see them all, so that no caller can
-    /// depend on the hash order).
+    /// The entries in key order, borrowed: for the rare views of a whole table (a
+    /// status page, a test). Costs a sort.
+    pub fn sorted(&self) -> Vec<(&K, &V)>
+    where
+        K: Ord,
+    {
+        self.sorted_where(|_, _| true)
+    }
+
+    /// The entries that `keep` selects, in key order: one framework's tasks at an
+    /// explicit reconciliation sorts those alone.
+    pub fn sorted_where(&self, mut keep: impl FnMut(&K, &V) -> bool) -> Vec<(&K, &V)>
+    where
+        K: Ord,
+    {
+        let mut v: Vec<(&K, &V)> = self.map.iter().filter(|(k, v)| keep(k, v)).collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// The entries in key order, owned (with `sorted`, the only ways to see them all,
+    /// so that no caller can depend on the hash order).
     pub fn into_sorted(self) -> Vec<(K, V)>
     where
         K: Ord,
@@ -95,8 +128,10 @@ mod tests {
         assert_eq!(m.remove(&1), Some(10));
         *m.get_mut(&3).unwrap() += 1;
         *m.entry(4).or_insert(0) += 2;
-        assert!(m.get(&4).is_some() && m.get(&1).is_none());
+        assert!(m.contains_key(&4) && !m.contains_key(&1));
         assert_eq!(m.len(), 5);
+        let keys: Vec<u32> = m.sorted().into_iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, vec![3, 4, 5, 7, 9]);
         assert_eq!(
             m.into_sorted(),
             vec![(3, 31), (4, 2), (5, 50), (7, 70), (9, 90)]

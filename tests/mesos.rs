@@ -38,7 +38,7 @@ fn run_checked(scn: &Scenario, until: Time) -> Cluster {
 /// Resources of the tasks each framework runs, by the master's view, in framework order.
 fn used_by_framework(m: &Master) -> Vec<(usize, Resources)> {
     let mut out = vec![(0usize, Resources::ZERO); m.frameworks.len()];
-    for ((fw, _), t) in &m.tasks {
+    for ((fw, _), t) in m.tasks.sorted() {
         out[*fw as usize].0 += 1;
         out[*fw as usize].1 += t.resources;
     }

@@ -19,6 +19,7 @@
 use super::drf::{share_key, weighted_share, ShareKey, Sorter};
 use super::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy};
 use crate::actor::Time;
+use crate::keymap::KeyMap;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +48,7 @@ pub(crate) struct Framework {
     /// offer and task end, and read only when the framework is removed).
     pub alloc: Resources,
     /// Decline filters: no offer of the agent before the time.
-    pub filters: BTreeMap<AgentId, Time>,
+    pub filters: KeyMap<AgentId, Time>,
     pub suppressed: bool,
     /// DRF key within the role (valid when the allocator is not stale).
     pub key: ShareKey,
@@ -666,7 +667,7 @@ impl Allocator for HierarchicalAllocator {
         self.frameworks[fw as usize] = Some(Framework {
             role: r,
             alloc,
-            filters: BTreeMap::new(),
+            filters: KeyMap::default(),
             suppressed: true,
             key: ShareKey::ZERO,
         });

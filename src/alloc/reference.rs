@@ -44,7 +44,8 @@ impl Reference {
         for (id, f) in a.frameworks.iter().enumerate() {
             if let Some(f) = f {
                 let role = a.roles[f.role as usize].name.clone();
-                frameworks.insert(id as FrameworkId, (role, f.suppressed, f.filters.clone()));
+                let filters = f.filters.sorted().into_iter().map(|(a, t)| (*a, *t));
+                frameworks.insert(id as FrameworkId, (role, f.suppressed, filters.collect()));
             }
         }
         let weights = a.roles.iter().map(|r| (r.name.clone(), r.weight)).collect();

@@ -26,6 +26,7 @@
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
 use crate::alloc::AgentId;
 use crate::alloc::FrameworkId;
+use crate::keymap::KeyMap;
 use crate::mesos::detector::{Inbound, MasterDetector};
 use crate::proto::{Mesos, Msg, Offer, OfferId, TaskId, TaskInfo, TaskRun, TaskState, Timer};
 use crate::resources::Resources;
@@ -175,7 +176,7 @@ pub struct BatchFramework {
     job_timer: Option<Time>,
     pending: VecDeque<PendingTask>,
     /// Launched tasks not yet terminal.
-    pub running: BTreeMap<TaskId, TaskInfo>,
+    pub running: KeyMap<TaskId, TaskInfo>,
     suppressed: bool,
     /// Held offers by agent, and the agent of each held offer (`hold_offers`).
     held: BTreeMap<AgentId, Held>,
@@ -203,7 +204,7 @@ impl BatchFramework {
             stream_done: false,
             job_timer: None,
             pending: VecDeque::new(),
-            running: BTreeMap::new(),
+            running: KeyMap::default(),
             suppressed: false,
             held: BTreeMap::new(),
             held_agent: BTreeMap::new(),
@@ -229,6 +230,13 @@ impl BatchFramework {
             && self.next_job.is_none()
             && self.pending.is_empty()
             && self.running.is_empty()
+    }
+
+    /// The launched tasks not yet terminal, in id order: what an explicit
+    /// reconciliation asks about (the table itself is hashed, for the per-update
+    /// lookups).
+    fn running_ids(&self) -> Vec<TaskId> {
+        self.running.sorted().into_iter().map(|(t, _)| *t).collect()
     }
 
     fn register(&mut self, ctx: &mut Ctx<Mesos>) {
@@ -615,7 +623,7 @@ impl Actor<Mesos> for BatchFramework {
                     self.held.clear();
                     self.held_agent.clear();
                     if !self.running.is_empty() {
-                        let tasks = self.running.keys().copied().collect();
+                        let tasks = self.running_ids();
                         self.master.send(
                             ctx,
                             Msg::Reconcile {
@@ -653,7 +661,7 @@ impl Actor<Mesos> for BatchFramework {
             Timer::Reconcile => {
                 ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
                 if let (Some(framework), false) = (self.id, self.running.is_empty()) {
-                    let tasks = self.running.keys().copied().collect();
+                    let tasks = self.running_ids();
                     self.master.send(ctx, Msg::Reconcile { framework, tasks });
                 }
             }

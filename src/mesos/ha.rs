@@ -504,6 +504,7 @@ impl Master {
                 reserved: a.reserved,
                 attributes: a.attributes,
             };
+            self.recovering_agents += usize::from(!a.removed);
             self.agents
                 .push(AgentEntry::new(actor, 0, info, !a.removed));
         }
@@ -534,7 +535,7 @@ impl Master {
         self.leading = true;
         self.counters.elections_won += 1;
         self.serve(ctx);
-        if self.agents.iter().any(|a| a.recovering) {
+        if self.recovering_agents > 0 {
             ctx.set_timer(
                 self.cfg.agent_reregister_timeout,
                 Timer::ReregisterTimeout(self.term),
@@ -609,6 +610,7 @@ impl Master {
         for (id, a) in self.agents.iter_mut().enumerate() {
             if a.recovering {
                 a.recovering = false;
+                self.recovering_agents -= 1;
                 self.counters.agents_removed += 1;
                 timed_out.push(Record::Agent(id as crate::alloc::AgentId));
             }

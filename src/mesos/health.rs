@@ -94,6 +94,7 @@ impl Master {
             // Known from the registry after a failover: welcome back, tasks and all.
             let a = &mut self.agents[id as usize];
             a.recovering = false;
+            self.recovering_agents -= 1;
             a.set_info(info);
             self.activate_agent(ctx, id);
         } else if self.agents[id as usize].removed {

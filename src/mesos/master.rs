@@ -21,6 +21,7 @@ use super::ha::{Admission, Record};
 use super::pings::PingSchedule;
 use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
+use crate::keymap::KeyMap;
 use crate::proto::{
     AgentInfo, AgentRegistration, AgentReregistration, FrameworkInfo, Mesos, Msg, Offer, OfferId,
     Reason, TaskId, TaskInfo, TaskState, TaskStatus, Term, Timer,
@@ -226,9 +227,13 @@ pub struct Master {
     pub agents: Vec<AgentEntry>,
     pub(super) agent_by_actor: ByActor<AgentId>,
     pub offers: BTreeMap<OfferId, OfferEntry>,
-    pub tasks: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    pub tasks: KeyMap<(FrameworkId, TaskId), TaskEntry>,
     /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
     pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    /// How many agents are `recovering` (Mesos' `slaves.recovered`): while any is,
+    /// reconciliation keeps quiet about tasks it does not know. A count, so that a
+    /// reconciliation does not scan every agent's entry for the flag.
+    pub(super) recovering_agents: usize,
     next_offer: OfferId,
     /// An event-triggered allocation is scheduled (a zero-delay timer).
     allocation_pending: bool,
@@ -260,8 +265,9 @@ impl Master {
             agents: Vec::new(),
             agent_by_actor: ByActor::default(),
             offers: BTreeMap::new(),
-            tasks: BTreeMap::new(),
+            tasks: KeyMap::default(),
             unreachable: BTreeMap::new(),
+            recovering_agents: 0,
             next_offer: 0,
             allocation_pending: false,
             full_allocation: false,
@@ -549,17 +555,16 @@ impl Master {
             None => Self::lost(t, None, Reason::Reconciliation),
         };
         let statuses: Vec<TaskStatus> = if tasks.is_empty() {
-            self.tasks
-                .range((fw, TaskId::default())..)
-                .take_while(|((f, _), _)| *f == fw)
-                .map(|((_, t), e)| answer(*t, Some(e)))
+            self.framework_tasks(fw)
+                .into_iter()
+                .map(|(t, e)| answer(t, Some(e)))
                 .collect()
         } else {
             // A task this master does not know may still run on an agent of the
             // registry that has not re-registered since the failover: as Mesos does for
             // transitioning agents, say nothing until recovery ends (LOST now would get
             // a task that runs relaunched: run twice).
-            let recovering = self.agents.iter().any(|a| a.recovering);
+            let recovering = self.recovering_agents > 0;
             tasks
                 .into_iter()
                 .filter_map(|t| match self.tasks.get(&(fw, t)) {
@@ -571,6 +576,16 @@ impl Master {
         for s in statuses {
             self.update(ctx, fw, s);
         }
+    }
+
+    /// A framework's tasks in id order (a scan of the whole table: explicit
+    /// reconciliation and teardown are rare, task lookups are on every update).
+    fn framework_tasks(&self, fw: FrameworkId) -> Vec<(TaskId, &TaskEntry)> {
+        self.tasks
+            .sorted_where(|(f, _), _| *f == fw)
+            .into_iter()
+            .map(|((_, t), e)| (*t, e))
+            .collect()
     }
 
     fn teardown(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId) {
@@ -585,10 +600,9 @@ impl Master {
             }
         }
         let tasks: Vec<TaskId> = self
-            .tasks
-            .range((fw, TaskId::default())..)
-            .take_while(|((f, _), _)| *f == fw)
-            .map(|((_, t), _)| *t)
+            .framework_tasks(fw)
+            .into_iter()
+            .map(|(t, _)| t)
             .collect();
         let mut agents = BTreeSet::new();
         for t in tasks {
