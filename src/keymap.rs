@@ -97,7 +97,9 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
     where
         K: Ord,
     {
-        let mut v: Vec<(&K, &V)> = self.map.iter().filter(|(k, v)| keep(k, v)).collect();
+        // At most every entry: sized for that rather than grown by doubling.
+        let mut v: Vec<(&K, &V)> = Vec::with_capacity(self.map.len());
+        v.extend(self.map.iter().filter(|(k, v)| keep(k, v)));
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }

@@ -565,13 +565,18 @@ impl Master {
             // transitioning agents, say nothing until recovery ends (LOST now would get
             // a task that runs relaunched: run twice).
             let recovering = self.recovering_agents > 0;
-            tasks
-                .into_iter()
-                .filter_map(|t| match self.tasks.get(&(fw, t)) {
-                    None if recovering => None,
-                    e => Some(answer(t, e)),
-                })
-                .collect()
+            // Sized up front: a framework may ask about every task it runs, and a
+            // list grown by doubling copies itself several times.
+            let mut out = Vec::with_capacity(tasks.len());
+            out.extend(
+                tasks
+                    .into_iter()
+                    .filter_map(|t| match self.tasks.get(&(fw, t)) {
+                        None if recovering => None,
+                        e => Some(answer(t, e)),
+                    }),
+            );
+            out
         };
         for s in statuses {
             self.update(ctx, fw, s);
