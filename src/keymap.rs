@@ -91,8 +91,8 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         self.sorted_where(|_, _| true)
     }
 
-    /// The entries that `keep` selects, in key order: one framework's tasks at an
-    /// explicit reconciliation sorts those alone.
+    /// The entries that `keep` selects, in key order: one framework's tasks for an
+    /// implicit reconciliation sorts those alone.
     pub fn sorted_where(&self, mut keep: impl FnMut(&K, &V) -> bool) -> Vec<(&K, &V)>
     where
         K: Ord,
@@ -102,6 +102,11 @@ impl<K: Hash + Eq, V> KeyMap<K, V> {
         v.extend(self.map.iter().filter(|(k, v)| keep(k, v)));
         v.sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
+    }
+
+    /// How many entries `keep` selects (a count has no order to leak).
+    pub fn count_where(&self, mut keep: impl FnMut(&K, &V) -> bool) -> usize {
+        self.map.iter().filter(|(k, v)| keep(k, v)).count()
     }
 
     /// The entries in key order, owned (with `sorted`, the only ways to see them all,
@@ -134,6 +139,7 @@ mod tests {
         assert_eq!(m.len(), 5);
         let keys: Vec<u32> = m.sorted().into_iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, vec![3, 4, 5, 7, 9]);
+        assert_eq!(m.count_where(|k, _| k % 2 == 1), 4);
         assert_eq!(
             m.into_sorted(),
             vec![(3, 31), (4, 2), (5, 50), (7, 70), (9, 90)]

@@ -25,6 +25,7 @@ use super::msg::{
 use crate::actor::{ActorId, Ctx, Time, TimerId, MS, SEC};
 use crate::proto::{Mesos, Msg, Timer};
 use rand::Rng;
+use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Session timeout Mesos uses by default (`--zk_session_timeout=10secs`).
@@ -65,25 +66,33 @@ enum State {
 }
 
 /// A ZooKeeper-style session, embedded in an actor.
+///
+/// `repr(C)` keeps the fields in this order: the ones every heartbeat reads (a ping
+/// timer, a pong) come first, so that a heartbeat touches one or two cache lines of
+/// a client last touched seconds ago, not one per field that the compiler's order
+/// happened to scatter.
 #[derive(Clone, Debug)]
+#[repr(C)]
 pub struct CoordClient {
-    servers: Vec<ActorId>,
-    requested_timeout: Time,
-    timeout: Time,
     state: State,
-    session: Option<SessionId>,
+    lease_ok: bool,
     server: usize,
-    attempts: usize,
-    last_zxid: Zxid,
+    session: Option<SessionId>,
+    timeout: Time,
     last_heard: Time,
     lease_end: Time,
-    lease_ok: bool,
+    ping_timer: Option<TimerId>,
+    lease_timer: Option<TimerId>,
+    /// Inline up to a five-server ensemble (ZooKeeper's usual sizes are three and
+    /// five): a ping reads it, and a separate heap block would be one more miss.
+    servers: SmallVec<[ActorId; 5]>,
+    requested_timeout: Time,
+    attempts: usize,
+    last_zxid: Zxid,
     next_req: ReqId,
     pending: BTreeMap<ReqId, Op>,
     queued: Vec<(ReqId, Op)>,
     watches: BTreeSet<(WatchType, String)>,
-    ping_timer: Option<TimerId>,
-    lease_timer: Option<TimerId>,
     connect_timer: Option<TimerId>,
 }
 
@@ -93,7 +102,7 @@ impl CoordClient {
     pub fn new(servers: Vec<ActorId>, session_timeout: Time) -> Self {
         assert!(!servers.is_empty(), "a coordination client needs servers");
         CoordClient {
-            servers,
+            servers: servers.into(),
             requested_timeout: session_timeout,
             timeout: session_timeout,
             state: State::Idle,

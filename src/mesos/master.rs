@@ -583,7 +583,7 @@ impl Master {
         }
     }
 
-    /// A framework's tasks in id order (a scan of the whole table: explicit
+    /// A framework's tasks in id order (a scan of the whole table: implicit
     /// reconciliation and teardown are rare, task lookups are on every update).
     fn framework_tasks(&self, fw: FrameworkId) -> Vec<(TaskId, &TaskEntry)> {
         self.tasks

@@ -84,7 +84,7 @@ pub fn state(sh: &Shared, m: &Master) -> Value {
                 "id": i, "name": f.name, "role": f.role, "active": f.active,
                 "connected": f.connected,
                 "dominant_share": shares.get(&(i as u32)).copied().unwrap_or(0.0),
-                "tasks": m.tasks.sorted_where(|(fw, _), _| *fw == i as u32).len(),
+                "tasks": m.tasks.count_where(|(fw, _), _| *fw == i as u32),
             })
         })
         .collect();
@@ -131,7 +131,7 @@ fn masters(sh: &Shared) -> Vec<Value> {
 /// `/metrics/snapshot`: Mesos' names where one exists.
 pub fn metrics(sh: &Shared, m: &Master) -> Value {
     use crate::proto::TaskState as S;
-    let count = |s: S| m.tasks.sorted_where(|_, t| t.state == s).len();
+    let count = |s: S| m.tasks.count_where(|_, t| t.state == s);
     let (total, used) = (m.total(), m.used());
     let c = sh.counters.borrow();
     json!({
