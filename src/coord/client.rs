@@ -102,7 +102,7 @@ impl CoordClient {
     pub fn new(servers: Vec<ActorId>, session_timeout: Time) -> Self {
         assert!(!servers.is_empty(), "a coordination client needs servers");
         CoordClient {
-            servers: servers.into(),
+            servers: SmallVec::from_slice(&servers),
             requested_timeout: session_timeout,
             timeout: session_timeout,
             state: State::Idle,
