@@ -1,4 +1,4 @@
-//! Helpers shared by the real-network tests (`tests/real.rs`, `tests/real_browser.rs`).
+//! Helpers shared by the real-network tests (`real.rs`, `real_browser.rs`).
 
 use schedlab::real::ctl::request;
 use schedlab::real::frame::CtlRequest;

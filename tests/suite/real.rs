@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-mod common;
-use common::{leader, wait_for};
+use crate::common;
+use crate::common::{leader, wait_for};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const SECRET: &[u8] = b"real-test-secret";

@@ -940,7 +940,7 @@ fn chaos(seed: u64) {
     );
     assert!(
         ensemble_leader(&sim, &servers).is_some(),
-        "seed {seed}: no ensemble leader after the calm; replay: CHAOS_DEBUG=1 CHAOS_SEEDS={seed}..{} cargo test --release --test coord chaos_many -- --ignored --nocapture",
+        "seed {seed}: no ensemble leader after the calm; replay: CHAOS_DEBUG=1 CHAOS_SEEDS={seed}..{} cargo test --release --test suite coord::chaos_many -- --ignored --nocapture",
         seed + 1
     );
     assert_eq!(
@@ -982,7 +982,7 @@ fn chaos_keeps_safety_and_recovers() {
     }
 }
 
-/// The same over many seeds: `cargo test --release --test coord -- --ignored`.
+/// The same over many seeds: `cargo test --release --test suite coord:: -- --ignored`.
 #[test]
 #[ignore]
 fn chaos_many_seeds() {

@@ -10,8 +10,7 @@ use schedlab::scenario::Scenario;
 use std::path::Path;
 use std::time::Duration;
 
-mod common;
-use common::{leader, wait_for};
+use crate::common::{leader, wait_for};
 
 const SECRET: &[u8] = b"browser-test-secret";
 const CHROMIUM: &str = "/usr/bin/chromium";
