@@ -97,7 +97,7 @@ enum Cmd {
         cmd: schedlab::trace::cli::TraceCmd,
     },
     /// Runs a parameter sweep (points x seeds) in parallel, resumable and shardable;
-    /// `sweep merge DIR...` joins shards. See README "Sweeps".
+    /// `sweep merge DIR...` joins shards. See docs/analysis.md, "Sweeps".
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Sweep {
         #[command(subcommand)]

@@ -19,6 +19,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+#[cfg(test)]
+mod error_tests;
+mod errors;
+pub(crate) mod flat;
+pub(crate) mod keypath;
+mod locate;
+pub(crate) mod suggest;
+pub(crate) mod tagged;
+
 /// The built-in quickstart scenario (`schedlab run` with no argument).
 pub const QUICKSTART: &str = include_str!("../scenarios/quickstart.toml");
 
@@ -107,13 +116,15 @@ impl Default for CoordSection {
 
 /// The masters: 1, 3 or 5; several elect their leader through `[coord]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct MastersSection {
     #[serde(default = "one_u32")]
     pub count: u32,
-    #[serde(flatten)]
+    /// The master's flags, beside `count` (read by [`flat`]).
+    #[serde(flatten, skip_deserializing)]
     pub flags: MasterConfig,
 }
+flat::flattened!(MastersSection, flags);
 
 impl Default for MastersSection {
     fn default() -> Self {
@@ -156,12 +167,14 @@ impl Default for AllocatorSection {
 
 /// A static reservation on each agent of a group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct Reservation {
     pub role: String,
-    #[serde(flatten)]
+    /// Its keys beside `role` (read by [`flat`]).
+    #[serde(flatten, skip_deserializing)]
     pub size: TaskSize,
 }
+flat::flattened!(Reservation, size);
 
 /// `count` identical agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -208,16 +221,18 @@ impl AgentGroup {
 
 /// A directed link between two actor groups (`masters`, `agents`, `frameworks`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct LinkEntry {
     pub from: String,
     pub to: String,
     /// Also set the reverse direction.
     #[serde(default = "yes")]
     pub both: bool,
-    #[serde(flatten)]
+    /// Its keys beside `from`, `to` and `both` (read by [`flat`]).
+    #[serde(flatten, skip_deserializing)]
     pub model: LinkModel,
 }
+flat::flattened!(LinkEntry, model);
 
 fn yes() -> bool {
     true
@@ -352,71 +367,20 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// The key a toml error is about: the quoted field name in its message, or the key
-/// written at the start of the offending line.
-fn key_of(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> Option<String> {
-    // "at `apps[0].health.grace`: ..." (errors inside framework entries, see
-    // `frameworks::part`): the field named by an unknown/missing-field message, else
-    // the last key of the path.
-    if let Some(rest) = message.strip_prefix("at `") {
-        if let Some((path, inner)) = rest.split_once("`: ") {
-            if let Some(k) = key_of(text, None, inner) {
-                return Some(k);
-            }
-            let last = path.rsplit('.').next().unwrap_or(path);
-            return Some(last.split('[').next().unwrap_or(last).to_string());
-        }
-    }
-    if let Some(start) = message.find('`') {
-        let rest = &message[start + 1..];
-        if let Some(end) = rest.find('`') {
-            if message.starts_with("unknown field") || message.starts_with("missing field") {
-                return Some(rest[..end].to_string());
-            }
-        }
-    }
-    let span = span?;
-    let line_start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next()?;
-    let key = line
-        .split('=')
-        .next()?
-        .trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    (!key.is_empty()).then(|| key.to_string())
-}
-
 /// Parses TOML `text` into a strict (`deny_unknown_fields`) config type, with an error
 /// naming `file`, the line and the key: shared by scenarios and by the other experiment
-/// files (`scenarios/validation/`) so that every input file fails the same way.
+/// files (`scenarios/validation/`) so that every input file fails the same way. The key
+/// is the full path (`frameworks.0.workload.duration_std`, as `--set` spells it) and the
+/// line is that key's own, however deep (see [`keypath`], [`locate`]); an unknown key
+/// comes with the nearest valid one.
 pub fn parse_toml<T: serde::de::DeserializeOwned>(
     text: &str,
     file: &str,
 ) -> Result<T, ScenarioError> {
-    toml::from_str(text).map_err(|e| {
-        let message = e.message().to_string();
-        let key = key_of(text, e.span(), &message);
-        // An error inside a table entry (a framework) spans the whole entry: point at
-        // the line of the key within it.
-        let line = e.span().map(|s| {
-            key.as_deref()
-                .and_then(|k| find_key_line_in(text, s.clone(), k))
-                .unwrap_or_else(|| line_of(text, s.start))
-        });
-        ScenarioError {
-            file: file.to_string(),
-            line,
-            key,
-            message,
-        }
-    })
+    let mut track = serde_path_to_error::Track::new();
+    let de = serde_path_to_error::Deserializer::new(toml::Deserializer::new(text), &mut track);
+    T::deserialize(de)
+        .map_err(|e| errors::from_toml(text, file, keypath::KeyPath::of(&track.path()), &e))
 }
 
 impl Scenario {
@@ -555,34 +519,6 @@ impl Scenario {
         }
         Ok(())
     }
-}
-
-/// The line where `key` is set (`key =`, also inside an inline table) or opens a table
-/// (`[..key]`), searching from the start of `span` to the end of the `[[frameworks]]`
-/// entry it lies in (the next table header that is not one of its sub-tables).
-fn find_key_line_in(text: &str, span: std::ops::Range<usize>, key: &str) -> Option<usize> {
-    let start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let mut offset = start;
-    for (n, l) in text[start..].split_inclusive('\n').enumerate() {
-        let code = l.split('#').next().unwrap_or("");
-        let header = code.trim_start().trim_start_matches('[');
-        if n > 0 && code.trim_start().starts_with('[') && !header.starts_with("frameworks.") {
-            break;
-        }
-        let sets = code.match_indices(key).any(|(i, _)| {
-            let before = code[..i].chars().next_back();
-            let after = code[i + key.len()..].trim_start();
-            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-                && (after.starts_with('=') || after.starts_with(']'))
-        });
-        if sets {
-            return Some(line_of(text, offset));
-        }
-        offset += l.len();
-    }
-    None
 }
 
 /// The line where `key = ...` is first written (for errors found after parsing).

@@ -3,8 +3,12 @@
 
 use crate::actor::Time;
 
-/// Parses `"<number><unit>"` with unit one of ns, us, ms, s, min, h, d (a bare number is
-/// seconds). Returns an error naming what is wrong.
+/// The units a duration takes, for messages.
+const UNITS: &str = "ns, us, ms, s, min, h, d";
+
+/// Parses `"<number><unit>"` with unit one of ns, us, ms, s, min, h, d. A number without
+/// a unit is refused: `stop = 3` read as seconds silently ran a 3-second experiment for
+/// someone who meant minutes, so the error says what to write instead.
 pub fn parse_duration(s: &str) -> Result<Time, String> {
     let s = s.trim();
     let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
@@ -16,13 +20,14 @@ pub fn parse_duration(s: &str) -> Result<Time, String> {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
         "ms" => 1e6,
-        "" | "s" => 1e9,
+        "s" => 1e9,
         "min" | "m" => 60e9,
         "h" => 3600e9,
         "d" => 86400e9,
+        "" => return Err(no_unit(num.trim())),
         other => {
             return Err(format!(
-                "unknown time unit `{other}` in `{s}` (use ns, us, ms, s, min, h, d)"
+                "unknown time unit `{other}` in `{s}` (use {UNITS})"
             ))
         }
     };
@@ -30,6 +35,11 @@ pub fn parse_duration(s: &str) -> Result<Time, String> {
         return Err(format!("duration `{s}` must be a non-negative number"));
     }
     Ok((value * scale).round() as Time)
+}
+
+/// The error for a duration written as the bare number `n`.
+fn no_unit(n: &str) -> String {
+    format!("`{n}` has no unit: give one, e.g. \"{n}s\", \"{n}ms\" or \"{n}min\" (units: {UNITS})")
 }
 
 /// Formats nanoseconds the way `parse_duration` reads them back, for messages and reports.
@@ -53,7 +63,8 @@ pub fn format_duration(t: Time) -> String {
     format!("{:.3}s", t as f64 / 1e9)
 }
 
-/// Serde adapter: a duration is a string with a unit, or a number of seconds.
+/// Serde adapter: a duration is a string with a unit (`"500ms"`); a bare number, with
+/// or without quotes, is refused (see [`parse_duration`]).
 pub mod duration {
     use super::*;
     use serde::{de, Deserializer, Serializer};
@@ -67,22 +78,19 @@ pub mod duration {
         impl de::Visitor<'_> for V {
             type Value = Time;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a duration such as \"500ms\" or a number of seconds")
+                f.write_str("a duration with a unit, such as \"500ms\" or \"10min\"")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Time, E> {
                 parse_duration(v).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Time, E> {
-                if v < 0 {
-                    return Err(E::custom(format!("duration must not be negative, got {v}")));
-                }
-                Ok(v as Time * 1_000_000_000)
+                Err(E::custom(no_unit(&v.to_string())))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
-                Ok(v * 1_000_000_000)
+                Err(E::custom(no_unit(&v.to_string())))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
-                parse_duration(&v.to_string()).map_err(E::custom)
+                Err(E::custom(no_unit(&v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -117,9 +125,18 @@ mod tests {
         assert_eq!(parse_duration("5s"), Ok(5_000_000_000));
         assert_eq!(parse_duration("1.5ms"), Ok(1_500_000));
         assert_eq!(parse_duration("10min"), Ok(600_000_000_000));
-        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
         assert_eq!(parse_duration("100us"), Ok(100_000));
         assert!(parse_duration("-1s").is_err());
+        for bare in ["2", "0", " 2 "] {
+            let n = bare.trim();
+            assert_eq!(
+                parse_duration(bare),
+                Err(format!(
+                    "`{n}` has no unit: give one, e.g. \"{n}s\", \"{n}ms\" or \"{n}min\" \
+                     (units: ns, us, ms, s, min, h, d)"
+                ))
+            );
+        }
         assert!(parse_duration("5 parsecs").is_err());
     }
 

@@ -52,8 +52,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 
-/// The size of one task in a scenario file: CPUs (fractional) and MiB.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// The size of one task in a scenario file: CPUs (fractional) and MiB. `Default` (all
+/// zero) only stands in while the keys beside it are read (see `scenario::flat`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSize {
     pub cpus: crate::scenario::NonNeg,
@@ -74,27 +75,30 @@ impl TaskSize {
 
 /// One job written out in a scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(remote = "Self", deny_unknown_fields)]
 pub struct JobEntry {
     #[serde(with = "duration")]
     pub at: Time,
     pub tasks: u32,
-    #[serde(flatten)]
+    /// Its keys beside the job's own (read by `scenario::flat`).
+    #[serde(flatten, skip_deserializing)]
     pub size: TaskSize,
     #[serde(with = "duration")]
     pub duration: Time,
     #[serde(default)]
     pub priority: i32,
 }
+crate::scenario::flat::flattened!(JobEntry, size);
 
-/// Where a framework's jobs come from.
+/// Where a framework's jobs come from. Tagged by `kind` (read and written by
+/// `scenario::tagged`, so that an error inside names its key).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum WorkloadSpec {
     /// Always wants more: an endless supply of identical one-task jobs, all submitted at
     /// time 0 (the DRF paper's users "always wanting more").
     Greedy {
-        #[serde(flatten)]
+        #[serde(flatten, skip_deserializing)]
         size: TaskSize,
         /// Task run time; absent means the task runs until the end of the run.
         #[serde(default, with = "crate::units::duration_opt")]
@@ -111,7 +115,7 @@ pub enum WorkloadSpec {
         interarrival: Time,
         tasks_min: u32,
         tasks_max: u32,
-        #[serde(flatten)]
+        #[serde(flatten, skip_deserializing)]
         size: TaskSize,
         #[serde(with = "duration")]
         duration_mean: Time,
@@ -122,10 +126,45 @@ pub enum WorkloadSpec {
         start: Option<Time>,
     },
     /// A real trace, read lazily (Google 2011/2019, Alibaba, SWF, normalized CSV; see
-    /// the README's Traces section). Paths are relative to the working directory.
+    /// docs/traces.md). Paths are relative to the working directory.
     Trace(crate::trace::TraceSource),
     /// The full synthetic generator of `schedlab trace synth` (same keys as its TOML).
     Synth(Box<crate::trace::synth::SynthConfig>),
+}
+
+impl Serialize for WorkloadSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ser = crate::scenario::tagged::Internally {
+            ser: s,
+            tag: "kind",
+        };
+        WorkloadSpec::serialize(self, ser)
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadSpec {
+    /// As `scenario::tagged::deserialize`, but a greedy or synthetic workload also takes
+    /// a task size's keys beside its own (`scenario::flat`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::scenario::{flat, tagged};
+        use serde::de::Error;
+        let (kind, mut table) = tagged::open(d, "kind", |d| WorkloadSpec::deserialize(d))?;
+        let size = match kind.as_str() {
+            "greedy" | "synthetic" => {
+                let own = flat::variant_fields(&kind, |d| WorkloadSpec::deserialize(d));
+                Some(flat::take(&mut table, own.as_deref(), &[]).map_err(D::Error::custom)?)
+            }
+            _ => None,
+        };
+        let mut w = tagged::read(&kind, table, "kind", |d| WorkloadSpec::deserialize(d))
+            .map_err(D::Error::custom)?;
+        if let (Some(s), WorkloadSpec::Greedy { size, .. } | WorkloadSpec::Synthetic { size, .. }) =
+            (size, &mut w)
+        {
+            *size = s;
+        }
+        Ok(w)
+    }
 }
 
 impl WorkloadSpec {

@@ -199,10 +199,7 @@ impl SweepSpec {
     /// Parses spec `text`; `path` names it in errors and anchors the scenario path.
     pub fn parse(text: &str, path: &Path) -> Result<SweepSpec, ScenarioError> {
         let file = path.display().to_string();
-        let raw: SpecFile = parse_toml(text, &file).map_err(|e| ScenarioError {
-            key: e.key.map(|k| k.trim_matches('"').to_string()),
-            ..e
-        })?;
+        let raw: SpecFile = parse_toml(text, &file)?;
         let err = |table: &str, key: &str, message: String| ScenarioError {
             file: file.clone(),
             line: key_line(text, table, key),

@@ -57,20 +57,6 @@ pub struct Common {
 }
 
 impl Common {
-    /// The keys of [`Common`]: a scenario entry's other keys belong to its kind.
-    pub const KEYS: [&'static str; 10] = [
-        "name",
-        "role",
-        "weight",
-        "principal",
-        "start",
-        "accept_refuse",
-        "decline_refuse",
-        "partition_aware",
-        "reconcile_interval",
-        "failover_timeout",
-    ];
-
     /// Defaults for a framework called `name` (tests, the test kit).
     pub fn named(name: &str) -> Common {
         Common {

@@ -186,53 +186,52 @@ pub fn status_of_any(a: &dyn std::any::Any) -> Option<&dyn FrameworkStatus> {
         .or_else(|| a.downcast_ref::<Framework<yarn::Yarn>>().map(as_dyn))
 }
 
-/// Deserializes a table with `serde_path_to_error`, so that an error deep inside names
-/// its key path (`apps[0].health.grace`); `Scenario::parse` turns that into a line.
-fn part<T: DeserializeOwned>(t: toml::Table) -> Result<T, String> {
-    serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().message().to_string();
-        if path.is_empty() || path == "." {
-            inner
-        } else {
-            format!("at `{path}`: {inner}")
-        }
-    })
+/// The kinds of framework, as `kind` names them.
+const KINDS: [&str; 5] = ["batch", "marathon", "chronos", "aurora", "yarn"];
+
+/// A non-batch entry: the keys of [`Common`] and the kind's own (`S`), every key checked
+/// against both before either is read (see `scenario::flat`).
+fn with_common<S: DeserializeOwned>(mut t: toml::Table) -> Result<(Common, S), String> {
+    use crate::scenario::{flat, keypath};
+    let own = flat::fields(|d| S::deserialize(d));
+    let common = flat::take(&mut t, own.as_deref(), &["kind"])?;
+    let spec = keypath::read(toml::Value::Table(t), |d| S::deserialize(d))?;
+    Ok((common, spec))
 }
 
 impl<'de> Deserialize<'de> for FrameworkConfig {
+    /// Read in two steps (`kind` first, default `batch`), so that an error inside an
+    /// entry keeps its key path: see `scenario::tagged`.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::scenario::keypath::{self, KeyPath, Seg};
+        use crate::scenario::{flat, suggest};
         use serde::de::Error;
+        let at_kind = |m: &str| keypath::at(&KeyPath(vec![Seg::Key("kind".into())]), m);
         let mut t = toml::Table::deserialize(d)?;
         let kind = match t.remove("kind") {
             None => "batch".to_string(),
             Some(toml::Value::String(s)) => s,
-            Some(v) => {
-                return Err(D::Error::custom(format!(
-                    "at `kind`: `{v}` is not a string"
-                )))
-            }
+            Some(v) => return Err(D::Error::custom(at_kind(&format!("`{v}` is not a string")))),
         };
-        if kind == "batch" {
-            return part(t)
-                .map(FrameworkConfig::Batch)
-                .map_err(D::Error::custom);
-        }
-        let mut common = toml::Table::new();
-        for k in Common::KEYS {
-            if let Some(v) = t.remove(k) {
-                common.insert(k.to_string(), v);
-            }
-        }
-        let c: Common = part(common).map_err(D::Error::custom)?;
         let r = match kind.as_str() {
-            "marathon" => part(t).map(|s| FrameworkConfig::Marathon(c, s)),
-            "chronos" => part(t).map(|s| FrameworkConfig::Chronos(c, s)),
-            "aurora" => part(t).map(|s| FrameworkConfig::Aurora(c, s)),
-            "yarn" => part(t).map(|s| FrameworkConfig::Yarn(c, s)),
-            other => Err(format!(
-                "at `kind`: unknown framework kind `{other}` (batch, marathon, chronos, aurora, yarn)"
-            )),
+            "batch" => flat::check(
+                &t,
+                flat::fields(|d| BatchConfig::deserialize(d)).as_deref(),
+                &["kind"],
+            )
+            .and_then(|()| keypath::read(toml::Value::Table(t), |d| BatchConfig::deserialize(d)))
+            .map(FrameworkConfig::Batch),
+            "marathon" => with_common(t).map(|(c, s)| FrameworkConfig::Marathon(c, s)),
+            "chronos" => with_common(t).map(|(c, s)| FrameworkConfig::Chronos(c, s)),
+            "aurora" => with_common(t).map(|(c, s)| FrameworkConfig::Aurora(c, s)),
+            "yarn" => with_common(t).map(|(c, s)| FrameworkConfig::Yarn(c, s)),
+            other => Err(at_kind(&match suggest::nearest(other, &KINDS) {
+                Some(k) => format!("unknown framework kind `{other}`; did you mean `{k}`?"),
+                None => format!(
+                    "unknown framework kind `{other}`; one of {}",
+                    suggest::quoted(&KINDS)
+                ),
+            })),
         };
         r.map_err(D::Error::custom)
     }

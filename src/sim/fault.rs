@@ -9,9 +9,10 @@ use super::net::LinkModel;
 use crate::actor::Time;
 use serde::{Deserialize, Serialize};
 
-/// One scheduled fault.
+/// One scheduled fault, tagged by `kind` (read and written by `scenario::tagged`, so
+/// that an error inside names its key).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
     /// The targets lose their in-memory state and receive nothing; with `restart_after`
     /// they come back from their durable store.
@@ -64,6 +65,8 @@ pub enum Fault {
         link: LinkModel,
     },
 }
+
+crate::scenario::tagged::internally_tagged!(Fault, "kind");
 
 impl Fault {
     pub fn at(&self) -> Time {

@@ -19,8 +19,10 @@ use rand_distr::{Distribution, Exp, LogNormal, Normal};
 use serde::{Deserialize, Serialize};
 
 /// A latency distribution, in nanoseconds. Samples below zero are clamped to zero.
+/// Tagged by `dist` (read and written by `scenario::tagged`, so that an error inside
+/// names its key).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Latency {
     Constant {
         #[serde(with = "crate::units::duration")]
@@ -51,6 +53,8 @@ pub enum Latency {
         mean: Time,
     },
 }
+
+crate::scenario::tagged::internally_tagged!(Latency, "dist");
 
 impl Default for Latency {
     fn default() -> Self {

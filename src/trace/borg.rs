@@ -5,7 +5,7 @@
 //! only the tasks that are open (submitted and not yet ended) and the jobs that have an
 //! open task.
 //!
-//! Normalization (documented in the README's Traces section):
+//! Normalization (documented in docs/traces.md, "Units and normalization"):
 //! - a job's submit is the first SUBMIT of any of its tasks; each task keeps its own;
 //! - a task's duration is its last attempt's SCHEDULE -> end; earlier attempts (ended by
 //!   EVICT, FAIL, LOST and then resubmitted) are counted in `reattempts`;

@@ -7,7 +7,7 @@
 //! Format (SWF), and schedlab's own normalized CSV. Each reads plain or gzip files, one
 //! file or a folder of parts, row by row: memory holds the in-flight state of the format
 //! (tasks that have been submitted but have not ended) and a bounded sort buffer, never
-//! the whole file. See the README's Traces section for units and normalizations per format.
+//! the whole file. See docs/traces.md for units and normalizations per format.
 //!
 //! ```
 //! use schedlab::trace::{self, synth::SynthConfig, TraceSource};
@@ -296,7 +296,7 @@ pub struct TraceSource {
     pub path: PathBuf,
     #[serde(default)]
     pub format: Option<Format>,
-    /// `[start, end)` of submit times to keep, as durations (`"1h"`) or seconds; the kept
+    /// `[start, end)` of submit times to keep, as durations with a unit (`"1h"`); the kept
     /// jobs are shifted so that `start` becomes 0.
     #[serde(default, with = "window_serde")]
     pub time_window: Option<(Time, Time)>,
@@ -665,7 +665,7 @@ mod tests {
     #[test]
     fn trace_source_from_toml_rejects_unknown_keys() {
         let s: TraceSource = toml::from_str(
-            "path = \"x.swf\"\nformat = \"swf\"\ntime_window = [\"1h\", 7200]\nsample = 0.5\n",
+            "path = \"x.swf\"\nformat = \"swf\"\ntime_window = [\"1h\", \"2h\"]\nsample = 0.5\n",
         )
         .unwrap();
         assert_eq!(s.time_window, Some((3_600_000_000_000, 7_200_000_000_000)));
@@ -673,5 +673,9 @@ mod tests {
         assert_eq!(s.speedup, 1.0);
         let e = toml::from_str::<TraceSource>("path = \"x\"\nspeed = 2.0\n").unwrap_err();
         assert!(e.to_string().contains("unknown field `speed`"), "{e}");
+        // Seconds without a unit are refused, as every duration is.
+        let e = toml::from_str::<TraceSource>("path = \"x\"\ntime_window = [\"1h\", 7200]\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("`7200` has no unit"), "{e}");
     }
 }

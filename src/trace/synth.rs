@@ -24,7 +24,7 @@ use std::path::Path;
 
 /// A distribution of a non-negative real quantity. Values below 0 are clamped to 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Dist {
     Fixed {
         value: f64,
@@ -56,6 +56,8 @@ pub enum Dist {
         weights: Vec<f64>,
     },
 }
+// Tagged by `dist` (`scenario::tagged`: an error inside names its key).
+crate::scenario::tagged::internally_tagged!(Dist, "dist");
 
 fn bad_config(msg: String) -> TraceError {
     TraceError::file("synth config", msg)
@@ -153,7 +155,7 @@ impl Dist {
 
 /// Tasks per job: a count of at least 1, at most `cap`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CountDist {
     Fixed {
         value: u32,
@@ -179,6 +181,7 @@ pub enum CountDist {
         cap: u32,
     },
 }
+crate::scenario::tagged::internally_tagged!(CountDist, "dist");
 
 enum CountSampler {
     Fixed(u32),
@@ -276,7 +279,7 @@ impl CountSampler {
 
 /// The job arrival process.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "process", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Arrival {
     /// Exponential inter-arrival times with mean `1 / rate_per_s`.
     Poisson { rate_per_s: f64 },
@@ -289,6 +292,7 @@ pub enum Arrival {
         period: Time,
     },
 }
+crate::scenario::tagged::internally_tagged!(Arrival, "process");
 
 fn day() -> Time {
     86_400 * SEC
@@ -391,16 +395,15 @@ impl SynthConfig {
     pub fn load(path: &Path) -> Result<SynthConfig, TraceError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TraceError::file(path, format!("cannot read: {e}")))?;
-        toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1) as u64);
-            TraceError {
-                file: path.display().to_string(),
-                line,
-                field: None,
-                msg: e.message().to_string(),
-            }
+        // Read as scenarios are, so that an error names the line and path of its key.
+        crate::scenario::parse_toml(&text, &path.display().to_string()).map_err(|e| TraceError {
+            file: e.file,
+            line: e.line.map(|l| l as u64),
+            field: None,
+            msg: match e.key {
+                Some(k) => format!("key `{k}`: {}", e.message),
+                None => e.message,
+            },
         })
     }
 

@@ -118,7 +118,11 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
     expect_error(
         &["validate"],
         &unknown,
-        &["unknown.toml:6", "bogus", "unknown field"],
+        &[
+            "unknown.toml:6",
+            "key `agents.0.bogus`",
+            "unknown key `bogus`",
+        ],
     );
     expect_error(&["run"], &unknown, &["unknown.toml:6", "bogus"]);
 

@@ -212,12 +212,20 @@ fn scenario_file(name: &str) -> Scenario {
 fn bad_key_in_a_marathon_section_names_file_line_and_key() {
     let text = "name = \"x\"\n[[agents]]\ncount = 1\ncpus = 1\nmem = 1024\n\n[[frameworks]]\nkind = \"marathon\"\nname = \"m\"\n[[frameworks.apps]]\nid = \"a\"\ninstances = 1\ncpus = 1\nmem = 64\nbogus = 3\n";
     let e = Scenario::parse(text, "m.toml").unwrap_err();
-    assert_eq!(e.key.as_deref(), Some("bogus"), "{e}");
+    assert_eq!(e.key.as_deref(), Some("frameworks.0.apps.0.bogus"), "{e}");
     assert_eq!(e.line, Some(15), "{e}");
-    assert!(e.to_string().starts_with("m.toml:15: key `bogus`"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("m.toml:15: key `frameworks.0.apps.0.bogus`: unknown key `bogus`"),
+        "{e}"
+    );
     let bad_dur = text.replace("bogus = 3", "health = { grace = \"5 parsecs\" }");
     let e = Scenario::parse(&bad_dur, "m.toml").unwrap_err();
-    assert_eq!((e.key.as_deref(), e.line), (Some("grace"), Some(15)), "{e}");
+    assert_eq!(
+        (e.key.as_deref(), e.line),
+        (Some("frameworks.0.apps.0.health.grace"), Some(15)),
+        "{e}"
+    );
     let bad_op = text.replace("bogus = 3", "constraints = [[\"hostname\", \"UNIQ\"]]");
     let e = Scenario::parse(&bad_op, "m.toml").unwrap_err();
     assert_eq!(
@@ -228,7 +236,11 @@ fn bad_key_in_a_marathon_section_names_file_line_and_key() {
     assert!(e.message.contains("UNIQ"), "{e}");
     let bad_kind = text.replace("kind = \"marathon\"", "kind = \"kubernetes\"");
     let e = Scenario::parse(&bad_kind, "m.toml").unwrap_err();
-    assert_eq!((e.key.as_deref(), e.line), (Some("kind"), Some(8)), "{e}");
+    assert_eq!(
+        (e.key.as_deref(), e.line),
+        (Some("frameworks.0.kind"), Some(8)),
+        "{e}"
+    );
 }
 
 #[test]
