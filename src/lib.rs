@@ -1,5 +1,5 @@
 //! schedlab: a deterministic, actor-model simulator and research testbed for
-//! Mesos-style cluster scheduling. See `DESIGN.md` and the README.
+//! Mesos-style cluster scheduling. See `docs/design.md` and the README.
 
 pub mod actor;
 pub mod alloc;

@@ -3,7 +3,7 @@
 //! Jain's fairness index (Jain, Chiu, Hawe, DEC-TR-301, 1984) is
 //! `J(x) = (sum x_i)^2 / (n * sum x_i^2)`: 1 when everyone gets the same, `1/n` when one
 //! user gets everything. The DRF paper (NSDI'11, section 7) reports the same kind of
-//! comparison with dominant shares; DESIGN.md's summary pairs it with the largest gap
+//! comparison with dominant shares; docs/design.md (Output contract) pairs it with the largest gap
 //! between dominant shares.
 //!
 //! ```

@@ -22,7 +22,7 @@
 //!    agent per round.
 //!
 //! Filters are checked here, at allocation time: a filter whose `until` has passed
-//! (`now >= until`) no longer holds and is dropped when met (DESIGN.md: a filter shorter
+//! (`now >= until`) no longer holds and is dropped when met (docs/design.md, Decline filters: a filter shorter
 //! than the allocation interval lasts until the next allocation).
 //!
 //! A round visits only the agents that can be offered something: those with allocatable

@@ -1,5 +1,5 @@
 //! Analysis of finished runs: the sets of runs that `schedlab compare`, `plot` and
-//! `report` read back from results directories (the output contract of DESIGN.md).
+//! `report` read back from results directories (docs/design.md, Output contract).
 //!
 //! A *set of runs* is one of:
 //! - a single run directory (it holds `summary.json`);

@@ -5,8 +5,9 @@
 //! a cartesian product of `--set` overrides (the *points*), each run for several seeds,
 //! and one table (`sweep.csv`) with one row per run that notebooks and statistics read.
 //! Parallelism is only across runs (one run per rayon thread, never threads inside a
-//! run, DESIGN.md), so every run is the same bytes as `schedlab run` with that seed and
-//! those `--set` flags, and `sweep.csv` is the same bytes however it was scheduled.
+//! run: docs/design.md, Engine rules), so every run is the same bytes as `schedlab run`
+//! with that seed and those `--set` flags, and `sweep.csv` is the same bytes however it
+//! was scheduled.
 //!
 //! - [`spec`]: the sweep spec file (TOML) and its points.
 //! - [`sweep`]: the run list, execution with resume, and the `sweep.csv` contract.

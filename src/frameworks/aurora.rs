@@ -11,7 +11,7 @@
 //!   Pending tasks are placed production first, then by priority. A task pending
 //!   longer than `preemption_delay` may preempt: a production task may preempt
 //!   non-production tasks of any role; otherwise only tasks of its own role, its own
-//!   tier and a lower priority (DESIGN.md). Non-production never preempts production.
+//!   tier and a lower priority (docs/design.md, Frameworks). Non-production never preempts production.
 //!   The victims' agent is then reserved for the preemptor until it is placed.
 //!   Aurora preempts among its own scheduler's tasks only (Mesos has no
 //!   cross-framework preemption), and so does this model: the victims are this
@@ -286,7 +286,7 @@ const T_UPDATE: u8 = 4;
 const T_WATCH: u8 = 5;
 const PREEMPT_EVERY: Time = 5 * SEC;
 
-/// Whether a task of `p` may preempt a task of `v` (DESIGN.md, Aurora "Preemption").
+/// Whether a task of `p` may preempt a task of `v` (docs/design.md, Frameworks; Aurora "Preemption").
 pub fn may_preempt(p: &AuroraJob, v: &AuroraJob) -> bool {
     match (p.tier, v.tier) {
         (Tier::Production, Tier::Preemptible) => true,

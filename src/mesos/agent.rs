@@ -2,7 +2,7 @@
 //!
 //! What it models (Mesos 1.x `slave.cpp`, `status_update_manager.cpp`):
 //! - Registration is retried with back-off until the master answers: 1 s initial,
-//!   doubling, capped at 1 min (`--registration_backoff_factor`, as DESIGN.md states).
+//!   doubling, capped at 1 min (`--registration_backoff_factor`; docs/design.md, Agent health).
 //! - A launched task reports TASK_STARTING at once and TASK_RUNNING once its executor
 //!   has started (`launch_delay`), then FINISHED or FAILED when its command ends.
 //! - Status updates of one task form a stream: only the oldest unacknowledged update is

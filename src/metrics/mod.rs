@@ -1,8 +1,8 @@
 //! Metrics: the recorder that watches a run, and the summary it produces.
 //!
-//! The output contract (DESIGN.md): `summary.json`, `tasks.csv`, `timeseries.csv`, and
-//! with `--events` `events.jsonl`. Everything except the wall-time field is a pure
-//! function of the scenario and the seed.
+//! The output contract (docs/design.md, Output contract): `summary.json`, `tasks.csv`,
+//! `timeseries.csv`, and with `--events` `events.jsonl`. Everything except the
+//! wall-time field is a pure function of the scenario and the seed.
 
 pub mod parquet;
 pub mod recorder;
