@@ -6,6 +6,7 @@ pub mod alloc;
 pub mod analysis;
 pub mod bench;
 pub mod check;
+pub mod cli;
 pub mod coord;
 pub mod experiment;
 pub mod frameworks;

@@ -5,7 +5,7 @@
 //! targets refer to.
 
 use crate::actor::{ActorId, Time};
-use crate::alloc::AllocatorConfig;
+use crate::alloc::{AllocatorConfig, PolicyParams};
 use crate::frameworks::batch::BatchFramework;
 use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::agent::{Agent, AgentConfig};
@@ -76,13 +76,14 @@ impl Cluster {
             }
         }
 
-        let alloc_cfg = AllocatorConfig {
-            policy: scn.allocator.policy,
-            min_allocatable: Resources::new(
-                scn.allocator.min_allocatable_cpus.0,
-                scn.allocator.min_allocatable_mem.0.round() as u64,
-            ),
-        };
+        let mut alloc_cfg = AllocatorConfig::with_params(
+            scn.allocator.policy.clone(),
+            PolicyParams::new(scn.allocator.params.clone()),
+        )?;
+        alloc_cfg.min_allocatable = Resources::new(
+            scn.allocator.min_allocatable_cpus.0,
+            scn.allocator.min_allocatable_mem.0.round() as u64,
+        );
         let weights: Vec<(String, f64)> = scn
             .allocator
             .weights

@@ -144,6 +144,10 @@ fn one_u32() -> u32 {
 #[serde(deny_unknown_fields, default)]
 pub struct AllocatorSection {
     pub policy: Policy,
+    /// The policy's parameters (`[allocator.params]`), for policies that take any; the
+    /// built-in ones take none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, f64>,
     /// Smallest offer worth making: Mesos' defaults are 0.01 CPUs or 32 MiB.
     pub min_allocatable_cpus: NonNeg,
     pub min_allocatable_mem: NonNeg,
@@ -156,7 +160,8 @@ pub struct AllocatorSection {
 impl Default for AllocatorSection {
     fn default() -> Self {
         AllocatorSection {
-            policy: Policy::Drf,
+            policy: Policy::DRF,
+            params: BTreeMap::new(),
             min_allocatable_cpus: NonNeg(0.01),
             min_allocatable_mem: NonNeg(32.0),
             weights: BTreeMap::new(),
@@ -441,6 +446,16 @@ impl Scenario {
 
     /// Checks what serde cannot: returns (key, message).
     fn validate(&self) -> Result<(), (String, String)> {
+        if let Err(e) = (self.allocator.policy).build(crate::alloc::PolicyParams::new(
+            self.allocator.params.clone(),
+        )) {
+            let key = if self.allocator.params.is_empty() {
+                "policy"
+            } else {
+                "params"
+            };
+            return Err((key.into(), format!("allocator.{key}: {e}")));
+        }
         if ![1, 3, 5].contains(&self.masters.count) {
             return Err((
                 "count".into(),
@@ -600,7 +615,7 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(s.allocator.policy, Policy::Fifo);
+        assert_eq!(s.allocator.policy, Policy::FIFO);
         assert_eq!(s.frameworks[0].weight(), 2.0);
     }
 }

@@ -101,6 +101,18 @@ impl ClusterBuilder {
         self
     }
 
+    /// The allocation policy, built in or registered with
+    /// [`crate::alloc::register_policy`], and its parameters.
+    pub fn policy(
+        mut self,
+        policy: crate::alloc::Policy,
+        params: &[(&str, f64)],
+    ) -> ClusterBuilder {
+        self.scn.allocator.policy = policy;
+        self.scn.allocator.params = params.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        self
+    }
+
     /// `count` agents named `agent-0`, `agent-1`, ... with `cpus` and `mem` MiB.
     pub fn agents(self, count: u32, cpus: f64, mem: f64) -> ClusterBuilder {
         self.agent_group("agent", count, cpus, mem, &[])

@@ -17,12 +17,15 @@
 //! agent, so nothing is over-committed, and adopted when the framework registers.
 
 use super::drf::{share_key, weighted_share, ShareKey, Sorter};
-use super::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy};
+use super::{
+    AgentId, AllocationPolicy, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy,
+};
 use crate::actor::Time;
 use crate::keymap::KeyMap;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Dense role index, assigned in order of first mention.
 pub type RoleId = u32;
@@ -52,6 +55,8 @@ pub(crate) struct Framework {
     pub suppressed: bool,
     /// DRF key within the role (valid when the allocator is not stale).
     pub key: ShareKey,
+    /// When it was last offered anything (`None`: never since it registered).
+    pub last_offer: Option<Time>,
 }
 
 /// A role: weight, quota and the sorter of its frameworks.
@@ -77,6 +82,8 @@ pub(crate) struct Role {
 #[derive(Clone, Debug)]
 pub struct HierarchicalAllocator {
     pub(crate) policy: Policy,
+    /// The policy's decisions (shared: policies are stateless).
+    pub(crate) rules: Arc<dyn AllocationPolicy>,
     pub(crate) min_allocatable: Resources,
     pub(crate) agents: Vec<Option<Agent>>,
     pub(crate) frameworks: Vec<Option<Framework>>,
@@ -110,12 +117,13 @@ pub struct HierarchicalAllocator {
 ///   Anything that can make a parked agent eligible sooner unparks it: a framework
 ///   becoming active (registration, REVIVE, which also clears its filters), a filter
 ///   replaced by a shorter one, the agent's filters cleared by an update. Parking is
-///   used by the policies whose framework choice draws no randomness (DRF, Binpack,
-///   FIFO), so that skipping a parked agent changes no RNG draw.
+///   used by the policies whose framework choice draws no randomness (those that do not
+///   declare `AllocationPolicy::draws_in_pick`), so that skipping a parked agent changes
+///   no RNG draw.
 /// - `ready = free \ parked`: what a round visits.
 ///
 /// The agent order is drawn so that any subset of the agents keeps its place in the
-/// full shuffle (`policies::agent_order`): a round over `ready` makes exactly the
+/// full shuffle (`policy::shuffle_by_salt`): a round over `ready` makes exactly the
 /// offers of a round over every agent (`tests::incremental_matches_reference`).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Visits {
@@ -270,7 +278,8 @@ impl AgentSet {
 impl HierarchicalAllocator {
     pub fn new(cfg: &AllocatorConfig) -> HierarchicalAllocator {
         HierarchicalAllocator {
-            policy: cfg.policy,
+            policy: cfg.policy.clone(),
+            rules: Arc::clone(&cfg.rules),
             min_allocatable: cfg.min_allocatable,
             agents: Vec::new(),
             frameworks: Vec::new(),
@@ -670,6 +679,7 @@ impl Allocator for HierarchicalAllocator {
             filters: KeyMap::default(),
             suppressed: true,
             key: ShareKey::ZERO,
+            last_offer: None,
         });
         self.roles[r as usize].members.insert(fw);
         self.roles[r as usize].alloc += alloc;
@@ -929,7 +939,7 @@ impl Allocator for HierarchicalAllocator {
             .collect()
     }
 
-    fn policy(&self) -> Policy {
-        self.policy
+    fn policy(&self) -> &Policy {
+        &self.policy
     }
 }

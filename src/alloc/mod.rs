@@ -18,7 +18,9 @@
 //! | `hierarchical`  | allocator state and the `Allocator` impl                      |
 //! | `round`         | one allocation round (reservations, quota stages, offers)    |
 //! | `quota`         | quota headroom within a round                                |
-//! | `policies`      | agent visiting order per policy, uniform random pick          |
+//! | `policy`        | the policy trait, the round's view of it, the name registry   |
+//! | `policies`      | the four built-in policies, uniform random pick               |
+//! | `reference`     | the slow reference round every policy is checked against      |
 //! | `fairness`      | Jain's index, max share gap                                  |
 //! | `bench`         | `bench_round`: time one round at scale                       |
 //!
@@ -27,7 +29,7 @@
 //! use schedlab::alloc::{build, AllocatorConfig, Policy};
 //! use schedlab::resources::Resources;
 //!
-//! let mut alloc = build(&AllocatorConfig::new(Policy::Drf));
+//! let mut alloc = build(&AllocatorConfig::new(Policy::DRF));
 //! alloc.add_agent(0, Resources::new(16.0, 64 * 1024));
 //! alloc.add_agent(1, Resources::new(16.0, 64 * 1024));
 //! alloc.add_framework(0, "batch");
@@ -45,20 +47,25 @@ pub mod drf;
 pub mod fairness;
 pub mod hierarchical;
 pub mod policies;
+pub mod policy;
 pub mod quota;
-#[cfg(test)]
-mod reference;
+pub mod reference;
 mod round;
 #[cfg(test)]
 mod tests;
 
 pub use fairness::jain_index;
 pub use hierarchical::HierarchicalAllocator;
+pub use policy::{
+    policy_names, register_policy, shuffle_by_salt, AgentView, AllocationPolicy, Candidate,
+    Candidates, Policy, PolicyConstructor, PolicyParams,
+};
+pub use reference::{check_policy_against_reference, ReferenceCheck};
 
 use crate::actor::Time;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Dense framework index, assigned by the master.
 pub type FrameworkId = u32;
@@ -71,34 +78,6 @@ pub struct OfferDecision {
     pub framework: FrameworkId,
     pub agent: AgentId,
     pub resources: Resources,
-}
-
-/// The allocation policies schedlab implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Policy {
-    /// Hierarchical dominant resource fairness (roles, then frameworks in a role), the
-    /// Mesos default.
-    Drf,
-    /// Frameworks in registration order: the first takes what it wants.
-    Fifo,
-    /// A uniformly random eligible framework per agent.
-    Random,
-    /// Best-fit bin packing: the fullest agents are offered first.
-    Binpack,
-}
-
-impl Policy {
-    pub const ALL: [Policy; 4] = [Policy::Drf, Policy::Fifo, Policy::Random, Policy::Binpack];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Policy::Drf => "drf",
-            Policy::Fifo => "fifo",
-            Policy::Random => "random",
-            Policy::Binpack => "binpack",
-        }
-    }
 }
 
 /// What the master tells the allocator and asks of it. All methods are deterministic
@@ -162,7 +141,7 @@ pub trait Allocator {
     /// Weighted dominant share of every role known, in role-name order.
     fn role_shares(&self) -> Vec<(String, f64)>;
     /// The policy this allocator runs.
-    fn policy(&self) -> Policy;
+    fn policy(&self) -> &Policy;
 }
 
 /// Mesos' default `--min_allocatable_resources=cpus:0.01|mem:32`: an offer must carry at
@@ -174,32 +153,53 @@ pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
     gpus: 0,
 };
 
-/// How to build an allocator. Role weights, quotas and reservations are not part of it:
-/// the master applies them with `set_weight`, `set_quota` and `reserve`, which also lets
-/// them change during a run (Mesos' weights and quota APIs).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// How to build an allocator: the policy, built once (policies are stateless, so the
+/// allocators of every master share it), and Mesos' minimum offer. Role weights, quotas
+/// and reservations are not part of it: the master applies them with `set_weight`,
+/// `set_quota` and `reserve`, which also lets them change during a run (Mesos' weights
+/// and quota APIs).
+#[derive(Clone)]
 pub struct AllocatorConfig {
     pub policy: Policy,
+    /// The policy's decisions, built from the registry with the scenario's parameters.
+    pub(crate) rules: Arc<dyn AllocationPolicy>,
     /// Mesos `--min_allocatable_resources`: a bundle is offered only if it reaches at
     /// least one non-zero kind of this (an OR, as in Mesos' `cpus:0.01|mem:32`); all
     /// zero means any non-empty bundle. Default [`MESOS_MIN_ALLOCATABLE`].
     pub min_allocatable: Resources,
 }
 
+impl std::fmt::Debug for AllocatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AllocatorConfig")
+            .field("policy", &self.policy)
+            .field("min_allocatable", &self.min_allocatable)
+            .finish()
+    }
+}
+
 impl Default for AllocatorConfig {
     fn default() -> AllocatorConfig {
-        AllocatorConfig::new(Policy::Drf)
+        AllocatorConfig::new(Policy::DRF)
     }
 }
 
 impl AllocatorConfig {
-    /// `policy` with Mesos' defaults for everything else.
+    /// `policy` without parameters, with Mesos' defaults for everything else. A
+    /// registered policy must build without parameters (its defaults); one whose
+    /// constructor refuses that is a programming error of that policy.
     pub fn new(policy: Policy) -> AllocatorConfig {
-        AllocatorConfig {
+        AllocatorConfig::with_params(policy, PolicyParams::default())
+            .unwrap_or_else(|e| panic!("{e}: a policy must build with its defaults"))
+    }
+
+    /// `policy` with `params` (refused if the policy does not take them).
+    pub fn with_params(policy: Policy, params: PolicyParams) -> Result<AllocatorConfig, String> {
+        Ok(AllocatorConfig {
+            rules: Arc::from(policy.build(params)?),
             policy,
             min_allocatable: MESOS_MIN_ALLOCATABLE,
-        }
+        })
     }
 }
 

@@ -1,70 +1,123 @@
-//! What distinguishes the policies: the order agents are visited in a round and, for
-//! `Random`, how a framework is drawn.
+//! The four built-in allocation policies. They differ only in the order a round visits
+//! agents and in how a framework is chosen among the eligible ones (see
+//! [`AllocationPolicy`]):
 //!
-//! - `Drf` and `Random` shuffle the agents each round with the round's RNG, as Mesos'
+//! - `drf` and `random` shuffle the agents each round with the round's RNG, as Mesos'
 //!   hierarchical allocator does (`std::random_shuffle(slaveIds)` in `__allocate`), so
 //!   that no agent is systematically offered first. The shuffle is drawn as random sort
-//!   keys: one salt per round from the RNG, an agent's key a hash of the salt and its
-//!   id. That is a uniform permutation like any shuffle, and it has the property a
-//!   large cell needs: the order of any subset of the agents is the order they have in
-//!   the shuffle of all of them, so a round may visit only the agents that can be
-//!   offered something (`round.rs`) and still make exactly the offers of a round over
-//!   every agent, with the same RNG draws.
-//! - `Fifo` visits agents in id order: its point is a fixed, predictable order.
-//! - `Binpack` visits the fullest agents first (best fit): the agent whose free
+//!   keys ([`shuffle_by_salt`]): one salt per round from the RNG, an agent's key a hash
+//!   of the salt and its id. That is a uniform permutation like any shuffle, and it has
+//!   the property a large cell needs: the order of any subset of the agents is the order
+//!   they have in the shuffle of all of them, so a round may visit only the agents that
+//!   can be offered something (`round.rs`) and still make exactly the offers of a round
+//!   over every agent, with the same RNG draws.
+//! - `fifo` visits agents in id order: its point is a fixed, predictable order.
+//! - `binpack` visits the fullest agents first (best fit): the agent whose free
 //!   resources are the smallest share of the cluster (its free *dominant share*) is
 //!   offered before emptier ones, so work is packed onto few agents and whole agents
 //!   stay free. Frameworks are still chosen in DRF order, so packing does not cost
 //!   fairness.
 //!
-//! The framework choice for `Drf`, `Fifo` and `Binpack` walks an ordered structure in the
-//! allocator (`hierarchical.rs`); `Random` draws with [`random_pick`].
+//! `drf` and `binpack` pick the first eligible framework in hierarchical DRF order,
+//! `fifo` the first by id, `random` a uniform one ([`random_pick`]).
 //!
 //! ```
 //! use rand::SeedableRng;
-//! use schedlab::alloc::drf::ShareKey;
-//! use schedlab::alloc::policies::agent_order;
-//! use schedlab::alloc::Policy;
+//! use schedlab::alloc::{AgentView, Policy, PolicyParams};
+//! use schedlab::resources::Resources;
 //!
 //! let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-//! let free = |a: u32| ShareKey::from_share([0.5, 0.1, 0.9][a as usize]);
-//! assert_eq!(agent_order(Policy::Binpack, vec![0, 1, 2], free, &mut rng), vec![1, 0, 2]);
-//! assert_eq!(agent_order(Policy::Fifo, vec![2, 0, 1], free, &mut rng), vec![0, 1, 2]);
+//! let free = |a: u32| Resources::new([8.0, 1.0, 14.0][a as usize], 0);
+//! let view = AgentView::new(Resources::new(16.0, 0), &free);
+//! let binpack = Policy::BINPACK.build(PolicyParams::default()).unwrap();
+//! let mut agents = vec![0, 1, 2];
+//! binpack.order_agents(&mut agents, &view, &mut rng);
+//! assert_eq!(agents, vec![1, 0, 2]);
+//! let fifo = Policy::FIFO.build(PolicyParams::default()).unwrap();
+//! let mut agents = vec![2, 0, 1];
+//! fifo.order_agents(&mut agents, &view, &mut rng);
+//! assert_eq!(agents, vec![0, 1, 2]);
 //! ```
 
-use super::drf::ShareKey;
-use super::{AgentId, FrameworkId, Policy};
+use super::policy::{
+    shuffle_by_salt, AgentView, AllocationPolicy, Candidates, PolicyConstructor, PolicyParams,
+};
+use super::{AgentId, FrameworkId};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-/// The order in which one round visits `agents`. `free_share` gives an agent's free
-/// resources as a dominant share of the cluster (used by `Binpack` only).
-pub fn agent_order(
-    policy: Policy,
-    mut agents: Vec<AgentId>,
-    free_share: impl Fn(AgentId) -> ShareKey,
-    rng: &mut ChaCha8Rng,
-) -> Vec<AgentId> {
-    match policy {
-        Policy::Drf | Policy::Random => {
-            let salt: u64 = rng.gen();
-            agents.sort_unstable_by_key(|&a| (shuffle_key(salt, a), a));
-        }
-        Policy::Fifo => agents.sort_unstable(),
-        Policy::Binpack => agents.sort_by_cached_key(|&a| (free_share(a), a)),
-    }
-    agents
+/// The built-in policies and their constructors, for the registry.
+pub(crate) fn builtins() -> Vec<(String, PolicyConstructor)> {
+    vec![
+        ("drf".into(), without_params::<Drf>),
+        ("fifo".into(), without_params::<Fifo>),
+        ("random".into(), without_params::<Random>),
+        ("binpack".into(), without_params::<Binpack>),
+    ]
 }
 
-/// An agent's place in the round's shuffle: SplitMix64's finalizer of the salt and
-/// the id, so keys of distinct ids are independent uniform 64-bit values for a random
-/// salt (ties, at 2^-64, fall back to the id).
-#[inline]
-fn shuffle_key(salt: u64, agent: AgentId) -> u64 {
-    let mut z = salt.wrapping_add(u64::from(agent).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// The constructor of a policy that takes no parameters.
+fn without_params<P: AllocationPolicy + Default + 'static>(
+    params: PolicyParams,
+) -> Result<Box<dyn AllocationPolicy>, String> {
+    params.finish()?;
+    Ok(Box::new(P::default()))
+}
+
+/// Hierarchical DRF, Mesos' default: agents shuffled, frameworks by dominant share.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Drf;
+
+impl AllocationPolicy for Drf {
+    fn order_agents(&self, agents: &mut Vec<AgentId>, _: &AgentView<'_>, rng: &mut ChaCha8Rng) {
+        shuffle_by_salt(agents, rng);
+    }
+    fn pick(&self, c: &mut dyn Candidates, _: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        c.first_by_share()
+    }
+}
+
+/// First come, first served: agents by id, frameworks by registration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fifo;
+
+impl AllocationPolicy for Fifo {
+    fn order_agents(&self, agents: &mut Vec<AgentId>, _: &AgentView<'_>, _: &mut ChaCha8Rng) {
+        agents.sort_unstable();
+    }
+    fn pick(&self, c: &mut dyn Candidates, _: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        c.first_by_id()
+    }
+}
+
+/// Agents shuffled, a uniformly random eligible framework per agent.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Random;
+
+impl AllocationPolicy for Random {
+    fn order_agents(&self, agents: &mut Vec<AgentId>, _: &AgentView<'_>, rng: &mut ChaCha8Rng) {
+        shuffle_by_salt(agents, rng);
+    }
+    fn pick(&self, c: &mut dyn Candidates, rng: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        c.uniform(rng)
+    }
+    fn draws_in_pick(&self) -> bool {
+        true
+    }
+}
+
+/// Best fit: the fullest agents first (lowest free dominant share, ties by id),
+/// frameworks in DRF order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Binpack;
+
+impl AllocationPolicy for Binpack {
+    fn order_agents(&self, agents: &mut Vec<AgentId>, view: &AgentView<'_>, _: &mut ChaCha8Rng) {
+        agents.sort_by_cached_key(|&a| (view.free_share(a), a));
+    }
+    fn pick(&self, c: &mut dyn Candidates, _: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        c.first_by_share()
+    }
 }
 
 /// How many uniform draws `random_pick` tries before listing the eligible candidates.
@@ -104,8 +157,24 @@ pub fn random_pick(
 
 #[cfg(test)]
 mod tests {
+    use super::super::policy::Policy;
     use super::*;
+    use crate::resources::Resources;
     use rand::SeedableRng;
+
+    /// `policy`'s order of `agents`, with `free_cpus` of each free in a 16-CPU cluster.
+    fn agent_order(
+        policy: Policy,
+        mut agents: Vec<AgentId>,
+        free_cpus: impl Fn(AgentId) -> f64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<AgentId> {
+        let free = |a| Resources::new(free_cpus(a), 0);
+        let view = AgentView::new(Resources::new(16.0, 0), &free);
+        let p = policy.build(PolicyParams::default()).unwrap();
+        p.order_agents(&mut agents, &view, rng);
+        agents
+    }
 
     fn rng(seed: u64) -> ChaCha8Rng {
         ChaCha8Rng::seed_from_u64(seed)
@@ -114,10 +183,10 @@ mod tests {
     #[test]
     fn shuffle_is_a_permutation_fixed_by_the_seed() {
         let ids: Vec<AgentId> = (0..50).collect();
-        let f = |_| ShareKey::ZERO;
-        let a = agent_order(Policy::Drf, ids.clone(), f, &mut rng(7));
-        let b = agent_order(Policy::Drf, ids.clone(), f, &mut rng(7));
-        let c = agent_order(Policy::Drf, ids.clone(), f, &mut rng(8));
+        let f = |_| 0.0;
+        let a = agent_order(Policy::DRF, ids.clone(), f, &mut rng(7));
+        let b = agent_order(Policy::DRF, ids.clone(), f, &mut rng(7));
+        let c = agent_order(Policy::DRF, ids.clone(), f, &mut rng(8));
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, ids);
@@ -131,15 +200,15 @@ mod tests {
     #[test]
     fn a_subset_keeps_its_order_in_the_full_shuffle() {
         let ids: Vec<AgentId> = (0..200).collect();
-        let f = |_| ShareKey::ZERO;
-        let full = agent_order(Policy::Drf, ids.clone(), f, &mut rng(9));
+        let f = |_| 0.0;
+        let full = agent_order(Policy::DRF, ids.clone(), f, &mut rng(9));
         let odd: Vec<AgentId> = ids.iter().copied().filter(|a| a % 3 == 1).collect();
         let mut r = rng(9);
-        let part = agent_order(Policy::Drf, odd.iter().rev().copied().collect(), f, &mut r);
+        let part = agent_order(Policy::DRF, odd.iter().rev().copied().collect(), f, &mut r);
         let want: Vec<AgentId> = full.into_iter().filter(|a| a % 3 == 1).collect();
         assert_eq!(part, want);
         let mut r2 = rng(9);
-        let _ = agent_order(Policy::Drf, Vec::new(), f, &mut r2);
+        let _ = agent_order(Policy::DRF, Vec::new(), f, &mut r2);
         assert_eq!(
             r.gen::<u64>(),
             r2.gen::<u64>(),
@@ -153,7 +222,7 @@ mod tests {
         let mut r = rng(12);
         let mut first = [0u32; 8];
         for _ in 0..40_000 {
-            let o = agent_order(Policy::Random, (0..8).collect(), |_| ShareKey::ZERO, &mut r);
+            let o = agent_order(Policy::RANDOM, (0..8).collect(), |_| 0.0, &mut r);
             first[o[0] as usize] += 1;
         }
         for (a, &n) in first.iter().enumerate() {
@@ -164,9 +233,9 @@ mod tests {
 
     #[test]
     fn binpack_ties_go_to_the_lowest_id() {
-        let f = |a: AgentId| ShareKey::from_share(if a == 3 { 0.0 } else { 0.5 });
+        let f = |a: AgentId| if a == 3 { 0.0 } else { 8.0 };
         assert_eq!(
-            agent_order(Policy::Binpack, vec![4, 2, 3, 1], f, &mut rng(0)),
+            agent_order(Policy::BINPACK, vec![4, 2, 3, 1], f, &mut rng(0)),
             vec![3, 1, 2, 4]
         );
     }

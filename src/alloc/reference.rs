@@ -1,28 +1,46 @@
-//! A reference allocator for the tests: the same round as `round.rs` for DRF, Binpack
-//! and FIFO, without quota or reservations, written the slow and obvious way. Before
+//! The reference allocator every policy is checked against: the same round as
+//! `round.rs`, without quota or reservations, written the slow and obvious way. Before
 //! every agent it recomputes every allocation from the agents' holdings and re-sorts
 //! every role and framework from scratch (what a full re-sort per offer costs: the
-//! shape Mesos' sorter had before it kept its clients sorted). The incremental
-//! allocator must make exactly the same offers; `tests::incremental_matches_reference`
-//! checks it on random call sequences.
+//! shape Mesos' sorter had before it kept its clients sorted), and it visits every agent
+//! every round (no parking, no skipping). The policy's own decisions
+//! ([`AllocationPolicy`](super::AllocationPolicy)) are the same code in both; what is
+//! checked is everything around them: the incremental sorters, the eligibility of each
+//! framework, the agents a round may skip, and the policy's promises (an agent order
+//! that is stable under subsets, `draws_in_pick`).
+//!
+//! [`check_policy_against_reference`] drives both on random call sequences and
+//! requires exactly the same offers. Every registered policy is checked in the unit
+//! tests; a researcher's own policy is checked with one call from a test.
 
 use super::drf::{share_key, ShareKey};
 use super::hierarchical::HierarchicalAllocator;
-use super::policies::agent_order;
-use super::{AgentId, FrameworkId, OfferDecision, Policy};
-use crate::actor::Time;
+use super::policies::random_pick;
+use super::policy::{AgentView, AllocationPolicy, Candidate, Candidates, Policy};
+use super::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision};
+use crate::actor::{Time, SEC};
 use crate::resources::Resources;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A framework as the reference keeps it.
+#[derive(Clone)]
+struct Fw {
+    role: String,
+    suppressed: bool,
+    filters: BTreeMap<AgentId, Time>,
+    last_offer: Option<Time>,
+}
 
 /// The raw facts of an allocator, copied out of it: no cached sums, keys or sorters.
 pub(crate) struct Reference {
-    policy: Policy,
+    rules: Arc<dyn AllocationPolicy>,
     min_allocatable: Resources,
-    /// agent -> (total, held per framework, registered or not).
+    /// agent -> (total, held per framework).
     agents: BTreeMap<AgentId, (Resources, BTreeMap<FrameworkId, Resources>)>,
-    /// framework -> (role name, suppressed, filters).
-    frameworks: BTreeMap<FrameworkId, (String, bool, BTreeMap<AgentId, Time>)>,
+    frameworks: BTreeMap<FrameworkId, Fw>,
     weights: BTreeMap<String, f64>,
     /// Role names in id order (ties between equal shares go to the lower id).
     role_order: Vec<String>,
@@ -43,16 +61,25 @@ impl Reference {
         let mut frameworks = BTreeMap::new();
         for (id, f) in a.frameworks.iter().enumerate() {
             if let Some(f) = f {
-                let role = a.roles[f.role as usize].name.clone();
-                let filters = f.filters.sorted().into_iter().map(|(a, t)| (*a, *t));
-                frameworks.insert(id as FrameworkId, (role, f.suppressed, filters.collect()));
+                let fw = Fw {
+                    role: a.roles[f.role as usize].name.clone(),
+                    suppressed: f.suppressed,
+                    filters: f
+                        .filters
+                        .sorted()
+                        .into_iter()
+                        .map(|(a, t)| (*a, *t))
+                        .collect(),
+                    last_offer: f.last_offer,
+                };
+                frameworks.insert(id as FrameworkId, fw);
             }
         }
         let weights = a.roles.iter().map(|r| (r.name.clone(), r.weight)).collect();
         let role_order = a.roles.iter().map(|r| r.name.clone()).collect();
         Reference {
             role_order,
-            policy: a.policy,
+            rules: Arc::clone(&a.rules),
             min_allocatable: a.min_allocatable,
             agents,
             frameworks,
@@ -87,51 +114,25 @@ impl Reference {
         total.saturating_sub(&by.values().fold(Resources::ZERO, |s, r| s + *r))
     }
 
-    fn eligible(&self, fw: FrameworkId, agent: AgentId, now: Time) -> bool {
-        let (_, suppressed, filters) = &self.frameworks[&fw];
-        !suppressed && filters.get(&agent).is_none_or(|&until| until <= now)
+    /// Active (not suppressed) frameworks, by id.
+    fn active(&self) -> Vec<FrameworkId> {
+        let active = self.frameworks.iter().filter(|(_, f)| !f.suppressed);
+        active.map(|(&id, _)| id).collect()
     }
 
-    /// The framework the policy picks for `agent`, everything sorted afresh.
-    fn pick(&self, agent: AgentId, now: Time) -> Option<FrameworkId> {
-        if self.policy == Policy::Fifo {
-            return self
-                .frameworks
-                .keys()
-                .copied()
-                .find(|&fw| self.eligible(fw, agent, now));
-        }
-        let total = self.total();
-        let mut role_alloc: BTreeMap<&str, Resources> = BTreeMap::new();
-        for (&fw, (role, _, _)) in &self.frameworks {
-            *role_alloc.entry(role.as_str()).or_default() += self.held(fw);
-        }
-        // Roles with an active framework, by (weighted share, role id = first mention).
-        let mut roles: Vec<(ShareKey, usize, &str)> = Vec::new();
-        for (role, alloc) in &role_alloc {
-            let active = self
-                .frameworks
-                .values()
-                .any(|(r, suppressed, _)| r == role && !suppressed);
-            if active {
-                let w = self.weights[*role];
-                roles.push((share_key(alloc, &total, w), self.role_rank(role), role));
-            }
-        }
-        roles.sort();
-        for (_, _, role) in roles {
-            let mut fws: Vec<(ShareKey, FrameworkId)> = self
-                .frameworks
-                .iter()
-                .filter(|(_, (r, suppressed, _))| r == role && !suppressed)
-                .map(|(&fw, _)| (share_key(&self.held(fw), &total, 1.0), fw))
-                .collect();
-            fws.sort();
-            if let Some(&(_, fw)) = fws.iter().find(|(_, fw)| self.eligible(*fw, agent, now)) {
-                return Some(fw);
-            }
-        }
-        None
+    fn eligible(&self, fw: FrameworkId, agent: AgentId, now: Time) -> bool {
+        let f = &self.frameworks[&fw];
+        !f.suppressed && f.filters.get(&agent).is_none_or(|&until| until <= now)
+    }
+
+    /// A role's weighted dominant share, from its frameworks' holdings now.
+    fn role_share(&self, role: &str, total: &Resources) -> ShareKey {
+        let alloc = self
+            .frameworks
+            .iter()
+            .filter(|(_, f)| f.role == role)
+            .fold(Resources::ZERO, |s, (&fw, _)| s + self.held(fw));
+        share_key(&alloc, total, self.weights[role])
     }
 
     /// Role ids are dense in order of first mention; the weights map was filled from
@@ -151,30 +152,32 @@ impl Reference {
         rng: &mut ChaCha8Rng,
         only: Option<&[AgentId]>,
     ) -> Vec<OfferDecision> {
-        let ids: Vec<AgentId> = self
+        let mut order: Vec<AgentId> = self
             .agents
             .keys()
             .copied()
             .filter(|a| only.is_none_or(|o| o.contains(a)))
             .collect();
-        let total = self.total();
-        let frees: BTreeMap<AgentId, Resources> = ids.iter().map(|&a| (a, self.free(a))).collect();
-        let free_share = |a: AgentId| ShareKey::from_share(frees[&a].dominant_share(&total));
-        let order = agent_order(self.policy, ids, free_share, rng);
+        let frees: BTreeMap<AgentId, Resources> =
+            order.iter().map(|&a| (a, self.free(a))).collect();
+        let free = |a: AgentId| frees[&a];
+        let rules = Arc::clone(&self.rules);
+        rules.order_agents(&mut order, &AgentView::new(self.total(), &free), rng);
         let mut offers = Vec::new();
         for agent in order {
             let free = self.free(agent);
             if !self.allocatable(&free) {
                 continue;
             }
-            if let Some(fw) = self.pick(agent, now) {
-                *self
-                    .agents
-                    .get_mut(&agent)
-                    .expect("listed")
-                    .1
-                    .entry(fw)
-                    .or_default() += free;
+            let mut c = RefCandidates {
+                r: self,
+                agent,
+                now,
+            };
+            if let Some(fw) = rules.pick(&mut c, rng) {
+                let held = &mut self.agents.get_mut(&agent).expect("listed").1;
+                *held.entry(fw).or_default() += free;
+                self.frameworks.get_mut(&fw).expect("picked").last_offer = Some(now);
                 offers.push(OfferDecision {
                     framework: fw,
                     agent,
@@ -184,4 +187,186 @@ impl Reference {
         }
         offers
     }
+}
+
+/// The frameworks eligible for one agent, everything recomputed on each question.
+struct RefCandidates<'a> {
+    r: &'a Reference,
+    agent: AgentId,
+    now: Time,
+}
+
+impl RefCandidates<'_> {
+    fn eligible_id(&self, fw: FrameworkId) -> bool {
+        self.r.eligible(fw, self.agent, self.now)
+    }
+}
+
+impl Candidates for RefCandidates<'_> {
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn agent(&self) -> AgentId {
+        self.agent
+    }
+
+    fn agent_free(&self) -> Resources {
+        self.r.free(self.agent)
+    }
+
+    fn first_by_share(&mut self) -> Option<FrameworkId> {
+        let r = self.r;
+        let total = r.total();
+        // Roles with an active framework, by (weighted share, role id = first mention).
+        let mut roles: Vec<(ShareKey, usize, &str)> = Vec::new();
+        for role in &r.role_order {
+            if r.frameworks
+                .values()
+                .any(|f| &f.role == role && !f.suppressed)
+            {
+                roles.push((r.role_share(role, &total), r.role_rank(role), role));
+            }
+        }
+        roles.sort();
+        for (_, _, role) in roles {
+            let mut fws: Vec<(ShareKey, FrameworkId)> = r
+                .frameworks
+                .iter()
+                .filter(|(_, f)| f.role == role && !f.suppressed)
+                .map(|(&fw, _)| (share_key(&r.held(fw), &total, 1.0), fw))
+                .collect();
+            fws.sort();
+            if let Some(&(_, fw)) = fws.iter().find(|(_, fw)| self.eligible_id(*fw)) {
+                return Some(fw);
+            }
+        }
+        None
+    }
+
+    fn first_by_id(&mut self) -> Option<FrameworkId> {
+        self.r.active().into_iter().find(|&fw| self.eligible_id(fw))
+    }
+
+    fn uniform(&mut self, rng: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        random_pick(&self.r.active(), rng, |fw| self.eligible_id(fw))
+    }
+
+    fn eligible(&mut self) -> Vec<Candidate> {
+        let r = self.r;
+        let total = r.total();
+        r.active()
+            .into_iter()
+            .filter(|&fw| self.eligible_id(fw))
+            .map(|fw| {
+                let f = &r.frameworks[&fw];
+                Candidate {
+                    framework: fw,
+                    role: r.role_rank(&f.role) as u32,
+                    share: share_key(&r.held(fw), &total, 1.0).share(),
+                    role_share: r.role_share(&f.role, &total).share(),
+                    allocated: r.held(fw),
+                    last_offer: f.last_offer,
+                }
+            })
+            .collect()
+    }
+}
+
+/// What a comparison exercised: rounds run and offers compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReferenceCheck {
+    pub rounds: usize,
+    pub offers: usize,
+}
+
+/// Runs `policy` in the allocator and in the reference on random call sequences (one per
+/// seed): agents and frameworks coming and going, role changes, weights, filters,
+/// suppression, allocations of unregistered frameworks, partial recovers, rounds over
+/// all agents and over a few (`allocate_agents`). After every call the allocator's
+/// invariants must hold; every round must make exactly the reference's offers. The
+/// error names the policy, seed and step of the first difference.
+pub fn check_policy_against_reference(
+    policy: &Policy,
+    seeds: std::ops::Range<u64>,
+) -> Result<ReferenceCheck, String> {
+    let mut seen = ReferenceCheck::default();
+    for seed in seeds {
+        one_sequence(policy, seed, &mut seen)?;
+    }
+    Ok(seen)
+}
+
+fn one_sequence(policy: &Policy, seed: u64, seen: &mut ReferenceCheck) -> Result<(), String> {
+    let mut r = ChaCha8Rng::seed_from_u64(5000 + seed);
+    let mut a = HierarchicalAllocator::new(&AllocatorConfig::new(policy.clone()));
+    let roles = ["a", "b", "c", "d"];
+    let mut now: Time = 0;
+    let agents = r.gen_range(4..40);
+    let fws = r.gen_range(2..16);
+    for step in 0..400 {
+        let agent: AgentId = r.gen_range(0..agents);
+        let fw: FrameworkId = r.gen_range(0..fws);
+        match r.gen_range(0..100) {
+            0..=9 => {
+                let total = Resources::new(r.gen_range(1..=16) as f64, r.gen_range(0..=64) * 512);
+                if a.agent_total(agent).is_none_or(|t| total.contains(&t)) {
+                    a.add_agent(agent, total);
+                }
+            }
+            10..=12 => a.remove_agent(agent),
+            13..=24 => a.add_framework(fw, roles[r.gen_range(0..4)]),
+            25..=27 => a.remove_framework(fw),
+            28..=50 => {
+                let held = a.allocation(agent, fw);
+                if !held.is_zero() {
+                    let part = Resources::from_array(held.as_array().map(|x| r.gen_range(0..=x)));
+                    a.recover(agent, fw, part);
+                }
+            }
+            51..=57 => a.filter(fw, agent, now + r.gen_range(0..5) * SEC / 2),
+            58..=62 => a.suppress(fw, r.gen_bool(0.5)),
+            63..=65 => a.set_weight(roles[r.gen_range(0..4)], r.gen_range(1..5) as f64),
+            66..=68 => {
+                if let Some(t) = a.agent_total(agent) {
+                    let free = t - a.agent_allocated(agent);
+                    let part = Resources::from_array(free.as_array().map(|x| r.gen_range(0..=x)));
+                    a.add_allocated(agent, fw, part);
+                }
+            }
+            _ => {
+                // Now and then a round over a few agents (`allocate_agents`).
+                let only: Option<Vec<AgentId>> = r
+                    .gen_bool(0.2)
+                    .then(|| (0..agents).filter(|_| r.gen_bool(0.3)).collect());
+                let mut reference = Reference::of(&a);
+                let mut r2 = r.clone();
+                let want = reference.round(now, &mut r2, only.as_deref());
+                let got = match &only {
+                    Some(o) => a.allocate_agents(now, &mut r, o),
+                    None => a.allocate(now, &mut r),
+                };
+                if got != want {
+                    return Err(format!(
+                        "policy {policy} seed {seed} step {step}: offers differ from the \
+                         reference:\n  allocator: {got:?}\n  reference: {want:?}"
+                    ));
+                }
+                if r != r2 {
+                    return Err(format!(
+                        "policy {policy} seed {seed} step {step}: the round drew a different \
+                         number of random values than the reference (an agent order that \
+                         depends on the agents visited, or draws in `pick` without \
+                         `draws_in_pick`)"
+                    ));
+                }
+                seen.rounds += 1;
+                seen.offers += got.len();
+                now += SEC;
+            }
+        }
+        a.check_invariants()
+            .map_err(|e| format!("policy {policy} seed {seed} step {step}: {e}"))?;
+    }
+    Ok(())
 }

@@ -33,9 +33,10 @@
 
 use super::drf::ShareKey;
 use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
-use super::policies::{agent_order, random_pick};
+use super::policies::random_pick;
+use super::policy::{AgentView, Candidate, Candidates};
 use super::quota::QuotaRound;
-use super::{AgentId, FrameworkId, OfferDecision, Policy};
+use super::{AgentId, FrameworkId, OfferDecision};
 use crate::actor::Time;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
@@ -72,8 +73,8 @@ impl Free {
 struct Round {
     now: Time,
     quota: QuotaRound,
-    /// Active frameworks by id, for `Random` draws.
-    active: Vec<FrameworkId>,
+    /// Active frameworks by id, listed at the first uniform draw of the round.
+    active: Option<Vec<FrameworkId>>,
     /// Filters met that had expired, to drop.
     expired: Vec<(FrameworkId, AgentId)>,
     offers: Vec<OfferDecision>,
@@ -103,24 +104,17 @@ impl HierarchicalAllocator {
                 None => self.visits.ready().collect(),
             }
         };
-        let total = self.total;
-        let free_share = |a: AgentId| {
+        let free = |a: AgentId| {
             let ag = self.agent(a).expect("listed agent");
-            ShareKey::from_share(
-                ag.total
-                    .saturating_sub(&ag.allocated)
-                    .dominant_share(&total),
-            )
+            ag.total.saturating_sub(&ag.allocated)
         };
-        let order = agent_order(self.policy, ids, free_share, rng);
+        let mut order = ids;
+        let rules = std::sync::Arc::clone(&self.rules);
+        rules.order_agents(&mut order, &AgentView::new(self.total, &free), rng);
         let mut round = Round {
             now,
             quota: self.quota_round(),
-            active: if self.policy == Policy::Random {
-                self.active.iter().copied().collect()
-            } else {
-                Vec::new()
-            },
+            active: None,
             expired: Vec::new(),
             offers: Vec::with_capacity(order.len()),
         };
@@ -268,7 +262,7 @@ impl HierarchicalAllocator {
         }
         let chosen = self.pick(agent, &free, round, rng);
         self.drop_expired(round);
-        if chosen.is_none() && self.policy != Policy::Random {
+        if chosen.is_none() && !self.rules.draws_in_pick() {
             if let Some(until) = self.filtered_by_all(agent, round.now) {
                 self.visits.park(agent, until);
                 return;
@@ -290,7 +284,7 @@ impl HierarchicalAllocator {
             if !self.allocatable(&res) {
                 continue;
             }
-            let pick = self.pick_in_role(role, agent, round, rng);
+            let pick = self.pick_in_role(role, agent, &free, round, rng);
             self.drop_expired(round);
             if let Some(fw) = pick {
                 self.offer(agent, fw, role, res, Resources::ZERO, round);
@@ -308,6 +302,10 @@ impl HierarchicalAllocator {
         round: &mut Round,
     ) {
         self.grant(agent, fw, bundle);
+        self.frameworks[fw as usize]
+            .as_mut()
+            .expect("offered framework")
+            .last_offer = Some(round.now);
         round.quota.on_grant(role, &unreserved);
         round.offers.push(OfferDecision {
             framework: fw,
@@ -325,7 +323,6 @@ impl HierarchicalAllocator {
         round: &mut Round,
         rng: &mut ChaCha8Rng,
     ) -> Option<FrameworkId> {
-        let now = round.now;
         // Stage 1: roles below their guarantee first, lowest weighted share first.
         if round.quota.any_unsatisfied() {
             let mut roles: Vec<(ShareKey, RoleId)> = round
@@ -339,70 +336,173 @@ impl HierarchicalAllocator {
                 if !self.allocatable(&self.bundle(r, free, &round.quota).0) {
                     continue;
                 }
-                if let Some(fw) = self.pick_in_role(r, agent, round, rng) {
+                if let Some(fw) = self.pick_in_role(r, agent, free, round, rng) {
                     return Some(fw);
                 }
             }
         }
-        // Stage 2: the policy's order over everyone.
-        let usable = |fw: FrameworkId, round: &mut Round| {
-            let role = self.fw(fw).expect("active framework").role;
-            self.allocatable(&self.bundle(role, free, &round.quota).0)
-                && !self.filtered(fw, agent, now, &mut round.expired)
+        // Stage 2: the policy's choice among everyone eligible.
+        let mut c = RoundCandidates {
+            alloc: self,
+            agent,
+            free,
+            agent_free: free.all,
+            round,
+            role: None,
         };
-        match self.policy {
-            Policy::Drf | Policy::Binpack => {
-                for r in self.role_sorter.iter() {
-                    if !self.allocatable(&self.bundle(r, free, &round.quota).0) {
-                        continue;
-                    }
-                    let role = &self.roles[r as usize];
-                    for fw in role.sorter.iter() {
-                        if !self.filtered(fw, agent, now, &mut round.expired) {
-                            return Some(fw);
-                        }
-                    }
-                }
-                None
-            }
-            Policy::Fifo => self.active.iter().copied().find(|&fw| usable(fw, round)),
-            Policy::Random => {
-                let candidates = std::mem::take(&mut round.active);
-                let fw = random_pick(&candidates, rng, |fw| usable(fw, round));
-                round.active = candidates;
-                fw
-            }
-        }
+        self.rules.pick(&mut c, rng)
     }
 
-    /// The framework of `role` next in line for `agent` under the policy's order within
-    /// a role (DRF share, id for FIFO, uniform for Random), skipping filtered ones.
+    /// The framework of `role` the policy picks for `agent` (the quota stage and the
+    /// reserved resources of a role), skipping filtered ones.
     fn pick_in_role(
         &self,
         role: RoleId,
         agent: AgentId,
+        free: &Free,
         round: &mut Round,
         rng: &mut ChaCha8Rng,
     ) -> Option<FrameworkId> {
-        let now = round.now;
-        let r = &self.roles[role as usize];
-        let expired = &mut round.expired;
-        match self.policy {
-            Policy::Drf | Policy::Binpack => r
-                .sorter
-                .iter()
-                .find(|&fw| !self.filtered(fw, agent, now, expired)),
-            Policy::Fifo => r
+        let a = self.agent(agent).expect("listed agent");
+        let mut c = RoundCandidates {
+            alloc: self,
+            agent,
+            free,
+            agent_free: a.total.saturating_sub(&a.allocated),
+            round,
+            role: Some(role),
+        };
+        self.rules.pick(&mut c, rng)
+    }
+}
+
+/// The frameworks eligible for one agent in a round, over the allocator's sorters.
+/// `role: None` is stage 2 (everyone: active, not filtered, with an allocatable bundle
+/// for its role); `Some(r)` a role's own stage (its active frameworks not filtered; the
+/// caller has checked the bundle).
+struct RoundCandidates<'a> {
+    alloc: &'a HierarchicalAllocator,
+    agent: AgentId,
+    free: &'a Free,
+    /// What the agent has free now (less than `free.all` once its unreserved resources
+    /// went to someone this round).
+    agent_free: Resources,
+    round: &'a mut Round,
+    role: Option<RoleId>,
+}
+
+impl RoundCandidates<'_> {
+    fn filtered(&mut self, fw: FrameworkId) -> bool {
+        let (now, agent) = (self.round.now, self.agent);
+        self.alloc.filtered(fw, agent, now, &mut self.round.expired)
+    }
+
+    fn role_can_take(&self, role: RoleId) -> bool {
+        let a = self.alloc;
+        a.allocatable(&a.bundle(role, self.free, &self.round.quota).0)
+    }
+
+    fn eligible_fw(&mut self, fw: FrameworkId) -> bool {
+        if self.role.is_none() {
+            let role = self.alloc.fw(fw).expect("active framework").role;
+            if !self.role_can_take(role) {
+                return false;
+            }
+        }
+        !self.filtered(fw)
+    }
+
+    /// The active frameworks in scope, by id.
+    fn active(&self) -> Vec<FrameworkId> {
+        match self.role {
+            Some(r) => self.alloc.roles[r as usize]
                 .active
                 .iter()
                 .copied()
-                .find(|&fw| !self.filtered(fw, agent, now, expired)),
-            Policy::Random => {
-                let candidates: Vec<FrameworkId> = r.active.iter().copied().collect();
-                random_pick(&candidates, rng, |fw| {
-                    !self.filtered(fw, agent, now, expired)
-                })
+                .collect(),
+            None => self.alloc.active.iter().copied().collect(),
+        }
+    }
+}
+
+impl Candidates for RoundCandidates<'_> {
+    fn now(&self) -> Time {
+        self.round.now
+    }
+
+    fn agent(&self) -> AgentId {
+        self.agent
+    }
+
+    fn agent_free(&self) -> Resources {
+        self.agent_free
+    }
+
+    fn first_by_share(&mut self) -> Option<FrameworkId> {
+        let a = self.alloc;
+        if let Some(r) = self.role {
+            return a.roles[r as usize]
+                .sorter
+                .iter()
+                .find(|&fw| !self.filtered(fw));
+        }
+        for r in a.role_sorter.iter() {
+            if !self.role_can_take(r) {
+                continue;
+            }
+            if let Some(fw) = a.roles[r as usize]
+                .sorter
+                .iter()
+                .find(|&fw| !self.filtered(fw))
+            {
+                return Some(fw);
             }
         }
+        None
+    }
+
+    fn first_by_id(&mut self) -> Option<FrameworkId> {
+        let a = self.alloc;
+        match self.role {
+            Some(r) => a.roles[r as usize]
+                .active
+                .iter()
+                .copied()
+                .find(|&fw| !self.filtered(fw)),
+            None => a.active.iter().copied().find(|&fw| self.eligible_fw(fw)),
+        }
+    }
+
+    fn uniform(&mut self, rng: &mut ChaCha8Rng) -> Option<FrameworkId> {
+        // The round's list of active frameworks is lent out for the draw, not copied.
+        let candidates = match self.role {
+            Some(_) => self.active(),
+            None => self.round.active.take().unwrap_or_else(|| self.active()),
+        };
+        let fw = random_pick(&candidates, rng, |fw| self.eligible_fw(fw));
+        if self.role.is_none() {
+            self.round.active = Some(candidates);
+        }
+        fw
+    }
+
+    fn eligible(&mut self) -> Vec<Candidate> {
+        let a = self.alloc;
+        let mut out = Vec::new();
+        for fw in self.active() {
+            if !self.eligible_fw(fw) {
+                continue;
+            }
+            let f = a.fw(fw).expect("active framework");
+            out.push(Candidate {
+                framework: fw,
+                role: f.role,
+                share: f.key.share(),
+                role_share: a.roles[f.role as usize].key.share(),
+                allocated: f.alloc,
+                last_offer: f.last_offer,
+            });
+        }
+        out
     }
 }

@@ -17,7 +17,7 @@ pub struct AllocBench {
     pub bench: &'static str,
     pub agents: usize,
     pub frameworks: usize,
-    pub policy: &'static str,
+    pub policy: String,
     /// Wall milliseconds of the best of `rounds` rounds (each on a fresh allocator).
     pub round_ms: f64,
     pub offers: usize,
@@ -28,7 +28,7 @@ pub struct AllocBench {
 pub fn alloc_point(agents: usize, frameworks: usize, policy: Policy, rounds: u32) -> AllocBench {
     let mut best: Option<(f64, usize)> = None;
     for _ in 0..rounds.max(1) {
-        let (ms, offers) = bench_round(agents, frameworks, policy);
+        let (ms, offers) = bench_round(agents, frameworks, policy.clone());
         if best.is_none_or(|(b, _)| ms < b) {
             best = Some((ms, offers));
         }
@@ -38,7 +38,7 @@ pub fn alloc_point(agents: usize, frameworks: usize, policy: Policy, rounds: u32
         bench: "alloc",
         agents,
         frameworks,
-        policy: policy.name(),
+        policy: policy.name().to_string(),
         round_ms: (ms * 1e3).round() / 1e3,
         offers,
     }
@@ -46,10 +46,10 @@ pub fn alloc_point(agents: usize, frameworks: usize, policy: Policy, rounds: u32
 
 /// `schedlab bench alloc`: every (agents, frameworks, policy) point, one JSON line each.
 pub fn alloc_cli(agents: &[usize], frameworks: &[usize], policies: &[Policy], rounds: u32) {
-    for &p in policies {
+    for p in policies {
         for &a in agents {
             for &f in frameworks {
-                let line = alloc_point(a, f, p, rounds);
+                let line = alloc_point(a, f, p.clone(), rounds);
                 crate::bench::print_line(&line);
             }
         }

@@ -159,7 +159,7 @@ pub fn fill_with(inst: &Instance, policy: Policy) -> Vec<u64> {
 
 /// [`fill_with`] under DRF.
 pub fn fill(inst: &Instance) -> Vec<u64> {
-    fill_with(inst, Policy::Drf)
+    fill_with(inst, Policy::DRF)
 }
 
 /// Discrete progressive filling computed independently, in exact integer arithmetic:

@@ -16,6 +16,7 @@ mod frameworks;
 mod fuzz;
 mod mesos;
 mod parquet;
+mod policy_extension;
 mod protocol;
 mod real;
 mod real_browser;

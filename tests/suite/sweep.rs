@@ -407,7 +407,7 @@ fn points_are_the_cartesian_product_first_key_slowest() {
     assert_eq!(spec.points[4].scenario.network.default.loss, 0.01);
     assert_eq!(
         spec.points[4].scenario.allocator.policy,
-        schedlab::alloc::Policy::Drf
+        schedlab::alloc::Policy::DRF
     );
     let ids: Vec<String> = schedlab::experiment::sweep::runs(&spec)
         .iter()

@@ -56,7 +56,7 @@ fn the_checks_catch_an_unfair_allocator() {
     // must reject it on some instances (they are not vacuous).
     let (mut si, mut ef) = (0, 0);
     for (_, inst) in instances().take(500) {
-        let x = fill_with(&inst, Policy::Fifo);
+        let x = fill_with(&inst, Policy::FIFO);
         si += sharing_incentive(&inst, &x).is_err() as u32;
         ef += envy_free_up_to_one(&inst, &x).is_err() as u32;
     }
@@ -265,7 +265,7 @@ fn allocator_with_fine_tasks_converges_to_divisible_drf() {
                 .fold(0.0, f64::max)
         };
         worst = worst.max(dev(&fill(&fine)));
-        fifo_worst = fifo_worst.max(dev(&fill_with(&fine, Policy::Fifo)));
+        fifo_worst = fifo_worst.max(dev(&fill_with(&fine, Policy::FIFO)));
     }
     eprintln!("fine-grained DRF: largest gap {worst:.2} tasks; FIFO {fifo_worst:.1} tasks");
     assert!(worst <= 10.0, "{worst}");

@@ -1,0 +1,202 @@
+//! The subcommands that simulate: `run`, `validate`, `check`, `fuzz`.
+
+use super::{load, parse_format, report_run};
+use crate::run::{execute, RunOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Scenario TOML file; omit to run the built-in quickstart.
+    pub scenario: Option<PathBuf>,
+    /// Run seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Results directory (default: results/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a scenario value: --set allocator.policy=fifo (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Also write every protocol message to events.jsonl.
+    #[arg(long)]
+    pub events: bool,
+    /// Task table format: csv (tasks.csv) or parquet (tasks.parquet, streamed in
+    /// row groups).
+    #[arg(long, default_value = "csv", value_parser = parse_format)]
+    pub format: crate::metrics::OutputFormat,
+}
+
+#[derive(clap::Args)]
+pub struct ValidateArgs {
+    pub scenario: PathBuf,
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    pub scenario: Option<PathBuf>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(clap::Args)]
+pub struct FuzzArgs {
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    #[arg(long, default_value_t = 1)]
+    pub start: u64,
+    /// Print the scenario of each seed (as TOML) instead of running it.
+    #[arg(long)]
+    pub dump: bool,
+    /// Test-only: run with a deliberate defect to show the checker catches it.
+    #[arg(long, hide = true, value_enum)]
+    pub sabotage: Option<SabotageArg>,
+}
+
+/// The deliberate defects `fuzz --sabotage` can switch on.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SabotageArg {
+    /// Agents told to shut down keep their tasks running.
+    KeepTasks,
+    /// A leader that lost its coordination session goes on leading.
+    KeepLeading,
+}
+
+/// `schedlab run`: one simulated run of a scenario, its results written.
+pub fn run(a: RunArgs) -> ExitCode {
+    let RunArgs {
+        scenario,
+        seed,
+        out,
+        sets,
+        events,
+        format,
+    } = a;
+    let scn = match load(scenario.as_ref(), &sets) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scn.name));
+    let opts = RunOptions {
+        seed,
+        out: Some(out.clone()),
+        events,
+        progress: std::io::stderr().is_terminal(),
+        format,
+    };
+    report_run(execute(&scn, &opts), &out)
+}
+
+/// `schedlab validate`: parse and check a scenario without running it.
+pub fn validate(a: ValidateArgs) -> ExitCode {
+    match load(Some(&a.scenario), &[]) {
+        Ok(s) => {
+            outln!(
+                "{}: ok (scenario `{}`: {} agent groups, {} frameworks, {} faults)",
+                a.scenario.display(),
+                s.name,
+                s.agents.len(),
+                s.frameworks.len(),
+                s.faults.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `schedlab check`: a run with every invariant checked after every event.
+pub fn check(a: CheckArgs) -> ExitCode {
+    let CheckArgs {
+        scenario,
+        seed,
+        sets,
+    } = a;
+    let scn = match load(scenario.as_ref(), &sets) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seed = seed.unwrap_or(scn.seed);
+    let mut c = match crate::run::Cluster::build(&scn, seed, Default::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match crate::check::run_checked(&mut c, scn.run.stop) {
+        None => {
+            outln!(
+                "check: scenario `{}` seed {seed}: every invariant held after each of {} events",
+                scn.name,
+                c.sim.events()
+            );
+            ExitCode::SUCCESS
+        }
+        Some(v) => {
+            outln!("check: scenario `{}` seed {seed}: {v}", scn.name);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `schedlab fuzz`: many seeds of a randomized scenario with faults, every invariant checked.
+pub fn fuzz(a: FuzzArgs) -> ExitCode {
+    let FuzzArgs {
+        seeds,
+        start,
+        dump,
+        sabotage,
+    } = a;
+
+    use crate::fuzz::{run_many, scenario, Sabotage};
+    if dump {
+        for s in start..start + seeds {
+            outln!(
+                "# seed {s}\n{}",
+                toml::to_string(&scenario(s)).expect("serializable")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    let (sabotage, flag) = match sabotage {
+        None => (Sabotage::None, ""),
+        Some(SabotageArg::KeepTasks) => (Sabotage::KeepTasksOnShutdown, " --sabotage keep-tasks"),
+        Some(SabotageArg::KeepLeading) => {
+            (Sabotage::LeaderIgnoresLeaseLoss, " --sabotage keep-leading")
+        }
+    };
+    let results = run_many(start, seeds, sabotage);
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    match results.iter().find(|r| r.violation.is_some()) {
+        None => {
+            outln!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
+            ExitCode::SUCCESS
+        }
+        Some(r) => {
+            outln!(
+                "fuzz: seed {} violates an invariant: {}",
+                r.seed,
+                r.violation.as_deref().unwrap_or_default()
+            );
+            outln!(
+                "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
+                r.seed,
+                flag
+            );
+            ExitCode::from(1)
+        }
+    }
+}
