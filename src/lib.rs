@@ -1,5 +1,12 @@
 //! schedlab: a deterministic, actor-model simulator and research testbed for
 //! Mesos-style cluster scheduling. See `docs/design.md` and the README.
+//!
+//! What most programs need is re-exported here: reading a scenario and running it
+//! ([`Scenario`], [`execute`], [`RunOptions`], [`Summary`]), adding an allocation
+//! policy ([`AllocationPolicy`], [`register_policy`], and the check that holds it to the
+//! allocator's contract, [`check_policy_against_reference`]), testing a framework in a
+//! simulated cluster ([`ClusterBuilder`]), and the command line itself ([`cli::main`]),
+//! for a program that registers its own policies and then runs schedlab's subcommands.
 
 pub mod actor;
 pub mod alloc;
@@ -28,3 +35,14 @@ pub mod trace;
 pub mod units;
 pub mod validation;
 pub mod workload;
+
+pub use actor::{Time, SEC};
+pub use alloc::{
+    check_policy_against_reference, register_policy, AgentView, AllocationPolicy, Candidate,
+    Candidates, Policy, PolicyParams,
+};
+pub use metrics::Summary;
+pub use resources::Resources;
+pub use run::{execute, RunError, RunOptions};
+pub use scenario::Scenario;
+pub use testkit::{ClusterBuilder, TestCluster};

@@ -394,7 +394,8 @@ impl Scenario {
         let scn: Scenario = parse_toml(text, file)?;
         scn.validate().map_err(|(key, message)| ScenarioError {
             file: file.to_string(),
-            line: find_key_line(text, &key),
+            // A key given by its path is found by its last part.
+            line: find_key_line(text, key.rsplit('.').next().unwrap_or(&key)),
             key: Some(key),
             message,
         })?;
@@ -446,15 +447,14 @@ impl Scenario {
 
     /// Checks what serde cannot: returns (key, message).
     fn validate(&self) -> Result<(), (String, String)> {
-        if let Err(e) = (self.allocator.policy).build(crate::alloc::PolicyParams::new(
-            self.allocator.params.clone(),
-        )) {
-            let key = if self.allocator.params.is_empty() {
-                "policy"
-            } else {
-                "params"
-            };
-            return Err((key.into(), format!("allocator.{key}: {e}")));
+        let params = crate::alloc::PolicyParams::new(self.allocator.params.clone());
+        if let Err(e) = self.allocator.policy.build(params) {
+            // Point at the parameter the message names, else at `policy = ...`.
+            let named = |k: &&String| e.contains(&format!("`{k}`")) || e.contains(&format!("{k} "));
+            return Err(match self.allocator.params.keys().find(named) {
+                Some(k) => (format!("allocator.params.{k}"), e),
+                None => ("allocator.policy".into(), e),
+            });
         }
         if ![1, 3, 5].contains(&self.masters.count) {
             return Err((

@@ -79,6 +79,20 @@ fn a_bad_policy_parameter_is_refused_with_its_name() {
     .unwrap()
     .to_string();
     assert!(e.contains("aging_per_s must be >= 0"), "{e}");
+    // In the file, the error is at the parameter's own line.
+    let bad = text.replace("aging_per_s = 0.001", "aging_per_sec = 0.001");
+    let e = Scenario::parse(&bad, "aging_drf.toml")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("aging_drf.toml:21: key `allocator.params.aging_per_sec`: "),
+        "{e}"
+    );
+    assert!(
+        e.contains("unknown policy parameter `aging_per_sec`"),
+        "{e}"
+    );
 }
 
 #[test]

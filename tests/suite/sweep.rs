@@ -223,7 +223,8 @@ fn spec_errors_name_file_line_and_key() {
         e.starts_with("DIR/bad.toml:3: key `allocator.policy`: value `fair` (point 1)"),
         "{e}"
     );
-    assert!(e.contains("unknown variant `fair`"), "{e}");
+    assert!(e.contains("unknown allocation policy `fair`"), "{e}");
+    assert!(e.contains("binpack, drf, fifo, random"), "{e}");
 
     let e = spec_error("scenario = \"base.toml\"\n[vary]\n\"allocator.bogus\" = [1]\n");
     assert!(
