@@ -27,8 +27,8 @@ fn code_only(src: &str) -> String {
         let rest = &src[i..];
         if rest.starts_with("//") {
             i += rest.find('\n').unwrap_or(rest.len());
-        } else if rest.starts_with("/*") {
-            let end = rest[2..].find("*/").map_or(rest.len(), |e| e + 4);
+        } else if let Some(body) = rest.strip_prefix("/*") {
+            let end = body.find("*/").map_or(rest.len(), |e| e + 4);
             blank(&mut out, &rest[..end]);
             i += end;
         } else if (rest.starts_with("r\"") || rest.starts_with("r#")) && !ident_before(i) {

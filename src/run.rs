@@ -8,9 +8,7 @@
 
 use crate::actor::{ActorId, Time};
 use crate::alloc::AllocatorConfig;
-use crate::driver::{
-    agent_events_of, drive, drive_now, Advanced, Drive, Ended, Outputs, Runtime, Sampler,
-};
+use crate::driver::{agent_events_of, drive, drive_now, Advanced, Drive, Ended, Files, Runtime};
 use crate::frameworks::batch::BatchFramework;
 use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::agent::{Agent, AgentConfig};
@@ -365,27 +363,18 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         message: format!("scenario `{}`: {m}", scn.name),
         code: 2,
     })?;
-    let mut outputs = Outputs::open(opts.out.as_deref(), opts.events, opts.format)?;
     let names: Vec<String> = (0..cluster.sim.actor_count())
         .map(|i| cluster.sim.name(ActorId(i as u32)).to_string())
         .collect();
-    let rec = Rc::new(RefCell::new(
-        outputs.recorder(cluster.masters.clone(), names),
-    ));
-    cluster.sim.set_observer(Box::new(Tap(rec.clone())));
-    let sampler = Sampler::new(scn, outputs.timeseries.take())?;
-    let summary = drive_now(drive(
-        &mut cluster,
-        Drive {
-            scn,
-            seed,
-            wall,
-            recorder: &rec,
-            sampler,
-            progress: opts.progress,
-            out: opts.out.as_deref(),
-        },
-    ))?;
+    let files = Files {
+        dir: opts.out.as_deref(),
+        events: opts.events,
+        format: opts.format,
+    };
+    let mut d = Drive::open(scn, seed, wall, files, cluster.masters.clone(), names)?;
+    d.progress = opts.progress;
+    cluster.sim.set_observer(Box::new(Tap(d.recorder())));
+    let summary = drive_now(drive(&mut cluster, d))?;
     if let Some(e) = cluster.workload_error() {
         return Err(RunError {
             message: format!("workload error (results so far are written): {e}"),

@@ -12,17 +12,19 @@ mod output;
 mod sampler;
 
 pub(crate) use output::round6;
-pub use output::{agent_events_of, summarize, write_summary, Outputs, RunError, RunFacts};
+pub use output::{agent_events_of, summarize, write_summary, RunError, RunFacts};
 pub use sampler::Sampler;
 
-use crate::actor::Time;
+use crate::actor::{ActorId, Time};
 use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::master::Master;
-use crate::metrics::{LeaderWatch, Recorder, Summary};
+use crate::metrics::{LeaderWatch, OutputFormat, Recorder, Summary};
 use crate::scenario::Scenario;
 use crate::sim::{NetStats, StopReason};
+use output::Outputs;
 use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 
 /// What one [`Runtime::advance`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,20 +81,61 @@ pub(crate) trait Runtime {
     fn finish(&mut self, reason: StopReason) -> Ended;
 }
 
-/// What the driver needs besides the runtime.
+/// Where a run writes its results: the folder (`None`: no files) and the optional
+/// parts of the contract.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Files<'a> {
+    pub dir: Option<&'a Path>,
+    /// Also `events.jsonl`, every delivered message.
+    pub events: bool,
+    pub format: OutputFormat,
+}
+
+/// A run's recording, ready for [`drive`]: its files open, the recorder the runtime
+/// feeds with every delivered message, the sampler.
 pub(crate) struct Drive<'a> {
-    pub scn: &'a Scenario,
-    pub seed: u64,
-    /// When the run started, for `wall_time_s` (never read by the run itself).
+    scn: &'a Scenario,
+    seed: u64,
     #[allow(clippy::disallowed_types)] // wall time is reported, never used by the run
-    pub wall: std::time::Instant,
-    /// Fed by the runtime with every delivered message.
-    pub recorder: &'a RefCell<Recorder>,
-    pub sampler: Sampler,
+    wall: std::time::Instant,
+    recorder: Rc<RefCell<Recorder>>,
+    sampler: Sampler,
+    out: Option<&'a Path>,
     /// Show a progress bar (virtual seconds) on the terminal.
     pub progress: bool,
-    /// The results folder: `summary.json` is written there at the end.
-    pub out: Option<&'a Path>,
+}
+
+impl<'a> Drive<'a> {
+    /// Opens the files of the output contract in `files.dir` and the recorder of a
+    /// cluster whose actors are `names` (by id) and whose masters are `masters`; `wall`
+    /// is when the run started, for `wall_time_s`.
+    #[allow(clippy::disallowed_types)] // wall time is reported, never used by the run
+    pub fn open(
+        scn: &'a Scenario,
+        seed: u64,
+        wall: std::time::Instant,
+        files: Files<'a>,
+        masters: Vec<ActorId>,
+        names: Vec<String>,
+    ) -> Result<Drive<'a>, RunError> {
+        let mut outputs = Outputs::open(files.dir, files.events, files.format)?;
+        let recorder = Rc::new(RefCell::new(outputs.recorder(masters, names)));
+        let sampler = Sampler::new(scn, outputs.timeseries.take())?;
+        Ok(Drive {
+            scn,
+            seed,
+            wall,
+            recorder,
+            sampler,
+            out: files.dir,
+            progress: false,
+        })
+    }
+
+    /// The recorder, for the runtime to feed with every delivered message.
+    pub fn recorder(&self) -> Rc<RefCell<Recorder>> {
+        self.recorder.clone()
+    }
 }
 
 /// Runs `rt` to its stop and returns the summary, written into `d.out` (if any).

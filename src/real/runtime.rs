@@ -39,6 +39,17 @@ impl InProcess {
         let any = |id: ActorId| guards[id.index()].as_deref().map(|a| a.as_any());
         f(&any)
     }
+
+    /// The masters alive among `any`'s actors, in id order.
+    fn live_masters<'g>(
+        &self,
+        any: &'g dyn Fn(ActorId) -> Option<&'g dyn std::any::Any>,
+    ) -> Vec<(ActorId, &'g Master)> {
+        self.masters
+            .iter()
+            .filter_map(|&id| any(id)?.downcast_ref::<Master>().map(|m| (id, m)))
+            .collect()
+    }
 }
 
 impl Runtime for InProcess {
@@ -69,11 +80,8 @@ impl Runtime for InProcess {
 
     fn leader(&self) -> Option<&str> {
         let leading = self.with_actors(|any| {
-            self.masters.iter().copied().find(|&id| {
-                any(id)
-                    .and_then(|a| a.downcast_ref::<Master>())
-                    .is_some_and(|m| m.is_leading())
-            })
+            let live = self.live_masters(any);
+            live.iter().find(|(_, m)| m.is_leading()).map(|(id, _)| *id)
         });
         leading.map(|id| self.nodes[id.index()].name.as_str())
     }
@@ -91,16 +99,12 @@ impl Runtime for InProcess {
         f: impl FnOnce(Option<&Master>, &[Option<&dyn FrameworkStatus>]) -> R,
     ) -> R {
         self.with_actors(|any| {
-            let live: Vec<&Master> = self
-                .masters
-                .iter()
-                .filter_map(|&id| any(id)?.downcast_ref::<Master>())
-                .collect();
+            let live = self.live_masters(any);
             let view = live
                 .iter()
-                .find(|m| m.is_leading())
+                .find(|(_, m)| m.is_leading())
                 .or(live.first())
-                .copied();
+                .map(|(_, m)| *m);
             let st: Vec<Option<&dyn FrameworkStatus>> = self
                 .frameworks
                 .iter()
@@ -117,11 +121,7 @@ impl Runtime for InProcess {
             let _ = n.shutdown.send(true);
         }
         let agents = self.with_actors(|any| {
-            let ms: Vec<&Master> = self
-                .masters
-                .iter()
-                .filter_map(|&id| any(id)?.downcast_ref::<Master>())
-                .collect();
+            let ms: Vec<&Master> = self.live_masters(any).into_iter().map(|(_, m)| m).collect();
             let ags = self
                 .agents
                 .iter()

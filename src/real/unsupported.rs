@@ -117,6 +117,7 @@ workload = { kind = "greedy", cpus = 1, mem = 512 }
 [network.default]
 latency = { dist = "constant", value = "2ms" }
 loss = 0.01
+fifo = true
 [[network.links]]
 from = "frameworks"
 to = "masters"

@@ -16,8 +16,8 @@ use super::runtime::InProcess;
 use super::topology::{Role, Topology};
 use super::NetConfig;
 use crate::actor::{ActorId, Time};
-use crate::driver::{drive, Drive, Outputs, RunError, Sampler};
-use crate::metrics::{OutputFormat, Summary};
+use crate::driver::{drive, Drive, Files, RunError};
+use crate::metrics::Summary;
 use crate::proto::Msg;
 use crate::scenario::Scenario;
 use std::cell::{Cell, RefCell};
@@ -109,11 +109,19 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
     if !opts.quiet {
         println!("{}", table(&topo, &addrs, None));
     }
-    let mut outputs = Outputs::open(opts.out.as_deref(), false, OutputFormat::Csv)?;
-    let rec = Rc::new(RefCell::new(
-        outputs.recorder(topo.masters().to_vec(), topo.names.clone()),
-    ));
-    let sampler = Sampler::new(scn, outputs.timeseries.take())?;
+    let files = Files {
+        dir: opts.out.as_deref(),
+        ..Files::default()
+    };
+    let d = Drive::open(
+        scn,
+        seed,
+        wall,
+        files,
+        topo.masters().to_vec(),
+        topo.names.clone(),
+    )?;
+    let rec = d.recorder();
     let names = Rc::new(topo.names.clone());
     let roles = Rc::new(topo.roles.clone());
     let peers = Rc::new(addrs);
@@ -159,19 +167,7 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
             max_wall: opts.max_wall,
             now: clock.now(),
         };
-        let summary = drive(
-            &mut runtime,
-            Drive {
-                scn,
-                seed,
-                wall,
-                recorder: &rec,
-                sampler,
-                progress: false,
-                out: opts.out.as_deref(),
-            },
-        )
-        .await;
+        let summary = drive(&mut runtime, d).await;
         actix::System::current().stop();
         summary
     })
