@@ -10,11 +10,12 @@
 
 use crate::actor::{MS, SEC};
 use crate::frameworks::batch::BatchConfig;
-use crate::run::Cluster;
-use crate::scenario::{AgentGroup, NonNeg, Scenario};
+use crate::run::{BuildHooks, Cluster};
+use crate::scenario::{AgentGroup, Scenario};
 use crate::sim::fault::Fault;
 use crate::sim::net::{Latency, LinkModel};
 use crate::sim::SimConfig;
+use crate::units::NonNeg;
 use crate::workload::{TaskSize, WorkloadSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,6 +30,23 @@ pub enum Sabotage {
     KeepTasksOnShutdown,
     /// A leading master that loses its coordination session goes on leading.
     LeaderIgnoresLeaseLoss,
+}
+
+impl From<Sabotage> for BuildHooks {
+    /// The build hooks that plant the defect.
+    fn from(s: Sabotage) -> BuildHooks {
+        match s {
+            Sabotage::None => BuildHooks::default(),
+            Sabotage::KeepTasksOnShutdown => BuildHooks {
+                agent: Some(|cfg| cfg.keep_tasks_on_shutdown = true),
+                ..BuildHooks::default()
+            },
+            Sabotage::LeaderIgnoresLeaseLoss => BuildHooks {
+                master: Some(|m| m.keep_leading_sabotage = true),
+                ..BuildHooks::default()
+            },
+        }
+    }
 }
 
 /// The randomized scenario of one seed.

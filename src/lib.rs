@@ -14,13 +14,17 @@ pub mod analysis;
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod coord;
+pub mod driver;
 pub mod experiment;
 pub mod frameworks;
 pub mod fuzz;
 pub mod keymap;
 pub mod mesos;
 pub mod metrics;
+#[cfg(test)]
+mod module_graph;
 pub mod plot;
 pub mod proto;
 pub mod real;

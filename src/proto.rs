@@ -381,6 +381,28 @@ impl Protocol for Mesos {
     }
 }
 
+/// The coordination service travels inside the Mesos protocol.
+impl crate::coord::CoordProtocol for Mesos {
+    fn wrap_msg(m: crate::coord::CoordMsg) -> Msg {
+        Msg::Coord(m)
+    }
+    fn unwrap_msg(m: Msg) -> Option<crate::coord::CoordMsg> {
+        match m {
+            Msg::Coord(m) => Some(m),
+            _ => None,
+        }
+    }
+    fn wrap_timer(t: crate::coord::CoordTimer) -> Timer {
+        Timer::Coord(t)
+    }
+    fn unwrap_timer(t: Timer) -> Option<crate::coord::CoordTimer> {
+        match t {
+            Timer::Coord(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Msg, Reason};

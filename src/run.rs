@@ -1,4 +1,6 @@
-//! Running a scenario: build the actors, drive the engine, sample, write the results.
+//! Running a scenario on the discrete-event engine: build the actors, then hand the
+//! engine to the [driver](crate::driver), which samples, watches the leader, stops and
+//! writes the results.
 //!
 //! Actor groups on the network are `masters`, `agents` and `frameworks`; actor names
 //! are `master`, `<agent group name>-<i>` and the framework names, which is what fault
@@ -6,20 +8,35 @@
 
 use crate::actor::{ActorId, Time};
 use crate::alloc::{AllocatorConfig, PolicyParams};
+use crate::driver::{agent_events_of, drive, drive_now, Advanced, Drive, Ended, Files, Runtime};
 use crate::frameworks::batch::BatchFramework;
 use crate::frameworks::core::FrameworkStatus;
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
-use crate::metrics::{Dist, FrameworkSummary, Recorder, Summary, TaskSink, Utilization};
+use crate::metrics::{Recorder, Summary};
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
 use crate::sim::{Observer, Sim, SimConfig, StopReason, Touched};
 use std::cell::RefCell;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
+
+/// A failed run (the driver's error, shared by both runtimes).
+pub use crate::driver::RunError;
+
+/// Changes made to the actors' configuration as a cluster is built: how the fuzzer and
+/// tests plant a deliberate defect (to show that the checker catches it) without the
+/// builder knowing about them. Plain function pointers, so a hook is `Copy` and `Send`
+/// like the seeds that run in parallel.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildHooks {
+    /// Applied to every master each time it is (re)started.
+    pub master: Option<fn(&mut Master)>,
+    /// Applied to every agent's configuration.
+    pub agent: Option<fn(&mut AgentConfig)>,
+}
 
 /// A scenario turned into actors on an engine, ready to step.
 pub struct Cluster {
@@ -41,16 +58,18 @@ fn framework_seed(seed: u64, index: usize) -> u64 {
 impl Cluster {
     /// Builds the actors of `scn` with run seed `seed`.
     pub fn build(scn: &Scenario, seed: u64, sim_cfg: SimConfig) -> Result<Cluster, String> {
-        Cluster::build_with(scn, seed, sim_cfg, crate::fuzz::Sabotage::None)
+        Cluster::build_with(scn, seed, sim_cfg, BuildHooks::default())
     }
 
-    /// As `build`, with a deliberate defect for checking the checker (fuzz tests).
+    /// As `build`, with `hooks` applied to the actors' configuration (e.g. the
+    /// fuzzer's deliberate defects, `crate::fuzz::Sabotage`, for checking the checker).
     pub fn build_with(
         scn: &Scenario,
         seed: u64,
         sim_cfg: SimConfig,
-        sabotage: crate::fuzz::Sabotage,
+        hooks: impl Into<BuildHooks>,
     ) -> Result<Cluster, String> {
+        let hooks = hooks.into();
         let mut sim = Sim::new(SimConfig { seed, ..sim_cfg });
         let gm = sim.net_mut().group("masters");
         let ga = sim.net_mut().group("agents");
@@ -120,7 +139,9 @@ impl Cluster {
             masters.push(sim.add_actor(&name, gm, move || {
                 let mut m = Master::new(flags.clone(), &alloc_cfg);
                 m.configure_roles(&weights, &quotas);
-                m.keep_leading_sabotage = sabotage == crate::fuzz::Sabotage::LeaderIgnoresLeaseLoss;
+                if let Some(hook) = hooks.master {
+                    hook(&mut m);
+                }
                 match servers.is_empty() {
                     true => m,
                     false => m.with_ha(servers.clone(), session, me),
@@ -157,7 +178,9 @@ impl Cluster {
                 cfg.attributes = g.attributes.clone();
                 cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
                 cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
-                cfg.keep_tasks_on_shutdown = sabotage == crate::fuzz::Sabotage::KeepTasksOnShutdown;
+                if let Some(hook) = hooks.agent {
+                    hook(&mut cfg);
+                }
                 agents.push(sim.add_actor(&name, ga, move || Agent::new(cfg.clone())));
             }
         }
@@ -248,21 +271,68 @@ impl Cluster {
     }
 }
 
-/// Removals, shutdowns and re-registrations of agents, from the live masters and
-/// agents (whatever runtime hosts them).
-pub fn agent_events_of<'a>(
-    masters: &[&Master],
-    agents: impl Iterator<Item = &'a Agent>,
-) -> crate::metrics::AgentEvents {
-    // Summed over the live masters: a crashed master's counters died with it.
-    let sum = |f: fn(&crate::mesos::master::MasterCounters) -> u64| -> u64 {
-        masters.iter().map(|m| f(&m.counters)).sum()
-    };
-    crate::metrics::AgentEvents {
-        removed: sum(|c| c.agents_removed),
-        shutdown: sum(|c| c.agents_shutdown),
-        reregistered: sum(|c| c.agents_reregistered),
-        tasks_killed_on_shutdown: agents.map(|a| a.killed_on_shutdown).sum(),
+/// The engine as the driver's runtime: one event per step, in virtual time.
+impl Runtime for Cluster {
+    fn now(&self) -> Time {
+        self.sim.now()
+    }
+
+    fn settled_until(&self) -> Option<Time> {
+        self.sim.peek_time()
+    }
+
+    async fn advance(&mut self, stop_at: Time, _next_sample: Time) -> Advanced {
+        match self.sim.peek_time() {
+            None => return Advanced::Idle,
+            Some(t) if t > stop_at => {
+                self.sim.advance_to(stop_at);
+                return Advanced::PastStop;
+            }
+            Some(_) => {}
+        }
+        self.sim.step();
+        // Which master leads changes only when a master runs or a fault strikes.
+        let leader_may_change = match self.sim.touched() {
+            Touched::None => false,
+            Touched::Actor(a) => self.masters.contains(&a),
+            Touched::All => true,
+        };
+        Advanced::Ran { leader_may_change }
+    }
+
+    fn leader(&self) -> Option<&str> {
+        self.live_masters()
+            .find(|(_, m)| m.is_leading())
+            .map(|(id, _)| self.sim.name(id))
+    }
+
+    fn all_done(&self) -> bool {
+        Cluster::all_done(self)
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.sim.stop_requested()
+    }
+
+    fn with_view<R>(
+        &self,
+        f: impl FnOnce(Option<&Master>, &[Option<&dyn FrameworkStatus>]) -> R,
+    ) -> R {
+        let statuses: Vec<_> = (0..self.frameworks.len())
+            .map(|i| self.framework_status(i))
+            .collect();
+        f(self.master_view(), &statuses)
+    }
+
+    fn finish(&mut self, reason: StopReason) -> Ended {
+        let report = self.sim.report(reason);
+        Ended {
+            end: self.sim.now(),
+            fingerprint: format!("{:016x}", report.fingerprint),
+            events: report.events,
+            agents: self.agent_events(),
+            network: report.net,
+        }
     }
 }
 
@@ -285,25 +355,6 @@ pub struct RunOptions {
     pub format: crate::metrics::OutputFormat,
 }
 
-/// A failed run: what went wrong; exit code 2 for bad input, 1 otherwise.
-#[derive(Debug)]
-pub struct RunError {
-    pub message: String,
-    pub code: u8,
-}
-
-fn io_err(path: &Path, e: std::io::Error) -> RunError {
-    RunError {
-        message: format!("{}: {e}", path.display()),
-        code: 1,
-    }
-}
-
-pub(crate) fn create(path: &Path) -> Result<Box<dyn Write>, RunError> {
-    let f = std::fs::File::create(path).map_err(|e| io_err(path, e))?;
-    Ok(Box::new(std::io::BufWriter::new(f)))
-}
-
 /// Runs a scenario and writes its results into `opts.out` (if any). Returns the summary.
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall time is reported, never used by the run
 pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
@@ -313,136 +364,18 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         message: format!("scenario `{}`: {m}", scn.name),
         code: 2,
     })?;
-    let (tasks_w, events_w, ts) = match &opts.out {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-            let ev = if opts.events {
-                Some(create(&dir.join("events.jsonl"))?)
-            } else {
-                None
-            };
-            let ts = csv::Writer::from_writer(create(&dir.join("timeseries.csv"))?);
-            let tasks = match opts.format {
-                crate::metrics::OutputFormat::Csv => TaskSink::Csv(Box::new(
-                    csv::Writer::from_writer(create(&dir.join("tasks.csv"))?),
-                )),
-                crate::metrics::OutputFormat::Parquet => {
-                    let path = dir.join("tasks.parquet");
-                    let f = std::fs::File::create(&path).map_err(|e| io_err(&path, e))?;
-                    let p =
-                        crate::metrics::parquet::ParquetTasks::new(f).map_err(|m| RunError {
-                            message: format!("{}: {m}", path.display()),
-                            code: 1,
-                        })?;
-                    TaskSink::Parquet(Box::new(p))
-                }
-            };
-            (Some(tasks), ev, Some(ts))
-        }
-        None => (None, None, None),
-    };
     let names: Vec<String> = (0..cluster.sim.actor_count())
         .map(|i| cluster.sim.name(ActorId(i as u32)).to_string())
         .collect();
-    let rec = Rc::new(RefCell::new(Recorder::with_sink(
-        cluster.masters.clone(),
-        tasks_w,
-        events_w,
-        names,
-    )));
-    cluster.sim.set_observer(Box::new(Tap(rec.clone())));
-
-    let mut sampler = Sampler::new(scn, ts)?;
-    let mut sample = |cluster: &Cluster, t: Time| -> Result<(), RunError> {
-        let statuses: Vec<_> = (0..cluster.frameworks.len())
-            .map(|i| cluster.framework_status(i))
-            .collect();
-        sampler.sample(cluster.master_view(), &statuses, t)
+    let files = Files {
+        dir: opts.out.as_deref(),
+        events: opts.events,
+        format: opts.format,
     };
-
-    let stop_at = scn.run.stop;
-    let interval = scn.run.sample_interval;
-    let mut next_sample: Time = 0;
-    let bar = opts.progress.then(|| {
-        let b = indicatif::ProgressBar::new(stop_at / 1_000_000_000);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} virtual s ({eta})",
-            )
-            .expect("valid template"),
-        );
-        b
-    });
-    let mut steps: u64 = 0;
-    let mut leaders = crate::metrics::LeaderWatch::default();
-    let watch_leader = cluster.masters.len() > 1 || !cluster.coord.is_empty();
-    let reason = loop {
-        let next = cluster.sim.peek_time();
-        while next_sample <= stop_at && next.is_none_or(|t| t > next_sample) {
-            sample(&cluster, next_sample)?;
-            next_sample += interval;
-        }
-        match next {
-            None => break StopReason::QueueEmpty,
-            Some(t) if t > stop_at => {
-                cluster.sim.advance_to(stop_at);
-                break StopReason::TimeLimit;
-            }
-            Some(_) => {}
-        }
-        cluster.sim.step();
-        steps += 1;
-        // Which master leads changes only when a master runs or a fault strikes.
-        let master_ran = match cluster.sim.touched() {
-            Touched::None => false,
-            Touched::Actor(a) => cluster.masters.contains(&a),
-            Touched::All => true,
-        };
-        if watch_leader && master_ran {
-            let leader = cluster
-                .live_masters()
-                .find(|(_, m)| m.is_leading())
-                .map(|(id, _)| cluster.sim.name(id));
-            leaders.observe(cluster.sim.now(), leader);
-        }
-        if cluster.sim.stop_requested() {
-            break StopReason::Requested;
-        }
-        if scn.run.stop_when_done && cluster.all_done() {
-            break StopReason::WorkloadDone;
-        }
-        if let Some(b) = &bar {
-            if steps.is_multiple_of(4096) {
-                b.set_position(cluster.sim.now() / 1_000_000_000);
-            }
-        }
-    };
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let end = cluster.sim.now();
-    let report = cluster.sim.report(reason);
-    let statuses: Vec<_> = (0..cluster.frameworks.len())
-        .map(|i| cluster.framework_status(i))
-        .collect();
-    let facts = RunFacts {
-        seed,
-        fingerprint: format!("{:016x}", report.fingerprint),
-        end,
-        wall_time_s: round6(wall.elapsed().as_secs_f64()),
-        events: report.events,
-        stop_reason: serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        agents: cluster.agent_events(),
-        failovers: leaders.failovers,
-        network: report.net,
-    };
-    let summary = summarize(scn, &mut rec.borrow_mut(), sampler, &statuses, facts)?;
-    if let Some(dir) = &opts.out {
-        write_summary(dir, &summary)?;
-    }
+    let mut d = Drive::open(scn, seed, wall, files, cluster.masters.clone(), names)?;
+    d.progress = opts.progress;
+    cluster.sim.set_observer(Box::new(Tap(d.recorder())));
+    let summary = drive_now(drive(&mut cluster, d))?;
     if let Some(e) = cluster.workload_error() {
         return Err(RunError {
             message: format!("workload error (results so far are written): {e}"),
@@ -450,244 +383,4 @@ pub fn execute(scn: &Scenario, opts: &RunOptions) -> Result<Summary, RunError> {
         });
     }
     Ok(summary)
-}
-
-/// Samples a cluster's state every `sample_interval` into `timeseries.csv` and keeps
-/// the running means and contention figures the summary reports. Shared by the engine
-/// and the real-network runtime, which hand it their own view of the leader and the
-/// frameworks.
-pub struct Sampler {
-    fw_names: Vec<String>,
-    /// Role weight of each framework: DRF equalizes share / weight among frameworks
-    /// that want more, so fairness is judged on weighted shares of backlogged ones.
-    weights: Vec<f64>,
-    share_sums: Vec<f64>,
-    samples: u64,
-    contention: crate::metrics::Contention,
-    ts: Option<csv::Writer<Box<dyn Write>>>,
-}
-
-impl Sampler {
-    /// Writes the header of `ts` (if any).
-    pub fn new(
-        scn: &Scenario,
-        mut ts: Option<csv::Writer<Box<dyn Write>>>,
-    ) -> Result<Self, RunError> {
-        let fw_names: Vec<String> = scn
-            .frameworks
-            .iter()
-            .map(|f| f.name().to_string())
-            .collect();
-        if let Some(w) = ts.as_mut() {
-            let mut header: Vec<String> = [
-                "time",
-                "cpus_total",
-                "cpus_allocated",
-                "cpus_used",
-                "mem_total",
-                "mem_allocated",
-                "mem_used",
-                "offers_outstanding",
-                "pending_tasks",
-                "running_tasks",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            header.extend(fw_names.iter().map(|n| format!("share:{n}")));
-            w.write_record(&header).map_err(csv_err)?;
-        }
-        let weights: Vec<f64> = scn
-            .frameworks
-            .iter()
-            .map(|f| {
-                scn.allocator
-                    .weights
-                    .get(f.role())
-                    .map_or(f.weight(), |w| w.0)
-            })
-            .collect();
-        Ok(Sampler {
-            share_sums: vec![0.0; fw_names.len()],
-            fw_names,
-            weights,
-            samples: 0,
-            contention: crate::metrics::Contention::default(),
-            ts,
-        })
-    }
-
-    /// One sample at time `t` from the master's view `m` (the leader, or some live
-    /// master) and the frameworks' statuses (in scenario order).
-    pub fn sample(
-        &mut self,
-        m: Option<&Master>,
-        statuses: &[Option<&dyn FrameworkStatus>],
-        t: Time,
-    ) -> Result<(), RunError> {
-        // With no live master there is no view of the cluster: no row.
-        let Some(m) = m else {
-            return Ok(());
-        };
-        let shares = m.allocator().shares();
-        let mut row_shares = vec![0.0; self.fw_names.len()];
-        for (fw, share) in shares {
-            if let Some(entry) = m.frameworks.get(fw as usize) {
-                if let Some(i) = self.fw_names.iter().position(|n| *n == entry.name) {
-                    row_shares[i] = share;
-                }
-            }
-        }
-        for (s, v) in self.share_sums.iter_mut().zip(&row_shares) {
-            *s += v;
-        }
-        self.samples += 1;
-        let pending: Vec<usize> = statuses
-            .iter()
-            .map(|f| f.map_or(0, |f| f.pending()))
-            .collect();
-        let backlogged: Vec<f64> = (0..self.fw_names.len())
-            .filter(|&i| pending[i] > 0)
-            .map(|i| row_shares[i] / self.weights[i])
-            .collect();
-        self.contention.add(&backlogged);
-        let Some(w) = self.ts.as_mut() else {
-            return Ok(());
-        };
-        let total = m.total();
-        let used = m.used();
-        let alloc = used + m.offered();
-        let pending: usize = pending.iter().sum();
-        let running = m.tasks.len();
-        let mut row = vec![
-            crate::metrics::secs(t),
-            total.cpus_f64().to_string(),
-            alloc.cpus_f64().to_string(),
-            used.cpus_f64().to_string(),
-            total.mem.to_string(),
-            alloc.mem.to_string(),
-            used.mem.to_string(),
-            m.offers.len().to_string(),
-            pending.to_string(),
-            running.to_string(),
-        ];
-        row.extend(row_shares.iter().map(|s| format!("{s:.6}")));
-        w.write_record(&row).map_err(csv_err)
-    }
-}
-
-fn csv_err(e: impl std::fmt::Display) -> RunError {
-    RunError {
-        message: e.to_string(),
-        code: 1,
-    }
-}
-
-/// What a runtime knows of a finished run besides the recorder and the sampler.
-pub struct RunFacts {
-    pub seed: u64,
-    pub fingerprint: String,
-    /// Virtual time at the end.
-    pub end: Time,
-    pub wall_time_s: f64,
-    pub events: u64,
-    pub stop_reason: String,
-    pub agents: crate::metrics::AgentEvents,
-    pub failovers: Vec<crate::metrics::Failover>,
-    pub network: crate::sim::NetStats,
-}
-
-/// Ends the recording and builds the summary (the output contract's `summary.json`).
-pub fn summarize(
-    scn: &Scenario,
-    r: &mut Recorder,
-    mut sampler: Sampler,
-    statuses: &[Option<&dyn FrameworkStatus>],
-    facts: RunFacts,
-) -> Result<Summary, RunError> {
-    if let Some(w) = sampler.ts.as_mut() {
-        w.flush().map_err(csv_err)?;
-    }
-    let end = facts.end;
-    r.finish(end);
-    if let Some(e) = r.io_error.take() {
-        return Err(RunError {
-            message: format!("writing results: {e}"),
-            code: 1,
-        });
-    }
-    let util = r.utilization(end);
-    let samples = sampler.samples;
-    let means: Vec<f64> = sampler
-        .share_sums
-        .iter()
-        .map(|s| {
-            if samples == 0 {
-                0.0
-            } else {
-                s / samples as f64
-            }
-        })
-        .collect();
-    let frameworks = (0..statuses.len())
-        .map(|i| {
-            let f = &scn.frameworks[i];
-            let st = statuses[i];
-            FrameworkSummary {
-                name: f.name().to_string(),
-                role: f.role().to_string(),
-                kind: f.kind(),
-                mean_dominant_share: round6(means[i]),
-                jobs_submitted: st.map_or(0, |s| s.jobs_submitted()),
-                tasks_finished: st.map_or(0, |s| s.tasks_finished()),
-                stats: match f {
-                    crate::frameworks::FrameworkConfig::Batch(_) => None,
-                    _ => st.map(|s| s.stats()),
-                },
-            }
-        })
-        .collect();
-    Ok(Summary {
-        scenario: scn.name.clone(),
-        seed: facts.seed,
-        schedlab_version: env!("CARGO_PKG_VERSION"),
-        fingerprint: facts.fingerprint,
-        sim_time_s: end as f64 / 1e9,
-        wall_time_s: facts.wall_time_s,
-        events: facts.events,
-        stop_reason: facts.stop_reason,
-        makespan_s: match (r.first_submit, r.last_end) {
-            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e9,
-            _ => 0.0,
-        },
-        job_completion_s: Dist::of_ns(&mut r.completions),
-        task_wait_s: Dist::of_ns(&mut r.waits),
-        utilization: Utilization {
-            cpus: round6(util[0]),
-            mem: round6(util[1]),
-            disk: round6(util[2]),
-            gpus: round6(util[3]),
-        },
-        fairness: sampler.contention.summary(),
-        tasks: r.counts.clone(),
-        agents: facts.agents,
-        failovers: facts.failovers,
-        frameworks,
-        network: facts.network,
-    })
-}
-
-/// Writes `summary.json` into `dir`, last and atomically (temporary file + rename): a
-/// results folder with a summary.json is complete, which is what `schedlab sweep`
-/// resumes on.
-pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), RunError> {
-    let path = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(summary).expect("serializable") + "\n";
-    let tmp = dir.join("summary.json.tmp");
-    std::fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
-}
-
-pub(crate) fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }

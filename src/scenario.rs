@@ -16,37 +16,20 @@ use crate::sim::net::LinkModel;
 use crate::workload::TaskSize;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 #[cfg(test)]
 mod error_tests;
-mod errors;
-pub(crate) mod flat;
-pub(crate) mod keypath;
-mod locate;
-pub(crate) mod suggest;
-pub(crate) mod tagged;
+
+/// Reading strict TOML lives in [`crate::config`], below every module with a config
+/// section; re-exported here, where scenario readers look for it.
+pub use crate::config::{parse_toml, ScenarioError};
 
 /// The built-in quickstart scenario (`schedlab run` with no argument).
 pub const QUICKSTART: &str = include_str!("../scenarios/quickstart.toml");
 
-/// A non-negative, finite number (CPUs, MiB, weights): negative values are refused
-/// where they are read, so the error carries the line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize)]
-pub struct NonNeg(pub f64);
-
-impl<'de> Deserialize<'de> for NonNeg {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = f64::deserialize(d)?;
-        if !v.is_finite() || v < 0.0 {
-            return Err(serde::de::Error::custom(format!(
-                "must be a non-negative number, got {v}"
-            )));
-        }
-        Ok(NonNeg(v))
-    }
-}
+/// Re-exported from [`crate::units`], where the shared units live.
+pub use crate::units::NonNeg;
 
 /// How long to run and what to record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,7 +107,7 @@ pub struct MastersSection {
     #[serde(flatten, skip_deserializing)]
     pub flags: MasterConfig,
 }
-flat::flattened!(MastersSection, flags);
+crate::config::flat::flattened!(MastersSection, flags);
 
 impl Default for MastersSection {
     fn default() -> Self {
@@ -179,7 +162,7 @@ pub struct Reservation {
     #[serde(flatten, skip_deserializing)]
     pub size: TaskSize,
 }
-flat::flattened!(Reservation, size);
+crate::config::flat::flattened!(Reservation, size);
 
 /// `count` identical agents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -237,7 +220,7 @@ pub struct LinkEntry {
     #[serde(flatten, skip_deserializing)]
     pub model: LinkModel,
 }
-flat::flattened!(LinkEntry, model);
+crate::config::flat::flattened!(LinkEntry, model);
 
 fn yes() -> bool {
     true
@@ -290,6 +273,10 @@ pub struct Scenario {
     /// Random agent crashes at a given rate (expanded into crash faults at build time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_failures: Option<AgentFailures>,
+    /// Where the scenario was read from (the file, with its `--set` overrides), for
+    /// messages about it after parsing; not a key of the file.
+    #[serde(skip)]
+    pub source: Option<String>,
 }
 
 /// Agent failures as a renewal process per agent: up-times exponential with mean
@@ -348,50 +335,11 @@ fn one_u64() -> u64 {
     1
 }
 
-/// A scenario that could not be read: where and why.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ScenarioError {
-    pub file: String,
-    pub line: Option<usize>,
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if let Some(k) = &self.key {
-            write!(f, ": key `{k}`")?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
-/// Parses TOML `text` into a strict (`deny_unknown_fields`) config type, with an error
-/// naming `file`, the line and the key: shared by scenarios and by the other experiment
-/// files (`scenarios/validation/`) so that every input file fails the same way. The key
-/// is the full path (`frameworks.0.workload.duration_std`, as `--set` spells it) and the
-/// line is that key's own, however deep (see [`keypath`], [`locate`]); an unknown key
-/// comes with the nearest valid one.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
-    text: &str,
-    file: &str,
-) -> Result<T, ScenarioError> {
-    let mut track = serde_path_to_error::Track::new();
-    let de = serde_path_to_error::Deserializer::new(toml::Deserializer::new(text), &mut track);
-    T::deserialize(de)
-        .map_err(|e| errors::from_toml(text, file, keypath::KeyPath::of(&track.path()), &e))
-}
-
 impl Scenario {
     /// Parses scenario text; `file` is only used to name the source in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let scn: Scenario = parse_toml(text, file)?;
+        let mut scn: Scenario = parse_toml(text, file)?;
+        scn.source = Some(file.to_string());
         scn.validate().map_err(|(key, message)| ScenarioError {
             file: file.to_string(),
             // A key given by its path is found by its last part.

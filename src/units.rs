@@ -1,5 +1,8 @@
 //! Human units in scenario files: durations like `"1.5s"`, `"200ms"`, `"10min"`, parsed to
-//! integer nanoseconds once, at load time, so that no float time enters a run.
+//! integer nanoseconds once, at load time, so that no float time enters a run; and the
+//! unit types the config sections of several modules share ([`NonNeg`]), kept here so
+//! that scenario, frameworks and workloads can all use them without importing each
+//! other.
 
 use crate::actor::Time;
 
@@ -113,6 +116,23 @@ pub mod duration_opt {
         #[derive(Deserialize)]
         struct W(#[serde(with = "super::duration")] Time);
         Ok(Some(W::deserialize(d)?.0))
+    }
+}
+
+/// A non-negative, finite number (CPUs, MiB, weights): negative values are refused
+/// where they are read, so the error carries the line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, serde::Serialize)]
+pub struct NonNeg(pub f64);
+
+impl<'de> serde::Deserialize<'de> for NonNeg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = <f64 as serde::Deserialize>::deserialize(d)?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(serde::de::Error::custom(format!(
+                "must be a non-negative number, got {v}"
+            )));
+        }
+        Ok(NonNeg(v))
     }
 }
 

@@ -57,12 +57,12 @@ use rand_distr::{Distribution, Exp, LogNormal};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSize {
-    pub cpus: crate::scenario::NonNeg,
-    pub mem: crate::scenario::NonNeg,
+    pub cpus: crate::units::NonNeg,
+    pub mem: crate::units::NonNeg,
     #[serde(default)]
-    pub disk: crate::scenario::NonNeg,
+    pub disk: crate::units::NonNeg,
     #[serde(default)]
-    pub gpus: crate::scenario::NonNeg,
+    pub gpus: crate::units::NonNeg,
 }
 
 impl TaskSize {
@@ -88,7 +88,7 @@ pub struct JobEntry {
     #[serde(default)]
     pub priority: i32,
 }
-crate::scenario::flat::flattened!(JobEntry, size);
+crate::config::flat::flattened!(JobEntry, size);
 
 /// Where a framework's jobs come from. Tagged by `kind` (read and written by
 /// `scenario::tagged`, so that an error inside names its key).
@@ -134,7 +134,7 @@ pub enum WorkloadSpec {
 
 impl Serialize for WorkloadSpec {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let ser = crate::scenario::tagged::Internally {
+        let ser = crate::config::tagged::Internally {
             ser: s,
             tag: "kind",
         };
@@ -146,7 +146,7 @@ impl<'de> Deserialize<'de> for WorkloadSpec {
     /// As `scenario::tagged::deserialize`, but a greedy or synthetic workload also takes
     /// a task size's keys beside its own (`scenario::flat`).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use crate::scenario::{flat, tagged};
+        use crate::config::{flat, tagged};
         use serde::de::Error;
         let (kind, mut table) = tagged::open(d, "kind", |d| WorkloadSpec::deserialize(d))?;
         let size = match kind.as_str() {

@@ -22,8 +22,8 @@ use super::msg::{
     ClientTimer, CoordError, CoordMsg, CoordTimer, Op, OpResult, ReqId, SessionId, WatchEvent,
     WatchKind, WatchType, Zxid,
 };
+use super::CoordProtocol;
 use crate::actor::{ActorId, Ctx, Time, TimerId, MS, SEC};
-use crate::proto::{Mesos, Msg, Timer};
 use rand::Rng;
 use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet};
@@ -124,7 +124,7 @@ impl CoordClient {
     }
 
     /// Opens a new session (no-op while one is open or being opened).
-    pub fn start(&mut self, ctx: &mut Ctx<Mesos>) {
+    pub fn start(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         if matches!(
             self.state,
             State::Connecting | State::Backoff | State::Connected
@@ -142,10 +142,10 @@ impl CoordClient {
     }
 
     /// Ends the session at once (its ephemerals are deleted); the client goes idle.
-    pub fn close(&mut self, ctx: &mut Ctx<Mesos>) {
+    pub fn close(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         if let (Some(session), State::Connected) = (self.session, self.state) {
             let to = self.servers[self.server];
-            ctx.send(to, Msg::Coord(CoordMsg::Close { session }));
+            super::send(ctx, to, CoordMsg::Close { session });
         }
         self.abandon(ctx);
         self.state = State::Closed;
@@ -154,7 +154,7 @@ impl CoordClient {
     /// Drops the session without a word to the ensemble, as a process that exits
     /// does: the ensemble expires it after its timeout, and its ephemerals with it.
     /// [`CoordClient::start`] then opens a new one.
-    pub fn abandon(&mut self, ctx: &mut Ctx<Mesos>) {
+    pub fn abandon(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         self.cancel_timers(ctx);
         self.state = State::Idle;
         self.session = None;
@@ -195,7 +195,7 @@ impl CoordClient {
 
     pub fn create(
         &mut self,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         path: &str,
         data: Vec<u8>,
         ephemeral: bool,
@@ -212,7 +212,12 @@ impl CoordClient {
         )
     }
 
-    pub fn delete(&mut self, ctx: &mut Ctx<Mesos>, path: &str, version: Option<u32>) -> ReqId {
+    pub fn delete(
+        &mut self,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        path: &str,
+        version: Option<u32>,
+    ) -> ReqId {
         self.request(
             ctx,
             Op::Delete {
@@ -224,7 +229,7 @@ impl CoordClient {
 
     pub fn set_data(
         &mut self,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         path: &str,
         data: Vec<u8>,
         version: Option<u32>,
@@ -239,7 +244,12 @@ impl CoordClient {
         )
     }
 
-    pub fn get_data(&mut self, ctx: &mut Ctx<Mesos>, path: &str, watch: bool) -> ReqId {
+    pub fn get_data(
+        &mut self,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        path: &str,
+        watch: bool,
+    ) -> ReqId {
         self.request(
             ctx,
             Op::GetData {
@@ -249,7 +259,7 @@ impl CoordClient {
         )
     }
 
-    pub fn exists(&mut self, ctx: &mut Ctx<Mesos>, path: &str, watch: bool) -> ReqId {
+    pub fn exists(&mut self, ctx: &mut Ctx<impl CoordProtocol>, path: &str, watch: bool) -> ReqId {
         self.request(
             ctx,
             Op::Exists {
@@ -259,7 +269,12 @@ impl CoordClient {
         )
     }
 
-    pub fn get_children(&mut self, ctx: &mut Ctx<Mesos>, path: &str, watch: bool) -> ReqId {
+    pub fn get_children(
+        &mut self,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        path: &str,
+        watch: bool,
+    ) -> ReqId {
         self.request(
             ctx,
             Op::GetChildren {
@@ -270,7 +285,7 @@ impl CoordClient {
     }
 
     /// Sends `op` now if connected, else when connected.
-    pub fn request(&mut self, ctx: &mut Ctx<Mesos>, op: Op) -> ReqId {
+    pub fn request(&mut self, ctx: &mut Ctx<impl CoordProtocol>, op: Op) -> ReqId {
         let req = self.next_req;
         self.next_req += 1;
         if self.state == State::Connected {
@@ -281,25 +296,23 @@ impl CoordClient {
         req
     }
 
-    fn send_request(&mut self, ctx: &mut Ctx<Mesos>, req: ReqId, op: Op) {
+    fn send_request(&mut self, ctx: &mut Ctx<impl CoordProtocol>, req: ReqId, op: Op) {
         let session = self.session.expect("connected");
         let to = self.servers[self.server];
-        ctx.send(
-            to,
-            Msg::Coord(CoordMsg::Request {
-                session,
-                req,
-                op: Box::new(op.clone()),
-            }),
-        );
+        let request = CoordMsg::Request {
+            session,
+            req,
+            op: Box::new(op.clone()),
+        };
+        super::send(ctx, to, request);
         self.pending.insert(req, op);
     }
 
-    fn timer(&mut self, ctx: &mut Ctx<Mesos>, after: Time, t: ClientTimer) -> TimerId {
-        ctx.set_timer(after, Timer::Coord(CoordTimer::Client(t)))
+    fn timer(&mut self, ctx: &mut Ctx<impl CoordProtocol>, after: Time, t: ClientTimer) -> TimerId {
+        super::set_timer(ctx, after, CoordTimer::Client(t))
     }
 
-    fn cancel_timers(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn cancel_timers(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         for t in [
             self.ping_timer.take(),
             self.lease_timer.take(),
@@ -312,7 +325,7 @@ impl CoordClient {
         }
     }
 
-    fn arm_ping(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn arm_ping(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         if let Some(t) = self.ping_timer.take() {
             ctx.cancel_timer(t);
         }
@@ -320,7 +333,7 @@ impl CoordClient {
         self.ping_timer = Some(self.timer(ctx, every, ClientTimer::Ping));
     }
 
-    fn extend_lease(&mut self, ctx: &mut Ctx<Mesos>, sent_at: Time) {
+    fn extend_lease(&mut self, ctx: &mut Ctx<impl CoordProtocol>, sent_at: Time) {
         let end = sent_at + self.timeout;
         if self.lease_ok && end <= self.lease_end {
             return;
@@ -335,7 +348,7 @@ impl CoordClient {
     }
 
     /// Sends a `Connect` to the current server and waits a share of the timeout.
-    fn connect(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn connect(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         self.state = State::Connecting;
         let to = self.servers[self.server];
         let msg = CoordMsg::Connect {
@@ -344,13 +357,13 @@ impl CoordClient {
             last_zxid: self.last_zxid,
             sent_at: ctx.now(),
         };
-        ctx.send(to, Msg::Coord(msg));
+        super::send(ctx, to, msg);
         // ZooKeeper's connect timeout: the session timeout shared among the servers.
         let wait = (self.timeout / self.servers.len() as Time).max(MS);
         self.set_connect_timer(ctx, wait);
     }
 
-    fn set_connect_timer(&mut self, ctx: &mut Ctx<Mesos>, after: Time) {
+    fn set_connect_timer(&mut self, ctx: &mut Ctx<impl CoordProtocol>, after: Time) {
         if let Some(t) = self.connect_timer.take() {
             ctx.cancel_timer(t);
         }
@@ -359,7 +372,7 @@ impl CoordClient {
 
     /// Moves on to the next server; after a whole round of refusals, waits a random
     /// moment first (ZooKeeper waits up to a second) so clients do not stampede.
-    fn next_server(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn next_server(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         self.server = (self.server + 1) % self.servers.len();
         self.attempts += 1;
         if self.attempts.is_multiple_of(self.servers.len()) {
@@ -373,7 +386,7 @@ impl CoordClient {
     }
 
     /// The connection is gone: fail what is in flight and try the next server.
-    fn disconnect(&mut self, ctx: &mut Ctx<Mesos>, events: &mut Vec<CoordEvent>) {
+    fn disconnect(&mut self, ctx: &mut Ctx<impl CoordProtocol>, events: &mut Vec<CoordEvent>) {
         if self.state == State::Connected {
             events.push(CoordEvent::Disconnected);
             for req in std::mem::take(&mut self.pending).into_keys() {
@@ -386,7 +399,7 @@ impl CoordClient {
         self.next_server(ctx);
     }
 
-    fn expired(&mut self, ctx: &mut Ctx<Mesos>, events: &mut Vec<CoordEvent>) {
+    fn expired(&mut self, ctx: &mut Ctx<impl CoordProtocol>, events: &mut Vec<CoordEvent>) {
         self.cancel_timers(ctx);
         self.state = State::Expired;
         self.session = None;
@@ -407,7 +420,7 @@ impl CoordClient {
     /// Handles a coordination message; returns what the embedding actor must know.
     pub fn on_message(
         &mut self,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         msg: CoordMsg,
     ) -> Vec<CoordEvent> {
@@ -448,7 +461,7 @@ impl CoordClient {
                         last_zxid: self.last_zxid,
                         watches: self.watches.iter().cloned().collect(),
                     };
-                    ctx.send(from, Msg::Coord(msg));
+                    super::send(ctx, from, msg);
                 }
                 for (req, op) in std::mem::take(&mut self.queued) {
                     self.send_request(ctx, req, op);
@@ -509,7 +522,11 @@ impl CoordClient {
     }
 
     /// Handles one of the client's timers.
-    pub fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, t: CoordTimer) -> Vec<CoordEvent> {
+    pub fn on_timer(
+        &mut self,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        t: CoordTimer,
+    ) -> Vec<CoordEvent> {
         let mut events = Vec::new();
         let CoordTimer::Client(t) = t else {
             return events;
@@ -529,7 +546,7 @@ impl CoordClient {
                             session,
                             sent_at: now,
                         };
-                        ctx.send(to, Msg::Coord(msg));
+                        super::send(ctx, to, msg);
                     }
                 }
             }

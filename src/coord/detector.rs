@@ -10,8 +10,8 @@ use super::client::{CoordClient, CoordEvent};
 use super::election::{candidates, ElectionEvent};
 use super::msg::{CoordError, OpResult, ReqId};
 use super::tree::child_path;
+use super::CoordProtocol;
 use crate::actor::Ctx;
-use crate::proto::Mesos;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,13 +47,13 @@ impl LeaderDetector {
     }
 
     /// Starts watching now if `client` is already connected (otherwise `Connected` does).
-    pub fn start(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>) {
+    pub fn start(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>) {
         if client.is_connected() {
             self.list(client, ctx);
         }
     }
 
-    fn list(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>) {
+    fn list(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>) {
         let r = client.get_children(ctx, &self.dir, true);
         self.pending.insert(r, Step::List);
     }
@@ -69,7 +69,7 @@ impl LeaderDetector {
     pub fn handle(
         &mut self,
         client: &mut CoordClient,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         ev: &CoordEvent,
     ) -> Vec<ElectionEvent> {
         let mut out = Vec::new();

@@ -20,8 +20,8 @@
 use super::client::{CoordClient, CoordEvent};
 use super::msg::{CoordError, OpResult, ReqId, SessionId};
 use super::tree::{child_path, name_of, sequence_of};
+use super::CoordProtocol;
 use crate::actor::Ctx;
-use crate::proto::Mesos;
 use std::collections::BTreeMap;
 
 /// What a candidate learns.
@@ -113,7 +113,7 @@ impl Election {
 
     /// Joins the election now if `client` already has a session (otherwise the
     /// `Connected` event does it).
-    pub fn start(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>) {
+    pub fn start(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>) {
         if let (Some(s), true) = (client.session(), client.is_connected()) {
             if self.session != Some(s) {
                 self.join(client, ctx, s);
@@ -121,7 +121,12 @@ impl Election {
         }
     }
 
-    fn join(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>, session: SessionId) {
+    fn join(
+        &mut self,
+        client: &mut CoordClient,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        session: SessionId,
+    ) {
         self.session = Some(session);
         self.node = None;
         self.in_doubt = false;
@@ -142,7 +147,7 @@ impl Election {
         out
     }
 
-    fn mkdir(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>, i: usize) {
+    fn mkdir(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>, i: usize) {
         let all = self.ancestors();
         if i > all.len() {
             return self.create(client, ctx);
@@ -151,14 +156,14 @@ impl Election {
         self.pending.insert(r, Step::Mkdir(i));
     }
 
-    fn create(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>) {
+    fn create(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>) {
         let Some(s) = self.session else { return };
         let prefix = child_path(&self.dir, &format!("n_{s:016x}_"));
         let r = client.create(ctx, &prefix, self.data.clone(), true, true);
         self.pending.insert(r, Step::Create);
     }
 
-    fn list(&mut self, client: &mut CoordClient, ctx: &mut Ctx<Mesos>) {
+    fn list(&mut self, client: &mut CoordClient, ctx: &mut Ctx<impl CoordProtocol>) {
         let r = client.get_children(ctx, &self.dir, false);
         self.pending.insert(r, Step::List);
     }
@@ -181,7 +186,7 @@ impl Election {
     fn evaluate(
         &mut self,
         client: &mut CoordClient,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         names: &[String],
         out: &mut Vec<ElectionEvent>,
     ) {
@@ -222,7 +227,7 @@ impl Election {
     pub fn handle(
         &mut self,
         client: &mut CoordClient,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         ev: &CoordEvent,
     ) -> Vec<ElectionEvent> {
         let mut out = Vec::new();

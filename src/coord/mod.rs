@@ -25,8 +25,9 @@
 //! client keeps a lease on its session that provably ends no later than the ensemble
 //! can expire it, and the election recipe steps down when it ends ([`session`]).
 //!
-//! Everything is sans-IO on [`crate::actor::Ctx`]; servers keep their log on the
-//! actor's durable store, so a crashed and restarted server recovers.
+//! Everything is sans-IO on [`crate::actor::Ctx`], generic over the protocol that
+//! carries the service ([`CoordProtocol`]); servers keep their log on the actor's
+//! durable store, so a crashed and restarted server recovers.
 //!
 //! ```
 //! use schedlab::actor::{Actor, ActorId, Ctx, TimerId, SEC};
@@ -104,3 +105,28 @@ pub use msg::{
     Stat, WatchEvent, WatchKind, WatchType, Zxid,
 };
 pub use server::{add_ensemble, CoordServer, ServerConfig};
+
+use crate::actor::{ActorId, Ctx, Protocol, Time, TimerId};
+
+/// A protocol that carries the coordination service: its messages and timers travel
+/// wrapped in the protocol's own (`proto::Mesos` wraps them in `Msg::Coord` and
+/// `Timer::Coord`). The service is written once, generic over this, so it does not
+/// depend on any one protocol that uses it.
+pub trait CoordProtocol: Protocol {
+    fn wrap_msg(m: CoordMsg) -> Self::Msg;
+    /// The coordination message inside `m`, if it is one.
+    fn unwrap_msg(m: Self::Msg) -> Option<CoordMsg>;
+    fn wrap_timer(t: CoordTimer) -> Self::Timer;
+    /// The coordination timer inside `t`, if it is one.
+    fn unwrap_timer(t: Self::Timer) -> Option<CoordTimer>;
+}
+
+/// Sends `m` to `to`, wrapped in the protocol of `ctx`.
+fn send<P: CoordProtocol>(ctx: &mut Ctx<P>, to: ActorId, m: CoordMsg) {
+    ctx.send(to, P::wrap_msg(m));
+}
+
+/// Sets a timer for `t` after `after`, wrapped in the protocol of `ctx`.
+fn set_timer<P: CoordProtocol>(ctx: &mut Ctx<P>, after: Time, t: CoordTimer) -> TimerId {
+    ctx.set_timer(after, P::wrap_timer(t))
+}

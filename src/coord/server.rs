@@ -20,8 +20,8 @@ use super::tree::{DataTree, Txn};
 use super::vote::{Fle, PeerState, Received, Vote};
 use super::watch::Watches;
 use super::zab::{Follower, Leader, Next, Phase};
+use super::CoordProtocol;
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
-use crate::proto::{Mesos, Msg, Timer};
 use crate::sim::net::GroupId;
 use crate::sim::Sim;
 use std::collections::BTreeMap;
@@ -90,8 +90,8 @@ impl Core {
         self.peers.len() / 2 + 1
     }
 
-    pub fn send(&self, ctx: &mut Ctx<Mesos>, to: ActorId, m: CoordMsg) {
-        ctx.send(to, Msg::Coord(m));
+    pub fn send(&self, ctx: &mut Ctx<impl CoordProtocol>, to: ActorId, m: CoordMsg) {
+        super::send(ctx, to, m);
     }
 
     fn own_vote(&self) -> Vote {
@@ -103,7 +103,12 @@ impl Core {
     }
 
     /// Sends `msg` to a client connected here, keeping the connection table in step.
-    pub fn deliver(&mut self, ctx: &mut Ctx<Mesos>, client: ActorId, mut msg: CoordMsg) {
+    pub fn deliver(
+        &mut self,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        client: ActorId,
+        mut msg: CoordMsg,
+    ) {
         match &mut msg {
             CoordMsg::ConnectOk { session, zxid, .. } => {
                 self.conns.insert(*session, client);
@@ -121,7 +126,7 @@ impl Core {
     /// Answers a client through the server it is connected to.
     pub fn reply_via(
         &mut self,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         server: ActorId,
         client: ActorId,
         msg: CoordMsg,
@@ -138,7 +143,7 @@ impl Core {
     }
 
     /// Commits and applies the log's first `n` entries; returns the sessions closed.
-    pub fn commit_to(&mut self, ctx: &mut Ctx<Mesos>, n: usize) -> Vec<SessionId> {
+    pub fn commit_to(&mut self, ctx: &mut Ctx<impl CoordProtocol>, n: usize) -> Vec<SessionId> {
         let range = self.log.commit_to(ctx.durable(), n);
         let mut closed = Vec::new();
         for i in range {
@@ -151,7 +156,7 @@ impl Core {
         closed
     }
 
-    fn apply(&mut self, ctx: &mut Ctx<Mesos>, entry: Entry) {
+    fn apply(&mut self, ctx: &mut Ctx<impl CoordProtocol>, entry: Entry) {
         let Entry { zxid, txn, origin } = entry;
         let events = self.tree.apply(zxid, &txn);
         if let Txn::CloseSession { session } = txn {
@@ -204,7 +209,7 @@ impl Core {
     }
 
     /// Drops every client connection (the server left the quorum).
-    fn drop_clients(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn drop_clients(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         let clients: Vec<ActorId> = self.conns.values().copied().collect();
         for c in clients {
             self.send(ctx, c, CoordMsg::NotServing);
@@ -326,7 +331,7 @@ impl CoordServer {
         self.core.conns.len()
     }
 
-    fn broadcast_vote(&self, ctx: &mut Ctx<Mesos>) {
+    fn broadcast_vote(&self, ctx: &mut Ctx<impl CoordProtocol>) {
         if let Role::Looking { fle, .. } = &self.role {
             for p in self.core.peers.iter().filter(|p| **p != self.core.me) {
                 let msg = CoordMsg::Notification {
@@ -340,7 +345,7 @@ impl CoordServer {
     }
 
     /// Gives up any role and starts a new election round.
-    fn look(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn look(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         self.core.drop_clients(ctx);
         self.round += 1;
         self.elections += 1;
@@ -355,7 +360,7 @@ impl CoordServer {
     }
 
     /// Arms the finalize wait once a quorum agrees with this server's vote.
-    fn check_quorum(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn check_quorum(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         let n = self.core.peers.len();
         let wait = self.core.cfg.finalize_wait;
         if let Role::Looking {
@@ -365,15 +370,16 @@ impl CoordServer {
             if !*finalizing && fle.has_quorum(n) {
                 *finalizing = true;
                 let round = fle.round;
-                ctx.set_timer(
+                super::set_timer(
+                    ctx,
                     wait,
-                    Timer::Coord(CoordTimer::Server(ServerTimer::Finalize { round })),
+                    CoordTimer::Server(ServerTimer::Finalize { round }),
                 );
             }
         }
     }
 
-    fn finalize(&mut self, ctx: &mut Ctx<Mesos>, round: u64) {
+    fn finalize(&mut self, ctx: &mut Ctx<impl CoordProtocol>, round: u64) {
         let n = self.core.peers.len();
         let Role::Looking {
             fle, finalizing, ..
@@ -396,7 +402,7 @@ impl CoordServer {
         }
     }
 
-    fn lead(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn lead(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         ctx.log("coord_leading", serde_json::json!({ "round": self.round }));
         let mut l = Box::new(Leader::new(&self.core, ctx.now()));
         let next = l.progress(&mut self.core, ctx);
@@ -404,7 +410,7 @@ impl CoordServer {
         self.after(ctx, next);
     }
 
-    fn follow(&mut self, ctx: &mut Ctx<Mesos>, leader: ActorId) {
+    fn follow(&mut self, ctx: &mut Ctx<impl CoordProtocol>, leader: ActorId) {
         ctx.log(
             "coord_following",
             serde_json::json!({ "leader": leader.0, "round": self.round }),
@@ -413,13 +419,13 @@ impl CoordServer {
         self.role = Role::Following(f);
     }
 
-    fn after(&mut self, ctx: &mut Ctx<Mesos>, next: Next) {
+    fn after(&mut self, ctx: &mut Ctx<impl CoordProtocol>, next: Next) {
         if next == Next::Elect {
             self.look(ctx);
         }
     }
 
-    fn on_tick(&mut self, ctx: &mut Ctx<Mesos>) {
+    fn on_tick(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
         let next = match &mut self.role {
             Role::Looking { .. } => {
                 self.broadcast_vote(ctx);
@@ -445,7 +451,7 @@ impl CoordServer {
 
     fn on_notification(
         &mut self,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         round: u64,
         vote: Vote,
@@ -523,7 +529,7 @@ impl CoordServer {
         }
     }
 
-    fn on_peer(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: CoordMsg) {
+    fn on_peer(&mut self, ctx: &mut Ctx<impl CoordProtocol>, from: ActorId, msg: CoordMsg) {
         if let CoordMsg::Notification { round, vote, state } = msg {
             return self.on_notification(ctx, from, round, vote, state);
         }
@@ -639,7 +645,7 @@ impl CoordServer {
     }
 
     /// Sends a client's request to the leader (or handles it, if this is the leader).
-    fn via_leader(&mut self, ctx: &mut Ctx<Mesos>, client: ActorId, req: Forwarded) {
+    fn via_leader(&mut self, ctx: &mut Ctx<impl CoordProtocol>, client: ActorId, req: Forwarded) {
         let me = self.core.me;
         match &mut self.role {
             Role::Leading(l) if l.phase == Phase::Active => {
@@ -660,7 +666,7 @@ impl CoordServer {
         }
     }
 
-    fn on_client(&mut self, ctx: &mut Ctx<Mesos>, client: ActorId, msg: CoordMsg) {
+    fn on_client(&mut self, ctx: &mut Ctx<impl CoordProtocol>, client: ActorId, msg: CoordMsg) {
         if !self.is_serving() {
             if !matches!(msg, CoordMsg::SetWatches { .. }) {
                 self.core.send(ctx, client, CoordMsg::NotServing);
@@ -767,8 +773,8 @@ impl CoordServer {
     }
 }
 
-impl Actor<Mesos> for CoordServer {
-    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+impl<P: CoordProtocol> Actor<P> for CoordServer {
+    fn on_start(&mut self, ctx: &mut Ctx<P>) {
         self.core.me = ctx.me();
         self.core.log = TxnLog::load(ctx.durable());
         let mut tree = DataTree::default();
@@ -777,13 +783,18 @@ impl Actor<Mesos> for CoordServer {
         }
         self.core.tree = tree;
         let half = (self.core.cfg.tick / 2).max(1);
-        self.tick_timer =
-            Some(ctx.set_timer(half, Timer::Coord(CoordTimer::Server(ServerTimer::Tick))));
+        self.tick_timer = Some(super::set_timer(
+            ctx,
+            half,
+            CoordTimer::Server(ServerTimer::Tick),
+        ));
         self.look(ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
-        let Msg::Coord(msg) = msg else { return };
+    fn on_message(&mut self, ctx: &mut Ctx<P>, from: ActorId, msg: P::Msg) {
+        let Some(msg) = P::unwrap_msg(msg) else {
+            return;
+        };
         if self.core.peers.contains(&from) {
             self.on_peer(ctx, from, msg);
         } else {
@@ -791,15 +802,18 @@ impl Actor<Mesos> for CoordServer {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
-        let Timer::Coord(CoordTimer::Server(t)) = timer else {
+    fn on_timer(&mut self, ctx: &mut Ctx<P>, _id: TimerId, timer: P::Timer) {
+        let Some(CoordTimer::Server(t)) = P::unwrap_timer(timer) else {
             return;
         };
         match t {
             ServerTimer::Tick => {
                 let half = (self.core.cfg.tick / 2).max(1);
-                self.tick_timer =
-                    Some(ctx.set_timer(half, Timer::Coord(CoordTimer::Server(ServerTimer::Tick))));
+                self.tick_timer = Some(super::set_timer(
+                    ctx,
+                    half,
+                    CoordTimer::Server(ServerTimer::Tick),
+                ));
                 self.on_tick(ctx);
             }
             ServerTimer::Finalize { round } => self.finalize(ctx, round),
@@ -809,8 +823,8 @@ impl Actor<Mesos> for CoordServer {
 
 /// Adds an ensemble of `n` servers named `"{prefix}{i}"` to `sim`, in `group`; returns
 /// their ids (the ensemble's member list).
-pub fn add_ensemble(
-    sim: &mut Sim<Mesos>,
+pub fn add_ensemble<P: CoordProtocol>(
+    sim: &mut Sim<P>,
     prefix: &str,
     n: usize,
     group: GroupId,

@@ -30,8 +30,8 @@ use super::msg::{epoch_of, CoordError, CoordMsg, Forwarded, SessionId, Zxid};
 use super::server::Core;
 use super::session::SessionTracker;
 use super::tree::{DataTree, Txn};
+use super::CoordProtocol;
 use crate::actor::{ActorId, Ctx, Time};
-use crate::proto::Mesos;
 use std::collections::BTreeMap;
 
 /// What a handler asks of the server: keep its role, or give it up and elect.
@@ -95,7 +95,7 @@ impl Leader {
     pub fn on_follower_info(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         accepted_epoch: u32,
     ) -> Next {
@@ -119,7 +119,7 @@ impl Leader {
     pub fn on_ack_epoch(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         epoch: u32,
         current_epoch: u32,
@@ -140,7 +140,7 @@ impl Leader {
     pub fn on_ack_sync(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         epoch: u32,
         last_zxid: Zxid,
@@ -177,7 +177,7 @@ impl Leader {
     pub fn on_ack(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         epoch: u32,
         zxid: Zxid,
@@ -194,7 +194,7 @@ impl Leader {
     pub fn on_heartbeat_ack(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         from: ActorId,
         epoch: u32,
         last_zxid: Zxid,
@@ -211,7 +211,7 @@ impl Leader {
     }
 
     /// Moves through discovery and sync as quorums form.
-    pub fn progress(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) -> Next {
+    pub fn progress(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) -> Next {
         let q = core.quorum();
         if self.epoch.is_none() && self.infos.len() >= q {
             let e = self.infos.values().copied().max().unwrap_or(0) + 1;
@@ -253,7 +253,7 @@ impl Leader {
     }
 
     /// A quorum holds the leader's history: all of it is committed; start serving.
-    fn activate(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, epoch: u32) {
+    fn activate(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>, epoch: u32) {
         self.phase = Phase::Active;
         let closed = core.commit_to(ctx, core.log.len());
         for s in closed {
@@ -273,7 +273,13 @@ impl Leader {
         );
     }
 
-    fn send_sync(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, to: ActorId, their_last: Zxid) {
+    fn send_sync(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        to: ActorId,
+        their_last: Zxid,
+    ) {
         let Some(epoch) = self.epoch else { return };
         let (base, entries) = match core.log.end_of(their_last) {
             Some(i) => (Some(their_last), core.log.entries()[i..].to_vec()),
@@ -293,7 +299,7 @@ impl Leader {
     }
 
     /// Resends a follower the proposals after what it acknowledged.
-    fn resend(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, to: ActorId) {
+    fn resend(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>, to: ActorId) {
         let (Some(epoch), Some(p)) = (self.epoch, self.followers.get(&to)) else {
             return;
         };
@@ -324,7 +330,7 @@ impl Leader {
         echoes.len() >= q && now <= echoes[q - 1] + core.cfg.sync_timeout()
     }
 
-    pub fn on_tick(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) -> Next {
+    pub fn on_tick(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) -> Next {
         let now = ctx.now();
         let Some(epoch) = self.epoch.filter(|_| self.phase == Phase::Active) else {
             return if now > self.since + core.cfg.init_timeout() {
@@ -372,7 +378,7 @@ impl Leader {
     pub fn propose(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         txn: Txn,
         origin: Option<Origin>,
     ) -> Zxid {
@@ -397,7 +403,7 @@ impl Leader {
     }
 
     /// Commits up to the highest zxid of this epoch that a quorum has logged.
-    fn maybe_commit(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+    fn maybe_commit(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) {
         let Some(epoch) = self.epoch.filter(|_| self.phase == Phase::Active) else {
             return;
         };
@@ -445,7 +451,7 @@ impl Leader {
     pub fn handle_touches(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         follower: ActorId,
         touches: Vec<(ActorId, SessionId, Time)>,
     ) {
@@ -472,7 +478,7 @@ impl Leader {
     pub fn handle_client(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         server: ActorId,
         client: ActorId,
         req: Forwarded,
@@ -584,7 +590,7 @@ pub(super) struct Follower {
 }
 
 impl Follower {
-    pub fn new(core: &mut Core, ctx: &mut Ctx<Mesos>, leader: ActorId) -> Follower {
+    pub fn new(core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>, leader: ActorId) -> Follower {
         let f = Follower {
             leader,
             epoch: None,
@@ -604,7 +610,7 @@ impl Follower {
         self.synced
     }
 
-    fn send_info(&self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+    fn send_info(&self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) {
         let msg = CoordMsg::FollowerInfo {
             accepted_epoch: core.log.accepted_epoch,
             current_epoch: core.log.current_epoch,
@@ -613,7 +619,12 @@ impl Follower {
         core.send(ctx, self.leader, msg);
     }
 
-    pub fn on_new_epoch(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, epoch: u32) -> Next {
+    pub fn on_new_epoch(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        epoch: u32,
+    ) -> Next {
         if epoch < core.log.accepted_epoch {
             return Next::Elect;
         }
@@ -638,7 +649,7 @@ impl Follower {
     pub fn on_sync(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         epoch: u32,
         base: Option<Zxid>,
         entries: Vec<Entry>,
@@ -682,7 +693,13 @@ impl Follower {
         core.send(ctx, self.leader, msg);
     }
 
-    pub fn on_propose(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, epoch: u32, entry: Entry) {
+    pub fn on_propose(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        epoch: u32,
+        entry: Entry,
+    ) {
         if self.epoch != Some(epoch) || !self.synced {
             return;
         }
@@ -699,7 +716,13 @@ impl Follower {
         self.apply_commits(core, ctx);
     }
 
-    pub fn on_commit(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, epoch: u32, zxid: Zxid) {
+    pub fn on_commit(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        epoch: u32,
+        zxid: Zxid,
+    ) {
         if self.epoch != Some(epoch) || !self.synced {
             return;
         }
@@ -711,7 +734,7 @@ impl Follower {
     pub fn on_heartbeat(
         &mut self,
         core: &mut Core,
-        ctx: &mut Ctx<Mesos>,
+        ctx: &mut Ctx<impl CoordProtocol>,
         epoch: u32,
         commit: Zxid,
         sent_at: Time,
@@ -728,12 +751,12 @@ impl Follower {
         core.send(ctx, self.leader, msg);
     }
 
-    fn apply_commits(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+    fn apply_commits(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) {
         let n = core.log.count_upto(self.commit_target);
         core.commit_to(ctx, n);
     }
 
-    pub fn on_tick(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) -> Next {
+    pub fn on_tick(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) -> Next {
         let limit = if self.serving {
             core.cfg.sync_timeout()
         } else {
@@ -757,7 +780,7 @@ impl Follower {
     /// serving, sends their clients elsewhere. A ping's answer is thus up to half a
     /// tick late, which the client's silence limit (two thirds of a session timeout
     /// of at least two ticks, pinged every third) allows for.
-    fn flush_touches(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+    fn flush_touches(&mut self, core: &mut Core, ctx: &mut Ctx<impl CoordProtocol>) {
         if self.touches.is_empty() {
             return;
         }

@@ -28,7 +28,7 @@ use super::core::{exp_delay, tag, untag, Backoff, Core, Live, Scheduler, Slot};
 use crate::actor::{Ctx, Time, SEC};
 use crate::proto::{Mesos, Offer, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
-use crate::scenario::NonNeg;
+use crate::units::NonNeg;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

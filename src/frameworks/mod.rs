@@ -192,7 +192,7 @@ const KINDS: [&str; 5] = ["batch", "marathon", "chronos", "aurora", "yarn"];
 /// A non-batch entry: the keys of [`Common`] and the kind's own (`S`), every key checked
 /// against both before either is read (see `scenario::flat`).
 fn with_common<S: DeserializeOwned>(mut t: toml::Table) -> Result<(Common, S), String> {
-    use crate::scenario::{flat, keypath};
+    use crate::config::{flat, keypath};
     let own = flat::fields(|d| S::deserialize(d));
     let common = flat::take(&mut t, own.as_deref(), &["kind"])?;
     let spec = keypath::read(toml::Value::Table(t), |d| S::deserialize(d))?;
@@ -203,8 +203,8 @@ impl<'de> Deserialize<'de> for FrameworkConfig {
     /// Read in two steps (`kind` first, default `batch`), so that an error inside an
     /// entry keeps its key path: see `scenario::tagged`.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use crate::scenario::keypath::{self, KeyPath, Seg};
-        use crate::scenario::{flat, suggest};
+        use crate::config::keypath::{self, KeyPath, Seg};
+        use crate::config::{flat, suggest};
         use serde::de::Error;
         let at_kind = |m: &str| keypath::at(&KeyPath(vec![Seg::Key("kind".into())]), m);
         let mut t = toml::Table::deserialize(d)?;

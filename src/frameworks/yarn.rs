@@ -23,7 +23,7 @@ use super::core::{tag, untag, Core, Live, Scheduler, Slot};
 use crate::actor::{Ctx, Time, SEC};
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
-use crate::scenario::NonNeg;
+use crate::units::NonNeg;
 use crate::workload::{Job, JobStream, WorkloadSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -30,7 +30,9 @@ pub mod frame;
 pub mod http;
 pub mod net;
 pub mod node;
+pub mod runtime;
 pub mod topology;
+pub mod unsupported;
 pub mod up;
 
 pub use clock::Clock;

@@ -39,7 +39,10 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The nodes of `scn`, refused if real mode cannot honour all of it
+    /// ([`super::unsupported`]).
     pub fn build(scn: &Scenario, seed: u64) -> Result<Topology, String> {
+        super::unsupported::check(scn)?;
         let cluster = Cluster::build(scn, seed, SimConfig::default())?;
         let n = cluster.sim.actor_count();
         let names: Vec<String> = (0..n)

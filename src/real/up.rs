@@ -5,21 +5,21 @@
 //! over TCP; what one process adds is a view of every actor, which is how `up --real`
 //! writes the same output contract as a simulated run (`summary.json`, `tasks.csv`,
 //! `timeseries.csv`): the recorder sees every delivered message, the sampler reads the
-//! leader and the frameworks every `sample_interval` of (scaled) time. Timings are the
-//! wall clock's, so they differ from run to run; the fingerprint is `"real"`.
+//! leader and the frameworks every `sample_interval` of (scaled) time, through the same
+//! [driver](crate::driver) as a simulated run. Timings are the wall clock's, so they
+//! differ from run to run; the fingerprint is `"real"`. A scenario real mode cannot
+//! honour (network models, faults) is refused ([`super::unsupported`]).
 
 use super::clock::Clock;
 use super::node::{Node, Shared, Tap};
+use super::runtime::InProcess;
 use super::topology::{Role, Topology};
 use super::NetConfig;
 use crate::actor::{ActorId, Time};
-use crate::frameworks::core::FrameworkStatus;
-use crate::mesos::master::Master;
-use crate::metrics::{LeaderWatch, Recorder, Summary};
+use crate::driver::{drive, Drive, Files, RunError};
+use crate::metrics::Summary;
 use crate::proto::Msg;
-use crate::run::{RunError, RunFacts, Sampler};
 use crate::scenario::Scenario;
-use crate::sim::StopReason;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -91,31 +91,9 @@ pub fn table(
     s
 }
 
-/// Reads the leader and the frameworks from the nodes' live actors.
-fn with_views<R>(
-    nodes: &[Rc<Shared>],
-    masters: &[ActorId],
-    frameworks: &[ActorId],
-    f: impl FnOnce(Option<&Master>, &[Option<&dyn FrameworkStatus>], Option<&str>) -> R,
-) -> R {
-    let guards: Vec<_> = nodes.iter().map(|n| n.actor.borrow()).collect();
-    let any = |id: ActorId| guards[id.index()].as_deref().map(|a| a.as_any());
-    let live: Vec<(ActorId, &Master)> = masters
-        .iter()
-        .filter_map(|&id| any(id)?.downcast_ref::<Master>().map(|m| (id, m)))
-        .collect();
-    let leader = live.iter().find(|(_, m)| m.is_leading());
-    let view = leader.or(live.first()).map(|(_, m)| *m);
-    let leader_name = leader.map(|(id, _)| nodes[id.index()].name.as_str());
-    let st: Vec<Option<&dyn FrameworkStatus>> = frameworks
-        .iter()
-        .map(|&id| any(id).and_then(crate::frameworks::status_of_any))
-        .collect();
-    f(view, &st, leader_name)
-}
-
 /// Runs `scn` with every node in this process, each on its own loopback port, and
-/// writes the output contract into `opts.out`.
+/// writes the output contract into `opts.out`: the [driver](crate::driver) samples,
+/// watches the leader and stops the run as it does on the engine.
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)] // real-network mode: wall clock by design
 pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
     let wall = std::time::Instant::now();
@@ -131,35 +109,26 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
     if !opts.quiet {
         println!("{}", table(&topo, &addrs, None));
     }
-    let (tasks_w, ts) = match &opts.out {
-        Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
-            let ts = csv::Writer::from_writer(crate::run::create(&dir.join("timeseries.csv"))?);
-            (Some(crate::run::create(&dir.join("tasks.csv"))?), Some(ts))
-        }
-        None => (None, None),
+    let files = Files {
+        dir: opts.out.as_deref(),
+        ..Files::default()
     };
-    let rec = Rc::new(RefCell::new(Recorder::new(
+    let d = Drive::open(
+        scn,
+        seed,
+        wall,
+        files,
         topo.masters().to_vec(),
-        tasks_w,
-        None,
         topo.names.clone(),
-    )));
-    let mut sampler = Sampler::new(scn, ts)?;
-    let masters = topo.cluster.masters.clone();
-    let frameworks = topo.cluster.frameworks.clone();
-    let agents = topo.cluster.agents.clone();
-    let watch_leader = masters.len() > 1 || !topo.cluster.coord.is_empty();
+    )?;
+    let rec = d.recorder();
     let names = Rc::new(topo.names.clone());
     let roles = Rc::new(topo.roles.clone());
     let peers = Rc::new(addrs);
-    let stop_at = scn.run.stop;
-    let interval = scn.run.sample_interval.max(1);
     let net = opts.net.clone();
-    let max_wall = opts.max_wall;
 
     let sys = actix::System::new();
-    let outcome = sys.block_on(async {
+    sys.block_on(async {
         let clock = Clock::start(net.time_scale);
         let r = rec.clone();
         let tap: Tap = Rc::new(move |t: Time, from: ActorId, to: ActorId, m: &Msg| {
@@ -187,79 +156,21 @@ pub fn up(scn: &Scenario, opts: &UpOptions) -> Result<Summary, RunError> {
             Node::launch(sh.clone(), actor, start, seed, l, Some(tap.clone())).map_err(failed)?;
             nodes.push(sh);
         }
-        let mut next_sample: Time = 0;
-        let mut leaders = LeaderWatch::default();
-        let reason = loop {
-            let now = clock.now();
-            while next_sample <= now.min(stop_at) {
-                with_views(&nodes, &masters, &frameworks, |m, st, _| {
-                    sampler.sample(m, st, next_sample)
-                })?;
-                next_sample += interval;
-            }
-            let done = with_views(&nodes, &masters, &frameworks, |_, st, leader| {
-                if watch_leader {
-                    leaders.observe(now, leader);
-                }
-                !st.is_empty() && st.iter().all(|s| s.is_some_and(|s| s.done()))
-            });
-            if nodes.iter().any(|n| n.stop_requested.get()) {
-                break StopReason::Requested;
-            }
-            if scn.run.stop_when_done && done {
-                break StopReason::WorkloadDone;
-            }
-            if now >= stop_at || max_wall.is_some_and(|w| wall.elapsed() >= w) {
-                break StopReason::TimeLimit;
-            }
-            let nap = clock
-                .wall(next_sample.saturating_sub(now))
-                .min(Duration::from_millis(10));
-            tokio::time::sleep(nap.max(Duration::from_millis(1))).await;
+        let mut runtime = InProcess {
+            nodes,
+            masters: topo.cluster.masters.clone(),
+            frameworks: topo.cluster.frameworks.clone(),
+            agents: topo.cluster.agents.clone(),
+            clock,
+            stop_at: scn.run.stop,
+            wall,
+            max_wall: opts.max_wall,
+            now: clock.now(),
         };
-        let end = clock.now().min(stop_at);
-        // Stop every node before reading the final state.
-        for n in &nodes {
-            let _ = n.shutdown.send(true);
-        }
-        let summary = with_views(&nodes, &masters, &frameworks, |_, st, _| {
-            let guards: Vec<_> = nodes.iter().map(|n| n.actor.borrow()).collect();
-            let any = |id: ActorId| guards[id.index()].as_deref().map(|a| a.as_any());
-            let ms: Vec<&Master> = masters
-                .iter()
-                .filter_map(|&id| any(id)?.downcast_ref::<Master>())
-                .collect();
-            let ags = agents
-                .iter()
-                .filter_map(|&id| any(id)?.downcast_ref::<crate::mesos::agent::Agent>());
-            let counters: Vec<_> = nodes.iter().map(|n| n.counters.borrow().clone()).collect();
-            let facts = RunFacts {
-                seed,
-                fingerprint: "real".to_string(),
-                end,
-                wall_time_s: (wall.elapsed().as_secs_f64() * 1e6).round() / 1e6,
-                events: counters.iter().map(|c| c.delivered).sum(),
-                stop_reason: serde_json::to_value(reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                agents: crate::run::agent_events_of(&ms, ags),
-                failovers: std::mem::take(&mut leaders.failovers),
-                network: crate::sim::NetStats {
-                    sent: counters.iter().map(|c| c.frames_sent).sum(),
-                    lost: counters.iter().map(|c| c.sends_dropped).sum(),
-                    ..Default::default()
-                },
-            };
-            crate::run::summarize(scn, &mut rec.borrow_mut(), sampler, st, facts)
-        })?;
+        let summary = drive(&mut runtime, d).await;
         actix::System::current().stop();
-        Ok::<Summary, RunError>(summary)
-    })?;
-    if let Some(dir) = &opts.out {
-        crate::run::write_summary(dir, &outcome)?;
-    }
-    Ok(outcome)
+        summary
+    })
 }
 
 /// Binds `addr`, retrying for a while if the port is still in use (a parent that

@@ -66,7 +66,7 @@ pub enum Fault {
     },
 }
 
-crate::scenario::tagged::internally_tagged!(Fault, "kind");
+crate::config::tagged::internally_tagged!(Fault, "kind");
 
 impl Fault {
     pub fn at(&self) -> Time {

@@ -54,7 +54,7 @@ pub enum Latency {
     },
 }
 
-crate::scenario::tagged::internally_tagged!(Latency, "dist");
+crate::config::tagged::internally_tagged!(Latency, "dist");
 
 impl Default for Latency {
     fn default() -> Self {

@@ -57,7 +57,7 @@ pub enum Dist {
     },
 }
 // Tagged by `dist` (`scenario::tagged`: an error inside names its key).
-crate::scenario::tagged::internally_tagged!(Dist, "dist");
+crate::config::tagged::internally_tagged!(Dist, "dist");
 
 fn bad_config(msg: String) -> TraceError {
     TraceError::file("synth config", msg)
@@ -181,7 +181,7 @@ pub enum CountDist {
         cap: u32,
     },
 }
-crate::scenario::tagged::internally_tagged!(CountDist, "dist");
+crate::config::tagged::internally_tagged!(CountDist, "dist");
 
 enum CountSampler {
     Fixed(u32),
@@ -292,7 +292,7 @@ pub enum Arrival {
         period: Time,
     },
 }
-crate::scenario::tagged::internally_tagged!(Arrival, "process");
+crate::config::tagged::internally_tagged!(Arrival, "process");
 
 fn day() -> Time {
     86_400 * SEC
@@ -396,7 +396,7 @@ impl SynthConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| TraceError::file(path, format!("cannot read: {e}")))?;
         // Read as scenarios are, so that an error names the line and path of its key.
-        crate::scenario::parse_toml(&text, &path.display().to_string()).map_err(|e| TraceError {
+        crate::config::parse_toml(&text, &path.display().to_string()).map_err(|e| TraceError {
             file: e.file,
             line: e.line.map(|l| l as u64),
             field: None,

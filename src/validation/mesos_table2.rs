@@ -538,6 +538,7 @@ fn scenario(cfg: &Table2Config) -> Scenario {
         network: cfg.network.clone(),
         faults: Vec::new(),
         agent_failures: None,
+        source: None,
     }
 }
 

@@ -220,6 +220,57 @@ fn simulated_and_real_runs_reach_the_same_final_state() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// What real mode cannot honour is refused before any node starts (no port is bound),
+/// with the scenario file and each key named: faults and a modelled network would
+/// otherwise be silently ignored. The same scenario simulates.
+#[test]
+fn real_mode_refuses_faults_and_network_models_by_key() {
+    let text = format!(
+        "{SMALL}\n[network.default]\nloss = 0.01\n[[faults]]\nkind = \"crash\"\nat = \"5s\"\ntarget = [\"agent-0\"]\n"
+    );
+    let scn = Scenario::parse(&text, "faulty.toml").unwrap();
+    let opts = UpOptions {
+        seed: None,
+        out: None,
+        net: NetConfig::new(SECRET.to_vec(), 20.0),
+        quiet: true,
+        max_wall: Some(Duration::from_secs(5)),
+    };
+    let e = up(&scn, &opts).unwrap_err();
+    assert_eq!(e.code, 2, "{}", e.message);
+    assert!(
+        e.message
+            .contains("faulty.toml: real mode cannot honour these keys:"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("`network.default.loss`"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message
+            .contains("`faults.0`: real mode schedules no faults"),
+        "{}",
+        e.message
+    );
+    let exe = std::path::Path::new(EXE);
+    let e = spawn_cluster(
+        exe,
+        "faulty.toml".as_ref(),
+        &[],
+        &scn,
+        None,
+        &opts.net,
+        None,
+    )
+    .err()
+    .expect("up --processes refuses it too");
+    assert!(e.message.contains("`faults.0`"), "{}", e.message);
+    assert!(execute(&scn, &RunOptions::default()).is_ok());
+}
+
 fn status(addr: SocketAddr) -> Option<Value> {
     request(addr, SECRET, CtlRequest::Status).ok()
 }

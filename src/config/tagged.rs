@@ -262,13 +262,13 @@ macro_rules! internally_tagged {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 <$t>::serialize(
                     self,
-                    $crate::scenario::tagged::Internally { ser: s, tag: $tag },
+                    $crate::config::tagged::Internally { ser: s, tag: $tag },
                 )
             }
         }
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::scenario::tagged::deserialize(d, $tag, |d| <$t>::deserialize(d))
+                $crate::config::tagged::deserialize(d, $tag, |d| <$t>::deserialize(d))
             }
         }
     };

@@ -115,11 +115,7 @@ macro_rules! flattened {
         }
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $crate::scenario::flat::deserialize(
-                    d,
-                    |d| <$t>::deserialize(d),
-                    |t, a| t.$field = a,
-                )
+                $crate::config::flat::deserialize(d, |d| <$t>::deserialize(d), |t, a| t.$field = a)
             }
         }
     };

@@ -1,0 +1,182 @@
+//! What real mode cannot honour of a scenario, refused before anything starts.
+//!
+//! Real mode hosts the same actors as the engine, but not the engine: messages go over
+//! TCP (no modelled latency, loss, duplication or reordering) and nothing schedules
+//! faults (nodes die through `schedlab ctl crash` or by killing their process). A
+//! scenario that sets those would run as if they were not there and its results would
+//! silently answer another question, so `up`, `up --processes` and `node` refuse it
+//! and name each key.
+
+use crate::scenario::{NetworkSection, Scenario};
+use crate::sim::fault::Fault;
+
+/// One scenario key real mode would ignore, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The key as `--set` spells it (`network.default.latency`, `faults.0`).
+    pub key: String,
+    pub why: String,
+}
+
+/// The keys of `scn` real mode cannot honour, in file order (empty: it can run it).
+pub fn unsupported(scn: &Scenario) -> Vec<Unsupported> {
+    let mut out = Vec::new();
+    let mut refuse = |key: String, why: &str| {
+        out.push(Unsupported {
+            key,
+            why: why.to_string(),
+        })
+    };
+    const TCP: &str = "real mode sends every message over TCP and cannot model the network; \
+                       remove it, or simulate the scenario with `schedlab run`";
+    let plain = NetworkSection::default().default;
+    let d = &scn.network.default;
+    if d.latency != plain.latency {
+        refuse("network.default.latency".into(), TCP);
+    }
+    if d.loss != plain.loss {
+        refuse("network.default.loss".into(), TCP);
+    }
+    if d.duplicate != plain.duplicate {
+        refuse("network.default.duplicate".into(), TCP);
+    }
+    if d.fifo != plain.fifo {
+        refuse("network.default.fifo".into(), TCP);
+    }
+    if !scn.network.links.is_empty() {
+        refuse("network.links".into(), TCP);
+    }
+    for (i, f) in scn.faults.iter().enumerate() {
+        let why = match f {
+            Fault::Crash { .. } | Fault::Restart { .. } => {
+                "real mode schedules no faults; crash a node with `schedlab ctl crash` \
+                 (or kill its process under `up --processes`)"
+            }
+            Fault::Partition { .. } | Fault::Link { .. } => {
+                "partitions and link faults need the simulated network; \
+                 simulate the scenario with `schedlab run`"
+            }
+        };
+        refuse(format!("faults.{i}"), why);
+    }
+    if scn.agent_failures.is_some() {
+        refuse(
+            "agent_failures".into(),
+            "real mode schedules no faults; simulate the scenario with `schedlab run`",
+        );
+    }
+    out
+}
+
+/// Refuses `scn` if real mode cannot honour all of it: the message names the scenario
+/// file and every key, one per line.
+pub fn check(scn: &Scenario) -> Result<(), String> {
+    let keys = unsupported(scn);
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let file = match &scn.source {
+        Some(f) => f.clone(),
+        None => format!("scenario `{}`", scn.name),
+    };
+    let mut m = format!("{file}: real mode cannot honour these keys:");
+    for k in keys {
+        m.push_str(&format!("\n  `{}`: {}", k.key, k.why));
+    }
+    Err(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+name = "t"
+[[agents]]
+count = 2
+cpus = 4
+mem = 4096
+[[frameworks]]
+name = "a"
+role = "a"
+workload = { kind = "greedy", cpus = 1, mem = 512 }
+"#;
+
+    fn scn(extra: &str) -> Scenario {
+        Scenario::parse(&format!("{BASE}{extra}"), "scenarios/t.toml").unwrap()
+    }
+
+    #[test]
+    fn a_scenario_without_network_or_faults_runs() {
+        assert_eq!(check(&scn("")), Ok(()));
+    }
+
+    #[test]
+    fn network_models_faults_and_agent_failures_are_refused_by_key() {
+        let s = scn(r#"
+[network.default]
+latency = { dist = "constant", value = "2ms" }
+loss = 0.01
+fifo = true
+[[network.links]]
+from = "frameworks"
+to = "masters"
+latency = { dist = "constant", value = "1ms" }
+[[faults]]
+kind = "crash"
+at = "10s"
+target = ["agent-0"]
+[[faults]]
+kind = "partition"
+at = "20s"
+a = ["agent-1"]
+[agent_failures]
+mtbf = "1h"
+repair = "5min"
+"#);
+        let keys: Vec<String> = unsupported(&s).into_iter().map(|u| u.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "network.default.latency",
+                "network.default.loss",
+                "network.links",
+                "faults.0",
+                "faults.1",
+                "agent_failures"
+            ]
+        );
+        let m = check(&s).unwrap_err();
+        assert!(
+            m.starts_with("scenarios/t.toml: real mode cannot honour these keys:"),
+            "{m}"
+        );
+        assert!(m.contains("\n  `faults.0`: real mode schedules no faults; crash a node with `schedlab ctl crash`"), "{m}");
+        assert!(
+            m.contains("\n  `faults.1`: partitions and link faults need the simulated network"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\n  `network.links`: real mode sends every message over TCP"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_message_names_the_overrides_and_falls_back_to_the_name() {
+        let s = Scenario::parse_with_overrides(
+            BASE,
+            "scenarios/t.toml",
+            &["network.default.fifo=false".into()],
+        )
+        .unwrap();
+        let m = check(&s).unwrap_err();
+        assert!(
+            m.starts_with("scenarios/t.toml (with --set network.default.fifo=false): "),
+            "{m}"
+        );
+        assert!(m.contains("`network.default.fifo`"), "{m}");
+        let unnamed = Scenario { source: None, ..s };
+        assert!(check(&unnamed).unwrap_err().starts_with("scenario `t`: "));
+    }
+}
