@@ -6,8 +6,7 @@
 
 use crate::actor::{ActorId, Time};
 use crate::alloc::AllocatorConfig;
-use crate::frameworks::batch::BatchFramework;
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::{FrameworkActor, FrameworkStatus};
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
@@ -30,7 +29,8 @@ pub struct Cluster {
     /// How agents and frameworks of this cluster find the leading master.
     pub detector: MasterDetector,
     pub agents: Vec<ActorId>,
-    pub frameworks: Vec<ActorId>,
+    /// The framework actors, in scenario order (then any the test kit added).
+    pub frameworks: Vec<FrameworkActor>,
 }
 
 /// Per-framework seed: distinct streams for distinct frameworks, stable across runs.
@@ -217,13 +217,9 @@ impl Cluster {
         self.master_view().expect("a master is running")
     }
 
-    pub fn framework(&self, i: usize) -> Option<&BatchFramework> {
-        self.sim.actor::<BatchFramework>(self.frameworks[i])
-    }
-
     /// Framework `i` as any kind (batch, marathon, ...): done, pending, counters.
     pub fn framework_status(&self, i: usize) -> Option<&dyn FrameworkStatus> {
-        crate::frameworks::status_of(&self.sim, self.frameworks[i])
+        crate::frameworks::status_of(&self.sim, &self.frameworks[i])
     }
 
     /// True once every framework's workload has completed.
@@ -637,12 +633,9 @@ pub fn summarize(
                 role: f.role().to_string(),
                 kind: f.kind(),
                 mean_dominant_share: round6(means[i]),
-                jobs_submitted: st.map_or(0, |s| s.jobs_submitted()),
-                tasks_finished: st.map_or(0, |s| s.tasks_finished()),
-                stats: match f {
-                    crate::frameworks::FrameworkConfig::Batch(_) => None,
-                    _ => st.map(|s| s.stats()),
-                },
+                jobs_submitted: st.map_or(0, |s| s.progress().jobs_submitted),
+                tasks_finished: st.map_or(0, |s| s.progress().tasks_finished),
+                stats: st.and_then(|s| s.stats()),
             }
         })
         .collect();

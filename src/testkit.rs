@@ -39,7 +39,7 @@
 use crate::actor::{ActorId, Time};
 use crate::check::{Checker, CheckerTap};
 use crate::frameworks::core::{Common, Framework, Scheduler};
-use crate::frameworks::FrameworkConfig;
+use crate::frameworks::{status, FrameworkActor, FrameworkConfig};
 use crate::mesos::agent::Agent;
 use crate::proto::{TaskId, TaskState};
 use crate::run::Cluster;
@@ -148,7 +148,8 @@ impl ClusterBuilder {
             let id = c.sim.add_actor_at(&name, group, start, move || {
                 Framework::new(common.clone(), master.clone(), make())
             });
-            c.frameworks.push(id);
+            c.frameworks
+                .push(FrameworkActor::new(id, status::reader::<S>()));
         }));
         self
     }

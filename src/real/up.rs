@@ -13,7 +13,7 @@ use super::node::{Node, Shared, Tap};
 use super::topology::{Role, Topology};
 use super::NetConfig;
 use crate::actor::{ActorId, Time};
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::{FrameworkActor, FrameworkStatus};
 use crate::mesos::master::Master;
 use crate::metrics::{LeaderWatch, Recorder, Summary};
 use crate::proto::Msg;
@@ -95,7 +95,7 @@ pub fn table(
 fn with_views<R>(
     nodes: &[Rc<Shared>],
     masters: &[ActorId],
-    frameworks: &[ActorId],
+    frameworks: &[FrameworkActor],
     f: impl FnOnce(Option<&Master>, &[Option<&dyn FrameworkStatus>], Option<&str>) -> R,
 ) -> R {
     let guards: Vec<_> = nodes.iter().map(|n| n.actor.borrow()).collect();
@@ -109,7 +109,7 @@ fn with_views<R>(
     let leader_name = leader.map(|(id, _)| nodes[id.index()].name.as_str());
     let st: Vec<Option<&dyn FrameworkStatus>> = frameworks
         .iter()
-        .map(|&id| any(id).and_then(crate::frameworks::status_of_any))
+        .map(|f| any(f.id).and_then(|a| f.status(a)))
         .collect();
     f(view, &st, leader_name)
 }

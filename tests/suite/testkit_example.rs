@@ -9,7 +9,7 @@
 //! checked after every event; a violation panics with the seed that replays it.
 
 use schedlab::actor::{Ctx, SEC};
-use schedlab::frameworks::core::{Common, Core, Live, Scheduler, Slot};
+use schedlab::frameworks::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use schedlab::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskStatus};
 use schedlab::resources::Resources;
 use schedlab::testkit::ClusterBuilder;
@@ -24,6 +24,8 @@ struct Spread {
 }
 
 impl Scheduler for Spread {
+    type Timer = (); // no timers of its own
+
     fn registered(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>) {}
 
     fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
@@ -66,7 +68,7 @@ impl Scheduler for Spread {
         }
     }
 
-    fn timer(&mut self, _: &mut Core, _: &mut Ctx<Mesos>, _: u64) {}
+    fn timer(&mut self, _: &mut Core, _: &mut Ctx<Mesos>, _: ()) {}
 
     fn wants_offers(&self, _core: &Core) -> bool {
         self.hosts.len() < self.copies
@@ -76,8 +78,12 @@ impl Scheduler for Spread {
         self.copies - self.hosts.len()
     }
 
-    fn stats(&self) -> serde_json::Value {
-        serde_json::json!({})
+    fn progress(&self, _core: &Core) -> Progress {
+        Progress::default() // a service: no jobs, no task meant to finish
+    }
+
+    fn stats(&self) -> Option<serde_json::Value> {
+        None
     }
 }
 
