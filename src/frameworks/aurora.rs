@@ -142,8 +142,12 @@ fn watch() -> Time {
     45 * SEC
 }
 
-impl AuroraSpec {
-    pub fn validate(&self) -> Result<(), (String, String)> {
+/// `kind = "aurora"`.
+impl FrameworkKind for AuroraSpec {
+    const NAME: &'static str = "aurora";
+    type Scheduler = Aurora;
+
+    fn validate(&self) -> Result<(), (String, String)> {
         Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
         let mut names = BTreeSet::new();
         for j in &self.jobs {
@@ -182,6 +186,10 @@ impl AuroraSpec {
             }
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Aurora {
+        Aurora::new(self.clone())
     }
 }
 
@@ -615,20 +623,6 @@ impl Aurora {
             .collect();
         up.batch.clear();
         self.next_batch(core, ctx, j);
-    }
-}
-
-/// `kind = "aurora"`.
-impl FrameworkKind for AuroraSpec {
-    const NAME: &'static str = "aurora";
-    type Scheduler = Aurora;
-
-    fn validate(&self) -> Result<(), (String, String)> {
-        AuroraSpec::validate(self)
-    }
-
-    fn build(&self, _common: &Common, _seed: u64) -> Aurora {
-        Aurora::new(self.clone())
     }
 }
 

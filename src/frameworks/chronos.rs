@@ -74,9 +74,13 @@ fn minute() -> Time {
     60 * SEC
 }
 
-impl ChronosSpec {
+/// `kind = "chronos"`.
+impl FrameworkKind for ChronosSpec {
+    const NAME: &'static str = "chronos";
+    type Scheduler = Chronos;
+
     /// Checks schedules, parents and acyclicity; returns (key, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
         Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
         let names: BTreeMap<&str, usize> = self
             .jobs
@@ -142,6 +146,10 @@ impl ChronosSpec {
             ));
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Chronos {
+        Chronos::new(self.clone())
     }
 }
 
@@ -331,20 +339,6 @@ impl Chronos {
             jobs_submitted: self.runs.len() as u64,
             tasks_finished: succeeded as u64,
         }
-    }
-}
-
-/// `kind = "chronos"`.
-impl FrameworkKind for ChronosSpec {
-    const NAME: &'static str = "chronos";
-    type Scheduler = Chronos;
-
-    fn validate(&self) -> Result<(), (String, String)> {
-        ChronosSpec::validate(self)
-    }
-
-    fn build(&self, _common: &Common, _seed: u64) -> Chronos {
-        Chronos::new(self.clone())
     }
 }
 

@@ -2,8 +2,8 @@
 //! with acknowledgements, reconciliation, SUPPRESS/REVIVE, and offer bookkeeping.
 //!
 //! A framework's own logic implements [`Scheduler`]; [`Framework`] wraps it into an
-//! actor that speaks the scheduler protocol of [`crate::proto`] exactly as the batch
-//! framework does (the reference, `batch.rs`): SUBSCRIBE retried with back-off (1 s,
+//! actor that speaks the scheduler protocol of [`crate::proto`], the same for every
+//! kind (batch included): SUBSCRIBE retried with back-off (1 s,
 //! doubling, capped at 1 min), every agent-originated update acknowledged, explicit
 //! reconciliation of the tasks it believes live every `reconcile_interval` (10 min, as
 //! Marathon), offers it cannot use declined with `decline_refuse` (Mesos' 5 s),
@@ -13,7 +13,8 @@
 //!
 //! The logic sees offers as [`Slot`]s it fills with tasks; whatever it leaves empty is
 //! declined, whatever it fills is accepted with the rest given back under
-//! `accept_refuse`.
+//! `accept_refuse`, and whatever it holds ([`Slot::hold`]) it answers later through
+//! [`Core::accept`] and [`Core::decline`].
 
 pub use super::status::{FrameworkStatus, OfferCounters, Progress};
 pub use super::timer::TimerTag;

@@ -210,9 +210,13 @@ fn value_of<'a>(
     }
 }
 
-impl MarathonSpec {
+/// `kind = "marathon"`.
+impl FrameworkKind for MarathonSpec {
+    const NAME: &'static str = "marathon";
+    type Scheduler = Marathon;
+
     /// Checks what serde cannot; returns (key, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
         let mut ids = BTreeSet::new();
         for a in &self.apps {
             if !ids.insert(a.id.as_str()) {
@@ -254,6 +258,10 @@ impl MarathonSpec {
             }
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Marathon {
+        Marathon::new(self.clone())
     }
 }
 
@@ -585,20 +593,6 @@ impl Marathon {
             FrameworkTimer::new(T_HEALTH, a as u32, index),
         );
         self.converge(core, ctx, a);
-    }
-}
-
-/// `kind = "marathon"`.
-impl FrameworkKind for MarathonSpec {
-    const NAME: &'static str = "marathon";
-    type Scheduler = Marathon;
-
-    fn validate(&self) -> Result<(), (String, String)> {
-        MarathonSpec::validate(self)
-    }
-
-    fn build(&self, _common: &Common, _seed: u64) -> Marathon {
-        Marathon::new(self.clone())
     }
 }
 

@@ -55,8 +55,12 @@ fn minute() -> Time {
     60 * SEC
 }
 
-impl YarnSpec {
-    pub fn validate(&self) -> Result<(), (String, String)> {
+/// `kind = "yarn"`.
+impl FrameworkKind for YarnSpec {
+    const NAME: &'static str = "yarn";
+    type Scheduler = Yarn;
+
+    fn validate(&self) -> Result<(), (String, String)> {
         if self.max_nms == 0 || self.min_nms > self.max_nms {
             return Err((
                 "max_nms".into(),
@@ -75,6 +79,10 @@ impl YarnSpec {
         self.workload
             .validate()
             .map_err(|m| ("workload".to_string(), m))
+    }
+
+    fn build(&self, _common: &Common, seed: u64) -> Yarn {
+        Yarn::new(self.clone(), seed)
     }
 }
 
@@ -299,20 +307,6 @@ impl Yarn {
             self.stats.flex_downs += 1;
             core.kill(ctx, t);
         }
-    }
-}
-
-/// `kind = "yarn"`.
-impl FrameworkKind for YarnSpec {
-    const NAME: &'static str = "yarn";
-    type Scheduler = Yarn;
-
-    fn validate(&self) -> Result<(), (String, String)> {
-        YarnSpec::validate(self)
-    }
-
-    fn build(&self, _common: &Common, seed: u64) -> Yarn {
-        Yarn::new(self.clone(), seed)
     }
 }
 
