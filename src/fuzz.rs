@@ -96,7 +96,7 @@ pub fn scenario(seed: u64) -> Scenario {
                 duration_std: rng.gen_range(1..=100) * SEC,
                 start: None,
             };
-            crate::frameworks::FrameworkConfig::Batch(f)
+            crate::frameworks::FrameworkConfig::new(f.common(), f)
         })
         .collect();
     if rng.gen_bool(0.5) {

@@ -360,11 +360,37 @@ pub enum Timer {
     FrameworkRegisterRetry,
     NextJob,
     Reconcile,
-    /// A framework's own timer; the tag's meaning is the framework's (see
-    /// `frameworks::core`).
-    Framework(u64),
+    /// A framework's own timer; what it is for is the framework's (each kind reads it
+    /// back as its own typed tag: `frameworks::core::TimerTag`).
+    Framework(FrameworkTimer),
     // coordination servers and clients
     Coord(crate::coord::CoordTimer),
+}
+
+/// A framework's own timer: what it is for (`kind`, the framework's own numbering) and
+/// two full-width numbers saying which app, job, task or agent it concerns.
+///
+/// It hashes into the run fingerprint as the 64-bit word `kind << 56 ^ a << 32 ^ b`,
+/// which for `a` below 2^24 is the packed tag the timer used to be, so the fingerprints
+/// of every run made before it became a struct stay the same; a larger `a` only mixes
+/// into the word (the fingerprint needs equal runs to hash equally, not the reverse).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameworkTimer {
+    pub kind: u8,
+    pub a: u32,
+    pub b: u32,
+}
+
+impl FrameworkTimer {
+    pub fn new(kind: u8, a: u32, b: u32) -> FrameworkTimer {
+        FrameworkTimer { kind, a, b }
+    }
+}
+
+impl std::hash::Hash for FrameworkTimer {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(((self.kind as u64) << 56) ^ ((self.a as u64) << 32) ^ self.b as u64);
+    }
 }
 
 /// The Mesos protocol family, as one engine type.

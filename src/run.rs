@@ -9,8 +9,7 @@
 use crate::actor::{ActorId, Time};
 use crate::alloc::{AllocatorConfig, PolicyParams};
 use crate::driver::{agent_events_of, drive, drive_now, Advanced, Drive, Ended, Files, Runtime};
-use crate::frameworks::batch::BatchFramework;
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::{FrameworkActor, FrameworkStatus};
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
@@ -47,7 +46,8 @@ pub struct Cluster {
     /// How agents and frameworks of this cluster find the leading master.
     pub detector: MasterDetector,
     pub agents: Vec<ActorId>,
-    pub frameworks: Vec<ActorId>,
+    /// The framework actors, in scenario order (then any the test kit added).
+    pub frameworks: Vec<FrameworkActor>,
 }
 
 /// Per-framework seed: distinct streams for distinct frameworks, stable across runs.
@@ -241,13 +241,9 @@ impl Cluster {
         self.master_view().expect("a master is running")
     }
 
-    pub fn framework(&self, i: usize) -> Option<&BatchFramework> {
-        self.sim.actor::<BatchFramework>(self.frameworks[i])
-    }
-
     /// Framework `i` as any kind (batch, marathon, ...): done, pending, counters.
     pub fn framework_status(&self, i: usize) -> Option<&dyn FrameworkStatus> {
-        crate::frameworks::status_of(&self.sim, self.frameworks[i])
+        crate::frameworks::status_of(&self.sim, &self.frameworks[i])
     }
 
     /// True once every framework's workload has completed.

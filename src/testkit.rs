@@ -39,7 +39,7 @@
 use crate::actor::{ActorId, Time};
 use crate::check::{Checker, CheckerTap};
 use crate::frameworks::core::{Common, Framework, Scheduler};
-use crate::frameworks::FrameworkConfig;
+use crate::frameworks::{status, FrameworkActor, FrameworkConfig, FrameworkKind, FrameworkStatus};
 use crate::mesos::agent::Agent;
 use crate::proto::{TaskId, TaskState};
 use crate::run::Cluster;
@@ -141,10 +141,17 @@ impl ClusterBuilder {
         self
     }
 
-    /// A framework of one of the built-in kinds.
+    /// A framework from a config: of a built-in kind, or of your own
+    /// ([`FrameworkConfig::new`] with your [`FrameworkKind`]'s settings).
     pub fn framework(mut self, f: FrameworkConfig) -> ClusterBuilder {
         self.scn.frameworks.push(f);
         self
+    }
+
+    /// A framework of kind `K` (yours or a built-in one) with these settings, as a
+    /// scenario entry of that kind would give it.
+    pub fn kind<K: FrameworkKind>(self, common: Common, settings: K) -> ClusterBuilder {
+        self.framework(FrameworkConfig::new(common, settings))
     }
 
     /// The framework under test: your [`Scheduler`], built by `make` at start and at
@@ -160,7 +167,8 @@ impl ClusterBuilder {
             let id = c.sim.add_actor_at(&name, group, start, move || {
                 Framework::new(common.clone(), master.clone(), make())
             });
-            c.frameworks.push(id);
+            c.frameworks
+                .push(FrameworkActor::new(id, status::reader::<S>()));
         }));
         self
     }
@@ -309,6 +317,14 @@ impl TestCluster {
             .sim
             .find(name)
             .unwrap_or_else(|| panic!("no actor `{name}`"))
+    }
+
+    /// What the driver reads of framework `name`, whatever its kind: done, pending,
+    /// its counters (None while the framework is down).
+    pub fn status(&self, name: &str) -> Option<&dyn FrameworkStatus> {
+        let id = self.framework_actor(name);
+        let f = self.cluster.frameworks.iter().find(|f| f.id == id)?;
+        crate::frameworks::status_of(&self.cluster.sim, f)
     }
 
     /// Your scheduler's state (None while the framework is down).

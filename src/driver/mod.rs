@@ -16,7 +16,7 @@ pub use output::{agent_events_of, summarize, write_summary, RunError, RunFacts};
 pub use sampler::Sampler;
 
 use crate::actor::{ActorId, Time};
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::FrameworkStatus;
 use crate::mesos::master::Master;
 use crate::metrics::{LeaderWatch, OutputFormat, Recorder, Summary};
 use crate::scenario::Scenario;

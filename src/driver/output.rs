@@ -4,7 +4,7 @@
 
 use super::sampler::Sampler;
 use crate::actor::{ActorId, Time};
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::FrameworkStatus;
 use crate::mesos::agent::Agent;
 use crate::mesos::master::Master;
 use crate::metrics::{
@@ -170,12 +170,9 @@ pub fn summarize(
                 role: f.role().to_string(),
                 kind: f.kind(),
                 mean_dominant_share: round6(means[i]),
-                jobs_submitted: st.map_or(0, |s| s.jobs_submitted()),
-                tasks_finished: st.map_or(0, |s| s.tasks_finished()),
-                stats: match f {
-                    crate::frameworks::FrameworkConfig::Batch(_) => None,
-                    _ => st.map(|s| s.stats()),
-                },
+                jobs_submitted: st.map_or(0, |s| s.progress().jobs_submitted),
+                tasks_finished: st.map_or(0, |s| s.progress().tasks_finished),
+                stats: st.and_then(|s| s.stats()),
             }
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use super::output::{csv_err, RunError};
 use crate::actor::Time;
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::FrameworkStatus;
 use crate::mesos::master::Master;
 use crate::scenario::Scenario;
 use std::io::Write;

@@ -24,10 +24,12 @@
 //!   time; a batch must run `watch` (Aurora's `watch_secs`, 45 s) before the next; a
 //!   failure of an updated instance rolls the update back the same way.
 
-use super::core::{tag, untag, Core, Live, Scheduler, Slot};
+use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use super::iso8601::{Instant, Schedule};
+use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
 use crate::alloc::AgentId;
+use crate::proto::FrameworkTimer;
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::sim::latency::Latency;
@@ -140,8 +142,12 @@ fn watch() -> Time {
     45 * SEC
 }
 
-impl AuroraSpec {
-    pub fn validate(&self) -> Result<(), (String, String)> {
+/// `kind = "aurora"`.
+impl FrameworkKind for AuroraSpec {
+    const NAME: &'static str = "aurora";
+    type Scheduler = Aurora;
+
+    fn validate(&self) -> Result<(), (String, String)> {
         Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
         let mut names = BTreeSet::new();
         for j in &self.jobs {
@@ -180,6 +186,10 @@ impl AuroraSpec {
             }
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Aurora {
+        Aurora::new(self.clone())
     }
 }
 
@@ -574,7 +584,7 @@ impl Aurora {
             core.timer(
                 ctx,
                 at.saturating_sub(self.now),
-                tag(T_WATCH, j as u32, target),
+                FrameworkTimer::new(T_WATCH, j as u32, target),
             );
         }
     }
@@ -617,6 +627,8 @@ impl Aurora {
 }
 
 impl Scheduler for Aurora {
+    type Timer = FrameworkTimer;
+
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
         for (j, job) in self.jobs.iter().enumerate() {
@@ -625,13 +637,13 @@ impl Scheduler for Aurora {
                 let now = self.now;
                 let first = s.times(self.epoch).find(|&t| t >= now);
                 if let Some(t) = first {
-                    core.timer(ctx, t - self.now, tag(T_CRON, j as u32, 0));
+                    core.timer(ctx, t - self.now, FrameworkTimer::new(T_CRON, j as u32, 0));
                 }
             } else {
                 core.timer(
                     ctx,
                     job.spec.submit.saturating_sub(self.now),
-                    tag(T_SUBMIT, j as u32, 0),
+                    FrameworkTimer::new(T_SUBMIT, j as u32, 0),
                 );
             }
         }
@@ -639,10 +651,10 @@ impl Scheduler for Aurora {
             core.timer(
                 ctx,
                 up.at.saturating_sub(self.now),
-                tag(T_UPDATE, 0, u as u32),
+                FrameworkTimer::new(T_UPDATE, 0, u as u32),
             );
         }
-        core.timer(ctx, PREEMPT_EVERY, tag(T_PREEMPT, 0, 0));
+        core.timer(ctx, PREEMPT_EVERY, FrameworkTimer::new(T_PREEMPT, 0, 0));
     }
 
     fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
@@ -737,9 +749,9 @@ impl Scheduler for Aurora {
         self.check_batch(core, ctx, j);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
         self.now = ctx.now();
-        let (kind, a, b) = untag(t);
+        let FrameworkTimer { kind, a, b } = t;
         let j = a as usize;
         match kind {
             T_SUBMIT => self.submit(j),
@@ -758,13 +770,13 @@ impl Scheduler for Aurora {
                 let now = self.now;
                 let next = s.times(self.epoch).find(|&t| t > now);
                 if let Some(next) = next {
-                    core.timer(ctx, next - now, tag(T_CRON, a, 0));
+                    core.timer(ctx, next - now, FrameworkTimer::new(T_CRON, a, 0));
                 }
             }
             T_UPDATE => self.start_update(core, ctx, b as usize),
             T_WATCH => self.watch_done(core, ctx, j, b),
             T_PREEMPT => {
-                core.timer(ctx, PREEMPT_EVERY, tag(T_PREEMPT, 0, 0));
+                core.timer(ctx, PREEMPT_EVERY, FrameworkTimer::new(T_PREEMPT, 0, 0));
                 self.preempt(core, ctx);
             }
             _ => {}
@@ -789,7 +801,7 @@ impl Scheduler for Aurora {
             .sum()
     }
 
-    fn stats(&self) -> serde_json::Value {
+    fn stats(&self) -> Option<serde_json::Value> {
         let mut v = serde_json::to_value(&self.stats).unwrap_or_default();
         v["jobs_submitted"] = self.jobs.len().into();
         let jobs: serde_json::Map<String, serde_json::Value> = self
@@ -803,6 +815,13 @@ impl Scheduler for Aurora {
             })
             .collect();
         v["jobs"] = jobs.into();
-        v
+        Some(v)
+    }
+
+    fn progress(&self, _core: &Core) -> Progress {
+        Progress {
+            jobs_submitted: self.jobs.len() as u64,
+            tasks_finished: self.stats.tasks_finished,
+        }
     }
 }

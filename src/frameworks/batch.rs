@@ -23,12 +23,14 @@
 //! Memory stays bounded by `pending_cap`: jobs are pulled from the (possibly endless)
 //! stream only while fewer tasks than that are pending.
 
-use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
+use super::core::{Common, Core, Framework, Live, Placement, Progress, Scheduler, Slot};
+use super::timer::TimerTag;
+use super::FrameworkKind;
+use crate::actor::{Ctx, Time, SEC};
 use crate::alloc::AgentId;
-use crate::alloc::FrameworkId;
-use crate::keymap::KeyMap;
-use crate::mesos::detector::{Inbound, MasterDetector};
-use crate::proto::{Mesos, Msg, Offer, OfferId, TaskId, TaskInfo, TaskRun, TaskState, Timer};
+use crate::proto::{
+    FrameworkTimer, Mesos, OfferId, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus, Timer,
+};
 use crate::resources::Resources;
 use crate::workload::{Job, JobStream, WorkloadSpec};
 use serde::{Deserialize, Serialize};
@@ -124,17 +126,76 @@ fn pending_cap() -> usize {
     10_000
 }
 
-/// What the framework has done, for summaries and tests.
+/// What the framework has done with its tasks, for summaries and tests (offers and
+/// launches are counted by [`Core`] for every kind).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct BatchStats {
     pub jobs_submitted: u64,
-    pub tasks_launched: u64,
     pub tasks_finished: u64,
     pub tasks_failed: u64,
     pub tasks_lost: u64,
     pub tasks_given_up: u64,
-    pub offers_received: u64,
-    pub offers_declined: u64,
+}
+
+/// `kind = "batch"`, the default. Its table carries the common keys itself (flat
+/// fields, as scenarios have always written them), so it is read and written whole.
+impl FrameworkKind for BatchConfig {
+    const NAME: &'static str = "batch";
+    type Scheduler = Batch;
+
+    fn parse(table: toml::Table) -> Result<(Common, BatchConfig), String> {
+        use crate::config::{flat, keypath};
+        let own = flat::fields(|d| BatchConfig::deserialize(d));
+        flat::check(&table, own.as_deref(), &["kind"])?;
+        let b = keypath::read(toml::Value::Table(table), |d| BatchConfig::deserialize(d))?;
+        Ok((b.common(), b))
+    }
+
+    /// Without `kind` (the default) and with `principal` even when unset, as batch
+    /// entries have always been written (sweep plans digest this form).
+    fn to_json(&self, _common: &Common) -> Result<serde_json::Value, String> {
+        serde_json::to_value(self).map_err(|e| e.to_string())
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if !(0.0..=1.0).contains(&self.failure_rate) {
+            return Err((
+                "failure_rate".into(),
+                format!("must be a probability in [0, 1], got {}", self.failure_rate),
+            ));
+        }
+        self.workload
+            .validate()
+            .map_err(|m| ("workload".to_string(), m))
+    }
+
+    fn build(&self, _common: &Common, seed: u64) -> Batch {
+        Batch::new(self.clone(), seed)
+    }
+}
+
+/// The batch framework's timers: the next job's arrival, and the end of the hold of an
+/// agent's offers (`hold_offers`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchTimer {
+    NextJob,
+    HeldOffers(AgentId),
+}
+
+impl TimerTag for BatchTimer {
+    fn to_timer(&self) -> Timer {
+        match *self {
+            BatchTimer::NextJob => Timer::NextJob,
+            BatchTimer::HeldOffers(agent) => Timer::Framework(FrameworkTimer::new(0, 0, agent)),
+        }
+    }
+    fn from_timer(t: &Timer) -> Option<BatchTimer> {
+        match t {
+            Timer::NextJob => Some(BatchTimer::NextJob),
+            Timer::Framework(f) => Some(BatchTimer::HeldOffers(f.b)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +217,8 @@ struct Held {
     total: Resources,
     /// When the first of them is declined, with the rest.
     expires: Time,
+    /// The agent they are on.
+    at: Placement,
 }
 
 impl Held {
@@ -164,20 +227,14 @@ impl Held {
     }
 }
 
-pub struct BatchFramework {
+/// The batch framework's scheduler (the protocol is [`Framework`]'s, as for every kind).
+pub struct Batch {
     cfg: BatchConfig,
-    master: MasterDetector,
-    pub id: Option<FrameworkId>,
-    /// Registered with the current leader.
-    connected: bool,
     stream: JobStream,
     next_job: Option<Job>,
     stream_done: bool,
     job_timer: Option<Time>,
     pending: VecDeque<PendingTask>,
-    /// Launched tasks not yet terminal.
-    pub running: KeyMap<TaskId, TaskInfo>,
-    suppressed: bool,
     /// Held offers by agent, and the agent of each held offer (`hold_offers`).
     held: BTreeMap<AgentId, Held>,
     held_agent: BTreeMap<OfferId, AgentId>,
@@ -185,70 +242,46 @@ pub struct BatchFramework {
     cursor: AgentId,
     /// Pending tasks were added since the held offers were last tried.
     unplaced: bool,
-    register_backoff: Time,
+    /// Whether it wants offers, as its last refill decided (see [`Batch::refill`]).
+    want: bool,
     pub stats: BatchStats,
     /// A workload error (bad trace row): the run stops and reports it.
     pub error: Option<String>,
 }
 
-impl BatchFramework {
-    pub fn new(cfg: BatchConfig, master: MasterDetector, seed: u64) -> BatchFramework {
+/// The batch framework as an actor.
+pub type BatchFramework = Framework<Batch>;
+
+impl Batch {
+    pub fn new(cfg: BatchConfig, seed: u64) -> Batch {
         let stream = cfg.workload.open(seed);
-        BatchFramework {
+        Batch {
             cfg,
-            master,
-            id: None,
-            connected: false,
             stream,
             next_job: None,
             stream_done: false,
             job_timer: None,
             pending: VecDeque::new(),
-            running: KeyMap::default(),
-            suppressed: false,
             held: BTreeMap::new(),
             held_agent: BTreeMap::new(),
             cursor: 0,
             unplaced: false,
-            register_backoff: SEC,
+            want: true,
             stats: BatchStats::default(),
             error: None,
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.cfg.name
-    }
-
-    pub fn pending(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// True once every job of the workload has been submitted and has ended.
-    pub fn done(&self) -> bool {
-        self.stream_done
-            && self.next_job.is_none()
-            && self.pending.is_empty()
-            && self.running.is_empty()
-    }
-
-    /// The launched tasks not yet terminal, in id order: what an explicit
-    /// reconciliation asks about (the table itself is hashed, for the per-update
-    /// lookups).
-    fn running_ids(&self) -> Vec<TaskId> {
-        self.running.sorted().into_iter().map(|(t, _)| *t).collect()
-    }
-
-    fn register(&mut self, ctx: &mut Ctx<Mesos>) {
-        let msg = super::core::register_message(&self.cfg.common(), self.id);
-        super::core::send_registration(&self.master, ctx, msg, &mut self.register_backoff);
-    }
-
     /// Moves arrived jobs into the pending queue, up to the cap, and arms the timer for
-    /// the next arrival.
-    fn refill(&mut self, ctx: &mut Ctx<Mesos>) {
+    /// the next arrival; then SUPPRESSes when nothing is pending or to come (declining
+    /// held offers) or REVIVEs when work is back, and places new work on held offers.
+    ///
+    /// The offer state is decided here, at the points the batch framework has always
+    /// decided it (registration, answered offers, ended tasks, arrivals), and kept in
+    /// `want`, which is what [`Scheduler::wants_offers`] answers: work placed on held
+    /// offers after this point waits for the next refill to suppress.
+    fn refill(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         let now = ctx.now();
-        let was_empty = self.pending.is_empty();
         while self.pending.len() < self.cfg.pending_cap {
             if self.next_job.is_none() && !self.stream_done {
                 match self.stream.next() {
@@ -294,41 +327,39 @@ impl BatchFramework {
         if let Some(j) = &self.next_job {
             if j.submit > now && self.job_timer != Some(j.submit) {
                 self.job_timer = Some(j.submit);
-                ctx.set_timer(j.submit - now, Timer::NextJob);
+                core.timer(ctx, j.submit - now, BatchTimer::NextJob);
             }
         }
-        if let Some(framework) = self.id {
-            if was_empty && !self.pending.is_empty() && self.suppressed {
-                self.suppressed = false;
-                self.master.send(ctx, Msg::Revive { framework });
-            } else if self.pending.is_empty()
-                && !self.suppressed
-                && self.next_job.is_none()
-                && self.stream_done
-            {
-                self.suppressed = true;
-                self.master.send(ctx, Msg::Suppress { framework });
-                self.decline_held(ctx, None);
-            }
+        self.want = !(self.pending.is_empty() && self.next_job.is_none() && self.stream_done);
+        let was_suppressed = core.suppressed();
+        core.want_offers(ctx, self.want);
+        if core.suppressed() && !was_suppressed {
+            self.decline_held(core, ctx, None);
         }
         if self.unplaced && self.cfg.hold_offers > 0 {
             self.unplaced = false;
-            self.place_held(ctx, None);
+            self.place_held(core, ctx, None);
         }
     }
 
-    /// Keeps `offers` (`hold_offers`), then launches what fits on them.
-    fn hold(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
+    /// Keeps the offers of `slots` (`hold_offers`), then launches what fits on them.
+    fn hold(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
         let now = ctx.now();
-        let mut agents = Vec::with_capacity(offers.len());
-        for offer in offers {
-            self.stats.offers_received += 1;
+        let mut agents = Vec::with_capacity(slots.len());
+        for slot in slots {
+            slot.hold();
+            let offer = &slot.offer;
             let held = self.held.entry(offer.agent).or_insert_with(|| {
-                ctx.set_timer(self.cfg.hold_offers, Timer::Framework(offer.agent.into()));
+                core.timer(
+                    ctx,
+                    self.cfg.hold_offers,
+                    BatchTimer::HeldOffers(offer.agent),
+                );
                 Held {
                     offers: Vec::new(),
                     total: Resources::ZERO,
                     expires: now + self.cfg.hold_offers,
+                    at: Placement::of(offer),
                 }
             });
             held.offers.push((offer.id, offer.resources));
@@ -337,13 +368,13 @@ impl BatchFramework {
             agents.push(offer.agent);
         }
         agents.dedup();
-        self.place_held(ctx, Some(&agents));
+        self.place_held(core, ctx, Some(&agents));
     }
 
     /// Launches pending work on held offers: on the agents `only`, or on all of them
     /// in next-fit order (from the agent after the last one used, wrapping around), so
     /// that a job costs the agents it needs, not a scan of the full ones before them.
-    fn place_held(&mut self, ctx: &mut Ctx<Mesos>, only: Option<&[AgentId]>) {
+    fn place_held(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, only: Option<&[AgentId]>) {
         // Every task needs at least the kind-wise minimum of the window first_fit looks
         // at: an agent holding less than that fits none of them. New offers may fit
         // anything; a scan for new work looks for room for the tasks not stuck.
@@ -353,7 +384,7 @@ impl BatchFramework {
         };
         if let Some(agents) = only {
             for &agent in agents {
-                if self.place_on(ctx, agent, need) {
+                if self.place_on(core, ctx, agent, need) {
                     let Some(n) = self.window_minimum(true) else {
                         return;
                     };
@@ -383,7 +414,7 @@ impl BatchFramework {
                 continue;
             };
             from = agent.saturating_add(1);
-            if self.place_on(ctx, agent, need) {
+            if self.place_on(core, ctx, agent, need) {
                 self.cursor = from;
                 let Some(n) = self.window_minimum(false) else {
                     return;
@@ -395,7 +426,13 @@ impl BatchFramework {
 
     /// First fit of the pending queue onto `agent`'s held offers (if they hold at least
     /// `need`), all of them accepted together; true if something was launched.
-    fn place_on(&mut self, ctx: &mut Ctx<Mesos>, agent: AgentId, need: Resources) -> bool {
+    fn place_on(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        agent: AgentId,
+        need: Resources,
+    ) -> bool {
         let Some(free) = self.held.get(&agent).map(|h| h.total) else {
             return false;
         };
@@ -406,11 +443,13 @@ impl BatchFramework {
         if launch.is_empty() {
             return false;
         }
-        let offers: Vec<OfferId> = self.held.remove(&agent).expect("just seen").ids().collect();
+        let held = self.held.remove(&agent).expect("just seen");
+        let at = held.at.clone();
+        let offers: Vec<OfferId> = held.ids().collect();
         for id in &offers {
             self.held_agent.remove(id);
         }
-        self.launch(ctx, offers, launch);
+        core.accept(ctx, offers, &at, launch);
         true
     }
 
@@ -426,28 +465,16 @@ impl BatchFramework {
     }
 
     /// Declines the held offers (of `agent`, or all) under `decline_refuse`.
-    fn decline_held(&mut self, ctx: &mut Ctx<Mesos>, agent: Option<AgentId>) {
-        let Some(framework) = self.id else { return };
+    fn decline_held(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, agent: Option<AgentId>) {
         let held: Vec<Held> = match agent {
             Some(a) => self.held.remove(&a).into_iter().collect(),
             None => std::mem::take(&mut self.held).into_values().collect(),
         };
         let offers: Vec<OfferId> = held.into_iter().flat_map(Held::ids).collect();
-        if offers.is_empty() {
-            return;
-        }
         for id in &offers {
             self.held_agent.remove(id);
         }
-        self.stats.offers_declined += offers.len() as u64;
-        self.master.send(
-            ctx,
-            Msg::Decline {
-                framework,
-                offers,
-                refuse: self.cfg.decline_refuse,
-            },
-        );
+        core.decline(ctx, offers);
     }
 
     /// Takes the tasks to launch on `free` off the pending queue: first fit, over a
@@ -476,88 +503,63 @@ impl BatchFramework {
         }
         launch
     }
+}
 
-    /// Accepts `offers` (all of one agent) with `tasks`.
-    fn launch(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<OfferId>, tasks: Vec<TaskInfo>) {
-        let Some(framework) = self.id else { return };
-        for t in &tasks {
-            self.running.insert(t.id, t.clone());
-        }
-        self.stats.tasks_launched += tasks.len() as u64;
-        self.master.send(
-            ctx,
-            Msg::Accept {
-                framework,
-                offers: offers.into(),
-                tasks: tasks.into(),
-                refuse: self.cfg.accept_refuse,
-            },
-        );
+impl Scheduler for Batch {
+    type Timer = BatchTimer;
+
+    fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        self.refill(core, ctx);
     }
 
-    fn on_offers(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
-        let Some(fw) = self.id else { return };
+    fn reregistered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        // Offers held from the old leader are void.
+        self.held.clear();
+        self.held_agent.clear();
+        self.refill(core, ctx);
+    }
+
+    fn offers(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
         if self.cfg.hold_offers > 0 {
-            self.hold(ctx, offers);
-            self.refill(ctx);
+            self.hold(core, ctx, slots);
             return;
         }
-        let mut declined = Vec::new();
-        for offer in offers {
-            self.stats.offers_received += 1;
-            let launch = self.first_fit(offer.resources);
-            if launch.is_empty() {
-                declined.push(offer.id);
-                continue;
+        for slot in slots {
+            for t in self.first_fit(slot.left) {
+                let fits = slot.take(t);
+                debug_assert!(fits, "first_fit fits the offer");
             }
-            self.launch(ctx, vec![offer.id], launch);
         }
-        if !declined.is_empty() {
-            self.stats.offers_declined += declined.len() as u64;
-            self.master.send(
-                ctx,
-                Msg::Decline {
-                    framework: fw,
-                    offers: declined,
-                    refuse: self.cfg.decline_refuse,
-                },
-            );
-        }
-        self.refill(ctx);
     }
 
-    fn on_update(&mut self, ctx: &mut Ctx<Mesos>, status: crate::proto::TaskStatus) {
-        let Some(fw) = self.id else { return };
-        if let (Some(uuid), Some(agent)) = (status.uuid, status.agent) {
-            self.master.send(
-                ctx,
-                Msg::Acknowledge {
-                    framework: fw,
-                    agent,
-                    task: status.task,
-                    uuid,
-                },
-            );
+    fn offers_answered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
+        self.refill(core, ctx);
+    }
+
+    fn rescinded(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>, offer: OfferId) {
+        if let Some(agent) = self.held_agent.remove(&offer) {
+            let held = self.held.get_mut(&agent).expect("mirrors held_agent");
+            if let Some(i) = held.offers.iter().position(|&(o, _)| o == offer) {
+                held.total -= held.offers.swap_remove(i).1;
+            }
+            if held.offers.is_empty() {
+                self.held.remove(&agent);
+            }
         }
-        if status.state == TaskState::Running && !self.running.contains_key(&status.task) {
-            // A task given up for lost came back (an unreachable agent re-registered):
-            // its replacement already runs, so this one must go.
-            self.master.send(
-                ctx,
-                Msg::Kill {
-                    framework: fw,
-                    task: status.task,
-                },
-            );
+    }
+
+    fn status(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        task: &Live,
+        status: &TaskStatus,
+        ended: bool,
+    ) {
+        if !ended {
             return;
         }
         // UNREACHABLE is handled like LOST: relaunch now rather than wait.
-        if !status.state.is_terminal() && status.state != TaskState::Unreachable {
-            return;
-        }
-        let Some(info) = self.running.remove(&status.task) else {
-            return; // a duplicate or a reconciliation answer for a task already handled
-        };
         match status.state {
             TaskState::Finished => self.stats.tasks_finished += 1,
             TaskState::Failed | TaskState::Lost | TaskState::Killed | TaskState::Unreachable => {
@@ -566,120 +568,70 @@ impl BatchFramework {
                 } else {
                     self.stats.tasks_lost += 1;
                 }
-                if info.id.attempt < self.cfg.max_retries {
-                    let mut retry = info;
+                if task.info.id.attempt < self.cfg.max_retries {
+                    let mut retry = task.info.clone();
                     retry.id.attempt += 1;
-                    let was_empty = self.pending.is_empty();
                     self.pending.push_front(PendingTask {
                         info: retry,
                         stuck: false,
                     });
                     self.unplaced = true;
-                    if was_empty && self.suppressed {
-                        self.suppressed = false;
-                        self.master.send(ctx, Msg::Revive { framework: fw });
-                    }
                 } else {
                     self.stats.tasks_given_up += 1;
                 }
             }
             _ => self.stats.tasks_given_up += 1,
         }
-        self.refill(ctx);
-    }
-}
-
-impl Actor<Mesos> for BatchFramework {
-    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
-        self.master.start(ctx);
-        self.register(ctx);
+        self.refill(core, ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
-        let msg = match self.master.on_message(ctx, from, msg) {
-            Inbound::Master(msg) => msg,
-            Inbound::NewLeader(leader) => {
-                // A master failover: register again (same id) with back-off.
-                self.connected = false;
-                self.register_backoff = SEC;
-                if leader.is_some() {
-                    self.register(ctx);
-                }
-                return;
-            }
-            Inbound::Nothing | Inbound::Timer(_) => return,
-        };
-        match msg {
-            Msg::FrameworkRegistered { id } if !self.connected => {
-                self.connected = true;
-                self.register_backoff = SEC;
-                if self.id.replace(id).is_none() {
-                    ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
-                } else {
-                    // Re-registered after a failover: the master revived us, and what it
-                    // knows of our tasks comes from the agents; reconcile at once. Offers
-                    // held from the old leader are void.
-                    self.suppressed = false;
-                    self.held.clear();
-                    self.held_agent.clear();
-                    if !self.running.is_empty() {
-                        let tasks = self.running_ids();
-                        self.master.send(
-                            ctx,
-                            Msg::Reconcile {
-                                framework: id,
-                                tasks,
-                            },
-                        );
-                    }
-                }
-                self.refill(ctx);
-            }
-            Msg::Offers(offers) => self.on_offers(ctx, offers),
-            Msg::Update { status } => self.on_update(ctx, status),
-            Msg::Rescind { offer } => {
-                if let Some(agent) = self.held_agent.remove(&offer) {
-                    let held = self.held.get_mut(&agent).expect("mirrors held_agent");
-                    if let Some(i) = held.offers.iter().position(|&(o, _)| o == offer) {
-                        held.total -= held.offers.swap_remove(i).1;
-                    }
-                    if held.offers.is_empty() {
-                        self.held.remove(&agent);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
-        let Inbound::Timer(timer) = self.master.on_timer(ctx, timer) else {
-            return;
-        };
-        match timer {
-            Timer::FrameworkRegisterRetry if !self.connected => self.register(ctx),
-            Timer::Reconcile => {
-                ctx.set_timer(self.cfg.reconcile_interval, Timer::Reconcile);
-                if let (Some(framework), false) = (self.id, self.running.is_empty()) {
-                    let tasks = self.running_ids();
-                    self.master.send(ctx, Msg::Reconcile { framework, tasks });
-                }
-            }
-            Timer::NextJob => {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, tag: BatchTimer) {
+        match tag {
+            BatchTimer::NextJob => {
                 self.job_timer = None;
-                self.refill(ctx);
+                self.refill(core, ctx);
             }
-            Timer::Framework(agent) => {
-                let agent = agent as AgentId;
+            BatchTimer::HeldOffers(agent) => {
                 if self
                     .held
                     .get(&agent)
                     .is_some_and(|h| h.expires <= ctx.now())
                 {
-                    self.decline_held(ctx, Some(agent));
+                    self.decline_held(core, ctx, Some(agent));
                 }
             }
-            _ => {}
         }
+    }
+
+    fn wants_offers(&self, _core: &Core) -> bool {
+        self.want
+    }
+
+    fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True once every job of the workload has been submitted and has ended.
+    fn done(&self, core: &Core) -> bool {
+        self.stream_done
+            && self.next_job.is_none()
+            && self.pending.is_empty()
+            && core.tasks.is_empty()
+    }
+
+    fn progress(&self, _core: &Core) -> Progress {
+        Progress {
+            jobs_submitted: self.stats.jobs_submitted,
+            tasks_finished: self.stats.tasks_finished,
+        }
+    }
+
+    /// None: the batch framework's counters are the summary's own.
+    fn stats(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    fn error(&self) -> Option<String> {
+        self.error.clone()
     }
 }

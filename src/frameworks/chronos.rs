@@ -15,9 +15,11 @@
 //!   `failure_rate`, and the first `fail_attempts` attempts of every run fail (a
 //!   deterministic failure model for tests and teaching).
 
-use super::core::{tag, untag, Core, Live, Scheduler, Slot};
+use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use super::iso8601::{Instant, Schedule};
+use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
+use crate::proto::FrameworkTimer;
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::sim::latency::Latency;
@@ -72,9 +74,13 @@ fn minute() -> Time {
     60 * SEC
 }
 
-impl ChronosSpec {
+/// `kind = "chronos"`.
+impl FrameworkKind for ChronosSpec {
+    const NAME: &'static str = "chronos";
+    type Scheduler = Chronos;
+
     /// Checks schedules, parents and acyclicity; returns (key, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
         Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
         let names: BTreeMap<&str, usize> = self
             .jobs
@@ -140,6 +146,10 @@ impl ChronosSpec {
             ));
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Chronos {
+        Chronos::new(self.clone())
     }
 }
 
@@ -256,7 +266,7 @@ impl Chronos {
         core.timer(
             ctx,
             (at.max(0) as Time).saturating_sub(self.now),
-            tag(T_DUE, j as u32, k as u32),
+            FrameworkTimer::new(T_DUE, j as u32, k as u32),
         );
     }
 
@@ -287,7 +297,7 @@ impl Chronos {
             core.timer(
                 ctx,
                 self.jobs[j].epsilon + 1,
-                tag(T_EPSILON, j as u32, period),
+                FrameworkTimer::new(T_EPSILON, j as u32, period),
             );
         }
     }
@@ -317,7 +327,24 @@ impl Chronos {
     }
 }
 
+impl Chronos {
+    /// Runs taken on, and runs that succeeded (a run is one task).
+    fn progress_now(&self) -> Progress {
+        let succeeded = self
+            .runs
+            .values()
+            .filter(|r| r.state == RunState::Succeeded)
+            .count();
+        Progress {
+            jobs_submitted: self.runs.len() as u64,
+            tasks_finished: succeeded as u64,
+        }
+    }
+}
+
 impl Scheduler for Chronos {
+    type Timer = FrameworkTimer;
+
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
         for j in 0..self.jobs.len() {
@@ -402,9 +429,9 @@ impl Scheduler for Chronos {
         }
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
         self.now = ctx.now();
-        let (kind, j, k) = untag(t);
+        let FrameworkTimer { kind, a: j, b: k } = t;
         let j = j as usize;
         match kind {
             T_DUE => {
@@ -436,15 +463,20 @@ impl Scheduler for Chronos {
         self.schedules_left == 0 && self.pending.is_empty() && core.tasks.is_empty()
     }
 
-    fn stats(&self) -> serde_json::Value {
+    fn stats(&self) -> Option<serde_json::Value> {
         let count = |s: RunState| self.runs.values().filter(|r| r.state == s).count();
-        serde_json::json!({
-            "jobs_submitted": self.runs.len(),
-            "tasks_finished": count(RunState::Succeeded),
+        let p = self.progress_now();
+        Some(serde_json::json!({
+            "jobs_submitted": p.jobs_submitted,
+            "tasks_finished": p.tasks_finished,
             "runs_succeeded": count(RunState::Succeeded),
             "runs_failed": count(RunState::Failed),
             "runs_missed": count(RunState::Missed),
             "attempts": self.runs.values().map(|r| r.attempts as u64).sum::<u64>(),
-        })
+        }))
+    }
+
+    fn progress(&self, _core: &Core) -> Progress {
+        self.progress_now()
     }
 }

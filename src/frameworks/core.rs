@@ -2,8 +2,8 @@
 //! with acknowledgements, reconciliation, SUPPRESS/REVIVE, and offer bookkeeping.
 //!
 //! A framework's own logic implements [`Scheduler`]; [`Framework`] wraps it into an
-//! actor that speaks the scheduler protocol of [`crate::proto`] exactly as the batch
-//! framework does (the reference, `batch.rs`): SUBSCRIBE retried with back-off (1 s,
+//! actor that speaks the scheduler protocol of [`crate::proto`], the same for every
+//! kind (batch included): SUBSCRIBE retried with back-off (1 s,
 //! doubling, capped at 1 min), every agent-originated update acknowledged, explicit
 //! reconciliation of the tasks it believes live every `reconcile_interval` (10 min, as
 //! Marathon), offers it cannot use declined with `decline_refuse` (Mesos' 5 s),
@@ -13,12 +13,17 @@
 //!
 //! The logic sees offers as [`Slot`]s it fills with tasks; whatever it leaves empty is
 //! declined, whatever it fills is accepted with the rest given back under
-//! `accept_refuse`.
+//! `accept_refuse`, and whatever it holds ([`Slot::hold`]) it answers later through
+//! [`Core::accept`] and [`Core::decline`].
 
+pub use super::status::{FrameworkStatus, OfferCounters, Progress};
+pub use super::timer::TimerTag;
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, SEC};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::mesos::detector::{Inbound, MasterDetector};
-use crate::proto::{Attributes, Mesos, Msg, Offer, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
+use crate::proto::{
+    Attributes, Mesos, Msg, Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus, Timer,
+};
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -165,9 +170,18 @@ pub struct Slot {
     pub offer: Offer,
     pub left: Resources,
     pub tasks: Vec<TaskInfo>,
+    /// Kept by the scheduler ([`Slot::hold`]): neither accepted nor declined now.
+    held: bool,
 }
 
 impl Slot {
+    /// Keeps the offer instead of answering it now: the scheduler accepts it later with
+    /// [`Core::accept`] or gives it back with [`Core::decline`] (Aurora's offer
+    /// holding). Tasks put on a held slot are not launched.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
     pub fn fits(&self, r: &Resources) -> bool {
         self.left.contains(r)
     }
@@ -197,10 +211,8 @@ pub struct Core {
     suppressed: bool,
     /// Launched tasks not yet terminal, by id.
     pub tasks: BTreeMap<TaskId, Live>,
-    /// Offers received, declined, tasks launched (for the summary).
-    pub offers_received: u64,
-    pub offers_declined: u64,
-    pub tasks_launched: u64,
+    /// Offers received and declined, tasks launched (for the summary).
+    pub counters: OfferCounters,
 }
 
 impl Core {
@@ -213,9 +225,7 @@ impl Core {
             register_backoff: SEC,
             suppressed: false,
             tasks: BTreeMap::new(),
-            offers_received: 0,
-            offers_declined: 0,
-            tasks_launched: 0,
+            counters: OfferCounters::default(),
         }
     }
 
@@ -226,9 +236,9 @@ impl Core {
         }
     }
 
-    /// Sets a framework timer with `tag` after `after`.
-    pub fn timer(&self, ctx: &mut Ctx<Mesos>, after: Time, tag: u64) -> TimerId {
-        ctx.set_timer(after, Timer::Framework(tag))
+    /// Sets one of the scheduler's own timers, `tag`, after `after`.
+    pub fn timer<T: TimerTag>(&self, ctx: &mut Ctx<Mesos>, after: Time, tag: T) -> TimerId {
+        ctx.set_timer(after, tag.to_timer())
     }
 
     /// Live tasks on an agent's host.
@@ -241,8 +251,71 @@ impl Core {
         send_registration(&self.master, ctx, msg, &mut self.register_backoff);
     }
 
-    /// SUPPRESS or REVIVE so that the master offers exactly when the logic wants.
-    fn want_offers(&mut self, ctx: &mut Ctx<Mesos>, want: bool) {
+    /// Accepts `offers` (all of the agent `at`) with `tasks`, the unused rest given back
+    /// under `accept_refuse`; the tasks count as live from now. The one place a
+    /// framework launches: filled [`Slot`]s come here, and so do offers a scheduler
+    /// held ([`Slot::hold`]) and uses later.
+    pub fn accept(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        offers: Vec<OfferId>,
+        at: &Placement,
+        tasks: Vec<TaskInfo>,
+    ) {
+        let Some(framework) = self.id else { return };
+        let now = ctx.now();
+        for t in &tasks {
+            self.tasks.insert(
+                t.id,
+                Live {
+                    info: t.clone(),
+                    agent: at.agent,
+                    hostname: at.hostname.clone(),
+                    attributes: at.attributes.clone(),
+                    state: TaskState::Staging,
+                    launched: now,
+                    running_since: None,
+                },
+            );
+        }
+        self.counters.tasks_launched += tasks.len() as u64;
+        self.master.send(
+            ctx,
+            Msg::Accept {
+                framework,
+                offers: offers.into(),
+                tasks: tasks.into(),
+                refuse: self.cfg.accept_refuse,
+            },
+        );
+    }
+
+    /// Declines `offers` under `decline_refuse` (nothing if there are none).
+    pub fn decline(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<OfferId>) {
+        let Some(framework) = self.id else { return };
+        if offers.is_empty() {
+            return;
+        }
+        self.counters.offers_declined += offers.len() as u64;
+        self.master.send(
+            ctx,
+            Msg::Decline {
+                framework,
+                offers,
+                refuse: self.cfg.decline_refuse,
+            },
+        );
+    }
+
+    /// Whether offers are suppressed right now.
+    pub fn suppressed(&self) -> bool {
+        self.suppressed
+    }
+
+    /// SUPPRESS or REVIVE so that the master offers exactly when the logic wants. The
+    /// framework does this after every callback (with [`Scheduler::wants_offers`]); a
+    /// scheduler whose timing matters calls it itself at the point it decides.
+    pub fn want_offers(&mut self, ctx: &mut Ctx<Mesos>, want: bool) {
         let Some(framework) = self.id else { return };
         if want && self.suppressed {
             self.suppressed = false;
@@ -250,6 +323,24 @@ impl Core {
         } else if !want && !self.suppressed {
             self.suppressed = true;
             self.master.send(ctx, Msg::Suppress { framework });
+        }
+    }
+}
+
+/// Where tasks are launched: an offer's agent, with what placement constraints see.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placement {
+    pub agent: AgentId,
+    pub hostname: String,
+    pub attributes: Attributes,
+}
+
+impl Placement {
+    pub fn of(offer: &Offer) -> Placement {
+        Placement {
+            agent: offer.agent,
+            hostname: offer.hostname.clone(),
+            attributes: offer.attributes.clone(),
         }
     }
 }
@@ -270,23 +361,31 @@ pub fn register_message(cfg: &Common, id: Option<FrameworkId>) -> Msg {
 
 /// Sends a registration and arms its retry with Mesos' back-off: 1 s initial, doubling,
 /// capped at 1 min (the caller resets `backoff` to 1 s once registered).
-pub fn send_registration(
-    master: &MasterDetector,
-    ctx: &mut Ctx<Mesos>,
-    msg: Msg,
-    backoff: &mut Time,
-) {
+fn send_registration(master: &MasterDetector, ctx: &mut Ctx<Mesos>, msg: Msg, backoff: &mut Time) {
     master.send(ctx, msg);
     ctx.set_timer(*backoff, Timer::FrameworkRegisterRetry);
     *backoff = (*backoff * 2).min(60 * SEC);
 }
 
-/// A framework's own logic. Callbacks get the shared [`Core`] and the actor's context.
+/// A framework's own logic. Callbacks get the shared [`Core`] and the actor's context;
+/// after each, the framework brings SUPPRESS/REVIVE in line with [`wants_offers`].
+///
+/// [`wants_offers`]: Scheduler::wants_offers
 pub trait Scheduler: 'static {
+    /// The scheduler's own timer tags (set with [`Core::timer`], handed back to
+    /// [`Scheduler::timer`]).
+    type Timer: TimerTag;
     /// First registration with the master.
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>);
-    /// Fill the slots with tasks; unfilled slots are declined.
+    /// Registered again after a master failover (the tasks it believes live are being
+    /// reconciled); offers it held died with the master that made them.
+    fn reregistered(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>) {}
+    /// Fill the slots with tasks; unfilled slots are declined, held ones kept.
     fn offers(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]);
+    /// The offers of the last [`Scheduler::offers`] are answered (accepted, declined).
+    fn offers_answered(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>) {}
+    /// The master took back an offer (only matters for held ones).
+    fn rescinded(&mut self, _core: &mut Core, _ctx: &mut Ctx<Mesos>, _offer: OfferId) {}
     /// A task's state changed. `ended` is true when the framework no longer counts it
     /// live (terminal, or UNREACHABLE); `task` is its last record.
     fn status(
@@ -298,7 +397,7 @@ pub trait Scheduler: 'static {
         ended: bool,
     );
     /// A timer set with [`Core::timer`] fired.
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, tag: u64);
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, tag: Self::Timer);
     /// Whether the framework has work it wants offers for (else it suppresses).
     fn wants_offers(&self, core: &Core) -> bool;
     /// Tasks waiting for resources (timeseries, fairness).
@@ -307,8 +406,15 @@ pub trait Scheduler: 'static {
     fn done(&self, _core: &Core) -> bool {
         false
     }
-    /// Framework-specific counters for `summary.json`.
-    fn stats(&self) -> serde_json::Value;
+    /// The counters every kind reports (no default: each kind says what they are).
+    fn progress(&self, core: &Core) -> Progress;
+    /// The kind's own counters for `summary.json` (`None`: it has none beyond
+    /// [`Progress`]).
+    fn stats(&self) -> Option<serde_json::Value>;
+    /// A workload error (a bad trace row): the run stops and reports it.
+    fn error(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A [`Scheduler`] as an actor.
@@ -331,62 +437,34 @@ impl<S: Scheduler> Framework<S> {
     }
 
     fn on_offers(&mut self, ctx: &mut Ctx<Mesos>, offers: Vec<Offer>) {
-        let Some(framework) = self.core.id else {
+        if self.core.id.is_none() {
             return;
-        };
-        self.core.offers_received += offers.len() as u64;
+        }
+        self.core.counters.offers_received += offers.len() as u64;
         let mut slots: Vec<Slot> = offers
             .into_iter()
             .map(|o| Slot {
                 left: o.resources,
                 offer: o,
                 tasks: Vec::new(),
+                held: false,
             })
             .collect();
         self.sched.offers(&mut self.core, ctx, &mut slots);
         let mut declined = Vec::new();
-        let now = ctx.now();
         for s in slots {
+            if s.held {
+                continue;
+            }
             if s.tasks.is_empty() {
                 declined.push(s.offer.id);
                 continue;
             }
-            for t in &s.tasks {
-                self.core.tasks.insert(
-                    t.id,
-                    Live {
-                        info: t.clone(),
-                        agent: s.offer.agent,
-                        hostname: s.offer.hostname.clone(),
-                        attributes: s.offer.attributes.clone(),
-                        state: TaskState::Staging,
-                        launched: now,
-                        running_since: None,
-                    },
-                );
-            }
-            self.core.tasks_launched += s.tasks.len() as u64;
-            self.core.master.send(
-                ctx,
-                Msg::Accept {
-                    framework,
-                    offers: vec![s.offer.id].into(),
-                    tasks: s.tasks.into(),
-                    refuse: self.core.cfg.accept_refuse,
-                },
-            );
+            let at = Placement::of(&s.offer);
+            self.core.accept(ctx, vec![s.offer.id], &at, s.tasks);
         }
-        if !declined.is_empty() {
-            self.core.offers_declined += declined.len() as u64;
-            self.core.master.send(
-                ctx,
-                Msg::Decline {
-                    framework,
-                    offers: declined,
-                    refuse: self.core.cfg.decline_refuse,
-                },
-            );
-        }
+        self.core.decline(ctx, declined);
+        self.sched.offers_answered(&mut self.core, ctx);
         self.sync(ctx);
     }
 
@@ -430,6 +508,16 @@ impl<S: Scheduler> Framework<S> {
             .status(&mut self.core, ctx, &record, &status, ended);
         self.sync(ctx);
     }
+
+    /// Asks the master about every task believed live (explicit reconciliation).
+    fn reconcile(&self, ctx: &mut Ctx<Mesos>) {
+        if let (Some(framework), false) = (self.core.id, self.core.tasks.is_empty()) {
+            let tasks = self.core.tasks.keys().copied().collect();
+            self.core
+                .master
+                .send(ctx, Msg::Reconcile { framework, tasks });
+        }
+    }
 }
 
 impl<S: Scheduler> Actor<Mesos> for Framework<S> {
@@ -463,21 +551,14 @@ impl<S: Scheduler> Actor<Mesos> for Framework<S> {
                     // Re-registered after a failover: the master revived us; what it
                     // knows of our tasks comes from the agents, so reconcile at once.
                     self.core.suppressed = false;
-                    if !self.core.tasks.is_empty() {
-                        let tasks = self.core.tasks.keys().copied().collect();
-                        self.core.master.send(
-                            ctx,
-                            Msg::Reconcile {
-                                framework: id,
-                                tasks,
-                            },
-                        );
-                    }
+                    self.reconcile(ctx);
+                    self.sched.reregistered(&mut self.core, ctx);
                 }
                 self.sync(ctx);
             }
             Msg::Offers(offers) => self.on_offers(ctx, offers),
             Msg::Update { status } => self.on_update(ctx, status),
+            Msg::Rescind { offer } => self.sched.rescinded(&mut self.core, ctx, offer),
             _ => {}
         }
     }
@@ -487,36 +568,22 @@ impl<S: Scheduler> Actor<Mesos> for Framework<S> {
             return;
         };
         match timer {
-            Timer::FrameworkRegisterRetry if !self.core.connected => self.core.register(ctx),
-            Timer::Reconcile => {
-                ctx.set_timer(self.core.cfg.reconcile_interval, Timer::Reconcile);
-                if let (Some(framework), false) = (self.core.id, self.core.tasks.is_empty()) {
-                    let tasks = self.core.tasks.keys().copied().collect();
-                    self.core
-                        .master
-                        .send(ctx, Msg::Reconcile { framework, tasks });
+            Timer::FrameworkRegisterRetry => {
+                if !self.core.connected {
+                    self.core.register(ctx);
                 }
             }
-            Timer::Framework(tag) if self.core.id.is_some() => {
-                self.sched.timer(&mut self.core, ctx, tag);
-                self.sync(ctx);
+            Timer::Reconcile => {
+                ctx.set_timer(self.core.cfg.reconcile_interval, Timer::Reconcile);
+                self.reconcile(ctx);
             }
-            _ => {}
+            other => {
+                if let (Some(_), Some(tag)) = (self.core.id, S::Timer::from_timer(&other)) {
+                    self.sched.timer(&mut self.core, ctx, tag);
+                    self.sync(ctx);
+                }
+            }
         }
-    }
-}
-
-/// What `run` and the test kit read from any framework actor, whatever its kind.
-pub trait FrameworkStatus {
-    fn done(&self) -> bool;
-    fn pending(&self) -> usize;
-    fn jobs_submitted(&self) -> u64;
-    fn tasks_finished(&self) -> u64;
-    /// Kind-specific counters (empty for the batch framework, whose counters are the
-    /// summary's own).
-    fn stats(&self) -> serde_json::Value;
-    fn error(&self) -> Option<String> {
-        None
     }
 }
 
@@ -527,46 +594,24 @@ impl<S: Scheduler> FrameworkStatus for Framework<S> {
     fn pending(&self) -> usize {
         self.sched.pending()
     }
-    fn jobs_submitted(&self) -> u64 {
-        self.sched.stats()["jobs_submitted"].as_u64().unwrap_or(0)
+    fn progress(&self) -> Progress {
+        self.sched.progress(&self.core)
     }
-    fn tasks_finished(&self) -> u64 {
-        self.sched.stats()["tasks_finished"].as_u64().unwrap_or(0)
-    }
-    fn stats(&self) -> serde_json::Value {
-        let mut v = self.sched.stats();
+    fn stats(&self) -> Option<serde_json::Value> {
+        let mut v = self.sched.stats()?;
         if let Some(m) = v.as_object_mut() {
-            m.insert("tasks_launched".into(), self.core.tasks_launched.into());
-            m.insert("offers_received".into(), self.core.offers_received.into());
-            m.insert("offers_declined".into(), self.core.offers_declined.into());
+            let c = &self.core.counters;
+            m.insert("tasks_launched".into(), c.tasks_launched.into());
+            m.insert("offers_received".into(), c.offers_received.into());
+            m.insert("offers_declined".into(), c.offers_declined.into());
         }
-        v
-    }
-}
-
-impl FrameworkStatus for crate::frameworks::batch::BatchFramework {
-    fn done(&self) -> bool {
-        crate::frameworks::batch::BatchFramework::done(self)
-    }
-    fn pending(&self) -> usize {
-        crate::frameworks::batch::BatchFramework::pending(self)
-    }
-    fn jobs_submitted(&self) -> u64 {
-        self.stats.jobs_submitted
-    }
-    fn tasks_finished(&self) -> u64 {
-        self.stats.tasks_finished
-    }
-    fn stats(&self) -> serde_json::Value {
-        serde_json::to_value(&self.stats).unwrap_or_default()
+        Some(v)
     }
     fn error(&self) -> Option<String> {
-        self.error.clone()
+        self.sched.error()
     }
 }
 
-/// Packs a framework timer tag: a kind (what the timer is for) and two numbers (which
-/// app, job or task), so one `Timer::Framework(u64)` serves every framework.
 /// Checks that a probability or fraction key of a framework section is in [0, 1]; the
 /// error is (key, message), as scenario validation reports it.
 pub fn unit_interval(key: &str, v: f64) -> Result<(), (String, String)> {
@@ -575,15 +620,6 @@ pub fn unit_interval(key: &str, v: f64) -> Result<(), (String, String)> {
     } else {
         Err((key.into(), format!("must be in [0, 1], got {v}")))
     }
-}
-
-pub fn tag(kind: u8, a: u32, b: u32) -> u64 {
-    ((kind as u64) << 56) | ((a as u64 & 0xFF_FFFF) << 32) | b as u64
-}
-
-/// Unpacks a [`tag`].
-pub fn untag(t: u64) -> (u8, u32, u32) {
-    ((t >> 56) as u8, ((t >> 32) & 0xFF_FFFF) as u32, t as u32)
 }
 
 /// An exponentially distributed delay with the given mean (failure models: time to a

@@ -24,8 +24,10 @@
 //!   Old instances are killed while the healthy count allows it, new ones launched
 //!   while the capacity allows it, which is Marathon's TaskReplaceActor.
 
-use super::core::{exp_delay, tag, untag, Backoff, Core, Live, Scheduler, Slot};
+use super::core::{exp_delay, Backoff, Common, Core, Live, Progress, Scheduler, Slot};
+use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
+use crate::proto::FrameworkTimer;
 use crate::proto::{Mesos, Offer, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::units::NonNeg;
@@ -208,9 +210,13 @@ fn value_of<'a>(
     }
 }
 
-impl MarathonSpec {
+/// `kind = "marathon"`.
+impl FrameworkKind for MarathonSpec {
+    const NAME: &'static str = "marathon";
+    type Scheduler = Marathon;
+
     /// Checks what serde cannot; returns (key, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), (String, String)> {
         let mut ids = BTreeSet::new();
         for a in &self.apps {
             if !ids.insert(a.id.as_str()) {
@@ -252,6 +258,10 @@ impl MarathonSpec {
             }
         }
         Ok(())
+    }
+
+    fn build(&self, _common: &Common, _seed: u64) -> Marathon {
+        Marathon::new(self.clone())
     }
 }
 
@@ -577,19 +587,25 @@ impl Marathon {
                 return;
             }
         }
-        core.timer(ctx, h.interval, tag(T_HEALTH, a as u32, index));
+        core.timer(
+            ctx,
+            h.interval,
+            FrameworkTimer::new(T_HEALTH, a as u32, index),
+        );
         self.converge(core, ctx, a);
     }
 }
 
 impl Scheduler for Marathon {
+    type Timer = FrameworkTimer;
+
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
         for (i, d) in self.deployments.iter().enumerate() {
             core.timer(
                 ctx,
                 d.at.saturating_sub(self.now),
-                tag(T_DEPLOY, 0, i as u32),
+                FrameworkTimer::new(T_DEPLOY, 0, i as u32),
             );
         }
     }
@@ -647,7 +663,7 @@ impl Scheduler for Marathon {
                 app.failures += 1;
                 let delay = app.spec.backoff.delay(app.failures);
                 app.next_launch_at = self.now + delay;
-                core.timer(ctx, delay, tag(T_BACKOFF, a as u32, 0));
+                core.timer(ctx, delay, FrameworkTimer::new(T_BACKOFF, a as u32, 0));
             }
         } else if status.state == TaskState::Running {
             let Some(inst) = app.instances.get_mut(&task.info.id) else {
@@ -658,7 +674,11 @@ impl Scheduler for Marathon {
                 inst.unhealthy_after = app.spec.unhealthy_mean.map(|m| exp_delay(ctx.rng(), m));
                 match &app.spec.health {
                     Some(h) => {
-                        core.timer(ctx, h.interval, tag(T_HEALTH, a as u32, task.info.id.index));
+                        core.timer(
+                            ctx,
+                            h.interval,
+                            FrameworkTimer::new(T_HEALTH, a as u32, task.info.id.index),
+                        );
                     }
                     None => inst.healthy = true,
                 }
@@ -667,9 +687,9 @@ impl Scheduler for Marathon {
         self.converge(core, ctx, a);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
         self.now = ctx.now();
-        let (kind, a, b) = untag(t);
+        let FrameworkTimer { kind, a, b } = t;
         match kind {
             T_DEPLOY => self.deploy(core, ctx, b as usize),
             T_HEALTH => self.health_check(core, ctx, a as usize, b),
@@ -687,7 +707,7 @@ impl Scheduler for Marathon {
         self.apps.iter().map(App::wanted).sum()
     }
 
-    fn stats(&self) -> serde_json::Value {
+    fn stats(&self) -> Option<serde_json::Value> {
         let mut v = serde_json::to_value(&self.stats).unwrap_or_default();
         let apps: serde_json::Map<String, serde_json::Value> = self
             .apps
@@ -705,6 +725,14 @@ impl Scheduler for Marathon {
             })
             .collect();
         v["apps"] = apps.into();
-        v
+        Some(v)
+    }
+
+    /// A service has no jobs and its tasks are not meant to finish: both are 0.
+    fn progress(&self, _core: &Core) -> Progress {
+        Progress {
+            jobs_submitted: 0,
+            tasks_finished: 0,
+        }
     }
 }

@@ -19,8 +19,10 @@
 //! side (applications, containers, completion times, flexes) is reported in the
 //! framework's `stats` in `summary.json`.
 
-use super::core::{tag, untag, Core, Live, Scheduler, Slot};
+use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
+use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
+use crate::proto::FrameworkTimer;
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::units::NonNeg;
@@ -53,8 +55,12 @@ fn minute() -> Time {
     60 * SEC
 }
 
-impl YarnSpec {
-    pub fn validate(&self) -> Result<(), (String, String)> {
+/// `kind = "yarn"`.
+impl FrameworkKind for YarnSpec {
+    const NAME: &'static str = "yarn";
+    type Scheduler = Yarn;
+
+    fn validate(&self) -> Result<(), (String, String)> {
         if self.max_nms == 0 || self.min_nms > self.max_nms {
             return Err((
                 "max_nms".into(),
@@ -73,6 +79,10 @@ impl YarnSpec {
         self.workload
             .validate()
             .map_err(|m| ("workload".to_string(), m))
+    }
+
+    fn build(&self, _common: &Common, seed: u64) -> Yarn {
+        Yarn::new(self.clone(), seed)
     }
 }
 
@@ -193,7 +203,11 @@ impl Yarn {
         if let Some(j) = &self.next_job {
             if j.submit > self.now && self.arrival_timer != Some(j.submit) {
                 self.arrival_timer = Some(j.submit);
-                core.timer(ctx, j.submit - self.now, tag(T_ARRIVAL, 0, 0));
+                core.timer(
+                    ctx,
+                    j.submit - self.now,
+                    FrameworkTimer::new(T_ARRIVAL, 0, 0),
+                );
             }
         }
         self.schedule(core, ctx);
@@ -221,7 +235,7 @@ impl Yarn {
             core.timer(
                 ctx,
                 c.duration.max(1),
-                tag(T_DONE, (id >> 32) as u32, id as u32),
+                FrameworkTimer::new(T_DONE, (id >> 32) as u32, id as u32),
             );
             self.running.insert(id, (nm, c));
         }
@@ -297,9 +311,11 @@ impl Yarn {
 }
 
 impl Scheduler for Yarn {
+    type Timer = FrameworkTimer;
+
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
-        core.timer(ctx, FLEX_EVERY, tag(T_FLEX, 0, 0));
+        core.timer(ctx, FLEX_EVERY, FrameworkTimer::new(T_FLEX, 0, 0));
         self.arrivals(core, ctx);
     }
 
@@ -385,9 +401,9 @@ impl Scheduler for Yarn {
         self.schedule(core, ctx);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: u64) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
         self.now = ctx.now();
-        let (kind, a, b) = untag(t);
+        let FrameworkTimer { kind, a, b } = t;
         match kind {
             T_ARRIVAL => {
                 self.arrival_timer = None;
@@ -395,7 +411,7 @@ impl Scheduler for Yarn {
             }
             T_DONE => self.container_done(core, ctx, ((a as u64) << 32) | b as u64),
             T_FLEX => {
-                core.timer(ctx, FLEX_EVERY, tag(T_FLEX, 0, 0));
+                core.timer(ctx, FLEX_EVERY, FrameworkTimer::new(T_FLEX, 0, 0));
                 self.flex_down(core, ctx);
             }
             _ => {}
@@ -416,12 +432,19 @@ impl Scheduler for Yarn {
         self.stream_done && self.next_job.is_none() && self.apps.is_empty()
     }
 
-    fn stats(&self) -> serde_json::Value {
+    fn stats(&self) -> Option<serde_json::Value> {
         let mut v = serde_json::to_value(&self.stats).unwrap_or_default();
         v["nodemanagers"] = self.active_nms().into();
         let mut c = self.stats.app_completions.clone();
         v["app_completion_s"] =
             serde_json::to_value(crate::metrics::Dist::of_ns(&mut c)).unwrap_or_default();
-        v
+        Some(v)
+    }
+
+    fn progress(&self, _core: &Core) -> Progress {
+        Progress {
+            jobs_submitted: self.stats.jobs_submitted,
+            tasks_finished: self.stats.tasks_finished,
+        }
     }
 }

@@ -6,7 +6,7 @@ use super::clock::Clock;
 use super::node::Shared;
 use crate::actor::{ActorId, Time};
 use crate::driver::{agent_events_of, Advanced, Ended, Runtime};
-use crate::frameworks::core::FrameworkStatus;
+use crate::frameworks::FrameworkStatus;
 use crate::mesos::agent::Agent;
 use crate::mesos::master::Master;
 use crate::sim::{NetStats, StopReason};
@@ -17,7 +17,7 @@ use std::time::Duration;
 pub(crate) struct InProcess {
     pub nodes: Vec<Rc<Shared>>,
     pub masters: Vec<ActorId>,
-    pub frameworks: Vec<ActorId>,
+    pub frameworks: Vec<crate::frameworks::FrameworkActor>,
     pub agents: Vec<ActorId>,
     pub clock: Clock,
     pub stop_at: Time,
@@ -108,7 +108,7 @@ impl Runtime for InProcess {
             let st: Vec<Option<&dyn FrameworkStatus>> = self
                 .frameworks
                 .iter()
-                .map(|&id| any(id).and_then(crate::frameworks::status_of_any))
+                .map(|f| any(f.id).and_then(|a| f.status(a)))
                 .collect();
             f(view, &st)
         })

@@ -5,6 +5,7 @@
 use schedlab::actor::{Time, SEC};
 use schedlab::frameworks::core::Common;
 use schedlab::frameworks::marathon::{Marathon, MarathonSpec};
+use schedlab::frameworks::FrameworkKind; // validate()
 use schedlab::scenario::Scenario;
 use schedlab::testkit::{ClusterBuilder, TestCluster};
 
