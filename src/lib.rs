@@ -20,6 +20,7 @@ pub mod driver;
 pub mod experiment;
 pub mod frameworks;
 pub mod fuzz;
+pub mod job;
 pub mod keymap;
 pub mod mesos;
 pub mod metrics;

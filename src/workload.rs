@@ -5,52 +5,13 @@
 //! that memory does not grow with trace length.
 
 use crate::actor::Time;
+pub use crate::job::{Job, JobKind, JobStream, TaskSpec};
 use crate::resources::Resources;
-use serde::{Deserialize, Serialize};
-
-/// Batch work runs to completion; a service runs until killed (its `duration` is the
-/// time until it is stopped by its owner, or `Time::MAX`).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    #[default]
-    Batch,
-    Service,
-}
-
-/// One task of a job: what it asks for and how long it runs once started.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Index within the job (stable id from the trace where it has one).
-    pub index: u32,
-    pub resources: Resources,
-    /// Run time once started, in ns.
-    pub duration: Time,
-}
-
-/// A job arriving at `submit`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Job {
-    /// Unique within the workload (trace job id where there is one).
-    pub id: u64,
-    pub submit: Time,
-    /// Higher is more important (Google's priority, Aurora's tiers map onto it).
-    pub priority: i32,
-    pub kind: JobKind,
-    /// The submitting user, where the trace says.
-    pub user: Option<String>,
-    pub tasks: Vec<TaskSpec>,
-}
-
-/// A time-ordered, lazily read stream of jobs. Errors carry the file and line.
-pub type JobStream = Box<dyn Iterator<Item = Result<Job, String>>>;
-
 use crate::units::duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
+use serde::{Deserialize, Serialize};
 
 /// The size of one task in a scenario file: CPUs (fractional) and MiB. `Default` (all
 /// zero) only stands in while the keys beside it are read (see `scenario::flat`).

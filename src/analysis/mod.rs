@@ -17,7 +17,6 @@
 //! # let _ = METRICS;
 //! ```
 
-pub mod cli;
 pub mod compare;
 
 use serde_json::Value;

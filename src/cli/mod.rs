@@ -17,6 +17,7 @@ macro_rules! out {
     }};
 }
 
+pub mod analysis;
 pub mod bench;
 pub mod real;
 pub mod simulate;
@@ -69,13 +70,13 @@ pub enum Cmd {
         args: sweep::SweepArgs,
     },
     /// Compares sets of runs metric by metric (means, 95% CIs, Welch and Mann-Whitney).
-    Compare(crate::analysis::cli::CompareArgs),
+    Compare(analysis::CompareArgs),
     /// Draws PNG and SVG figures of runs (CDFs, utilization, shares, Gantt, failovers)
     /// or of an Omega sweep CSV.
-    Plot(crate::analysis::cli::PlotArgs),
+    Plot(analysis::PlotArgs),
     /// Writes one self-contained HTML report: summaries, comparisons, figures and a
     /// sequence view of a run's messages.
-    Report(crate::analysis::cli::ReportArgs),
+    Report(analysis::ReportArgs),
     /// Validation against published results (Mesos Table 2, DRF, Omega, Borg).
     ValidatePaper {
         #[command(subcommand)]
@@ -101,9 +102,9 @@ pub fn main() -> ExitCode {
         Cmd::Trace { cmd } => crate::trace::cli::main(cmd),
         Cmd::ValidatePaper { cmd } => crate::validation::cli::main(cmd),
         Cmd::Sweep { cmd, args } => sweep::sweep(cmd, args),
-        Cmd::Compare(a) => crate::analysis::cli::compare_main(a),
-        Cmd::Plot(a) => crate::analysis::cli::plot_main(a),
-        Cmd::Report(a) => crate::analysis::cli::report_main(a),
+        Cmd::Compare(a) => analysis::compare_main(a),
+        Cmd::Plot(a) => analysis::plot_main(a),
+        Cmd::Report(a) => analysis::report_main(a),
         Cmd::Up(a) => real::up(a),
         Cmd::Node(a) => real::node(a),
         Cmd::Ctl(a) => real::ctl(a),

@@ -30,8 +30,8 @@ use super::{
     mix64, scale, sibling_table, Constraint, Machine, TraceJob, TraceJobs, TraceSource, TraceTask,
 };
 use crate::actor::{Time, SEC};
+use crate::job::JobKind;
 use crate::resources::Resources;
-use crate::workload::JobKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

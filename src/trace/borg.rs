@@ -20,8 +20,8 @@
 use super::input::Stats;
 use super::{Constraint, TraceJob, TraceTask};
 use crate::actor::{Time, SEC};
+use crate::job::JobKind;
 use crate::resources::Resources;
-use crate::workload::JobKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a job with no open task waits for one of its tasks to be resubmitted before

@@ -233,7 +233,7 @@ pub fn inspect_stream(
             hours[h as usize] += 1;
         }
         *prio.entry(j.priority).or_insert(0) += 1;
-        if j.kind == crate::workload::JobKind::Service {
+        if j.kind == crate::job::JobKind::Service {
             services += 1;
         }
         let count = j.task_count();

@@ -43,8 +43,8 @@ pub use input::{ReadStats, Stats};
 pub use inspect::{inspect, Report};
 
 use crate::actor::Time;
+use crate::job::{Job, JobKind, JobStream, TaskSpec};
 use crate::resources::Resources;
-use crate::workload::{Job, JobKind, JobStream, TaskSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

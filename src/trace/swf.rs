@@ -20,8 +20,8 @@ use super::input::{table_parts, BadRows, Line, Lines};
 use super::sort::{in_order, Located};
 use super::{Machine, TraceJob, TraceJobs, TraceSource, TraceTask};
 use crate::actor::{Time, SEC};
+use crate::job::JobKind;
 use crate::resources::Resources;
-use crate::workload::JobKind;
 use std::collections::BTreeMap;
 
 /// The `; Key: value` header comments. Keys may repeat (`Queue`, `Partition`, `Note`);

@@ -13,8 +13,8 @@
 use super::error::TraceError;
 use super::{Machine, MachineClass, TraceJob, TraceJobs, TraceTask};
 use crate::actor::{Time, SEC};
+use crate::job::JobKind;
 use crate::resources::Resources;
-use crate::workload::JobKind;
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

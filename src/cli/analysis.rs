@@ -1,9 +1,9 @@
 //! `schedlab compare`, `schedlab plot` and `schedlab report`: argument parsing and
 //! exit codes (2 for bad input, 1 for a failure to write); the work is in
-//! [`super::compare`], [`crate::plot`] and [`crate::report`].
+//! [`crate::analysis::compare`], [`crate::plot`] and [`crate::report`].
 
-use super::compare::{compare_groups, render, Format, Pairs};
-use super::{load_inputs, AnalysisError, METRICS};
+use crate::analysis::compare::{compare_groups, render, Format, Pairs};
+use crate::analysis::{load_inputs, AnalysisError, METRICS};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
