@@ -26,10 +26,11 @@
 
 use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use super::iso8601::{Instant, Schedule};
+use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
 use crate::alloc::AgentId;
-use crate::proto::FrameworkTimer;
+use crate::proto::{FrameworkTimer, Timer};
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::sim::latency::Latency;
@@ -289,11 +290,46 @@ pub struct Aurora {
     pub stats: AuroraStats,
 }
 
-const T_SUBMIT: u8 = 1;
-const T_PREEMPT: u8 = 2;
-const T_CRON: u8 = 3;
-const T_UPDATE: u8 = 4;
-const T_WATCH: u8 = 5;
+/// Aurora's timers: a job's submission, the preemption round, a cron run, the start
+/// of an update, the end of an update step's watch of an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuroraTimer {
+    Submit(u32),
+    Preempt,
+    Cron(u32),
+    Update(u32),
+    Watch { job: u32, instance: u32 },
+}
+
+/// Carried as a [`FrameworkTimer`] of kinds 1, 2, 3, 4, 5 (the numbering the fingerprints were taken with).
+impl TimerTag for AuroraTimer {
+    fn to_timer(&self) -> Timer {
+        let (kind, a, b) = match *self {
+            AuroraTimer::Submit(job) => (1, job, 0),
+            AuroraTimer::Preempt => (2, 0, 0),
+            AuroraTimer::Cron(job) => (3, job, 0),
+            AuroraTimer::Update(u) => (4, 0, u),
+            AuroraTimer::Watch { job, instance } => (5, job, instance),
+        };
+        Timer::Framework(FrameworkTimer::new(kind, a, b))
+    }
+    fn from_timer(t: &Timer) -> Option<AuroraTimer> {
+        let Timer::Framework(FrameworkTimer { kind, a, b }) = *t else {
+            return None;
+        };
+        Some(match kind {
+            1 => AuroraTimer::Submit(a),
+            2 => AuroraTimer::Preempt,
+            3 => AuroraTimer::Cron(a),
+            4 => AuroraTimer::Update(b),
+            5 => AuroraTimer::Watch {
+                job: a,
+                instance: b,
+            },
+            _ => return None,
+        })
+    }
+}
 const PREEMPT_EVERY: Time = 5 * SEC;
 
 /// Whether a task of `p` may preempt a task of `v` (docs/design.md, Frameworks; Aurora "Preemption").
@@ -584,7 +620,10 @@ impl Aurora {
             core.timer(
                 ctx,
                 at.saturating_sub(self.now),
-                FrameworkTimer::new(T_WATCH, j as u32, target),
+                AuroraTimer::Watch {
+                    job: j as u32,
+                    instance: target,
+                },
             );
         }
     }
@@ -627,7 +666,7 @@ impl Aurora {
 }
 
 impl Scheduler for Aurora {
-    type Timer = FrameworkTimer;
+    type Timer = AuroraTimer;
 
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
@@ -637,13 +676,13 @@ impl Scheduler for Aurora {
                 let now = self.now;
                 let first = s.times(self.epoch).find(|&t| t >= now);
                 if let Some(t) = first {
-                    core.timer(ctx, t - self.now, FrameworkTimer::new(T_CRON, j as u32, 0));
+                    core.timer(ctx, t - self.now, AuroraTimer::Cron(j as u32));
                 }
             } else {
                 core.timer(
                     ctx,
                     job.spec.submit.saturating_sub(self.now),
-                    FrameworkTimer::new(T_SUBMIT, j as u32, 0),
+                    AuroraTimer::Submit(j as u32),
                 );
             }
         }
@@ -651,10 +690,10 @@ impl Scheduler for Aurora {
             core.timer(
                 ctx,
                 up.at.saturating_sub(self.now),
-                FrameworkTimer::new(T_UPDATE, 0, u as u32),
+                AuroraTimer::Update(u as u32),
             );
         }
-        core.timer(ctx, PREEMPT_EVERY, FrameworkTimer::new(T_PREEMPT, 0, 0));
+        core.timer(ctx, PREEMPT_EVERY, AuroraTimer::Preempt);
     }
 
     fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
@@ -749,13 +788,12 @@ impl Scheduler for Aurora {
         self.check_batch(core, ctx, j);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: AuroraTimer) {
         self.now = ctx.now();
-        let FrameworkTimer { kind, a, b } = t;
-        let j = a as usize;
-        match kind {
-            T_SUBMIT => self.submit(j),
-            T_CRON => {
+        match t {
+            AuroraTimer::Submit(j) => self.submit(j as usize),
+            AuroraTimer::Cron(a) => {
+                let j = a as usize;
                 self.stats.cron_runs += 1;
                 // KILL_EXISTING: the previous run's live instances go.
                 for inst in &mut self.jobs[j].instances {
@@ -770,16 +808,17 @@ impl Scheduler for Aurora {
                 let now = self.now;
                 let next = s.times(self.epoch).find(|&t| t > now);
                 if let Some(next) = next {
-                    core.timer(ctx, next - now, FrameworkTimer::new(T_CRON, a, 0));
+                    core.timer(ctx, next - now, AuroraTimer::Cron(a));
                 }
             }
-            T_UPDATE => self.start_update(core, ctx, b as usize),
-            T_WATCH => self.watch_done(core, ctx, j, b),
-            T_PREEMPT => {
-                core.timer(ctx, PREEMPT_EVERY, FrameworkTimer::new(T_PREEMPT, 0, 0));
+            AuroraTimer::Update(u) => self.start_update(core, ctx, u as usize),
+            AuroraTimer::Watch { job, instance } => {
+                self.watch_done(core, ctx, job as usize, instance)
+            }
+            AuroraTimer::Preempt => {
+                core.timer(ctx, PREEMPT_EVERY, AuroraTimer::Preempt);
                 self.preempt(core, ctx);
             }
-            _ => {}
         }
     }
 

@@ -17,9 +17,10 @@
 
 use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use super::iso8601::{Instant, Schedule};
+use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
-use crate::proto::FrameworkTimer;
+use crate::proto::{FrameworkTimer, Timer};
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::sim::latency::Latency;
@@ -195,8 +196,34 @@ pub struct Chronos {
     now: Time,
 }
 
-const T_DUE: u8 = 1;
-const T_EPSILON: u8 = 2;
+/// Chronos's timers: a job's run `k` is due; the epsilon after which a run not yet
+/// started counts as missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChronosTimer {
+    Due { job: u32, run: u32 },
+    Epsilon { job: u32, run: u32 },
+}
+
+/// Carried as a [`FrameworkTimer`] of kinds 1, 2 (the numbering the fingerprints were taken with).
+impl TimerTag for ChronosTimer {
+    fn to_timer(&self) -> Timer {
+        let (kind, a, b) = match *self {
+            ChronosTimer::Due { job, run } => (1, job, run),
+            ChronosTimer::Epsilon { job, run } => (2, job, run),
+        };
+        Timer::Framework(FrameworkTimer::new(kind, a, b))
+    }
+    fn from_timer(t: &Timer) -> Option<ChronosTimer> {
+        let Timer::Framework(FrameworkTimer { kind, a, b }) = *t else {
+            return None;
+        };
+        Some(match kind {
+            1 => ChronosTimer::Due { job: a, run: b },
+            2 => ChronosTimer::Epsilon { job: a, run: b },
+            _ => return None,
+        })
+    }
+}
 
 impl Chronos {
     pub fn new(spec: ChronosSpec) -> Chronos {
@@ -266,7 +293,10 @@ impl Chronos {
         core.timer(
             ctx,
             (at.max(0) as Time).saturating_sub(self.now),
-            FrameworkTimer::new(T_DUE, j as u32, k as u32),
+            ChronosTimer::Due {
+                job: j as u32,
+                run: k as u32,
+            },
         );
     }
 
@@ -297,7 +327,10 @@ impl Chronos {
             core.timer(
                 ctx,
                 self.jobs[j].epsilon + 1,
-                FrameworkTimer::new(T_EPSILON, j as u32, period),
+                ChronosTimer::Epsilon {
+                    job: j as u32,
+                    run: period,
+                },
             );
         }
     }
@@ -343,7 +376,7 @@ impl Chronos {
 }
 
 impl Scheduler for Chronos {
-    type Timer = FrameworkTimer;
+    type Timer = ChronosTimer;
 
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
@@ -429,16 +462,16 @@ impl Scheduler for Chronos {
         }
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: ChronosTimer) {
         self.now = ctx.now();
-        let FrameworkTimer { kind, a: j, b: k } = t;
-        let j = j as usize;
-        match kind {
-            T_DUE => {
+        match t {
+            ChronosTimer::Due { job, run: k } => {
+                let j = job as usize;
                 self.enqueue(core, ctx, j, k, true);
                 self.arm(core, ctx, j, k as u64 + 1);
             }
-            T_EPSILON => {
+            ChronosTimer::Epsilon { job, run: k } => {
+                let j = job as usize;
                 if let Some(r) = self.runs.get_mut(&(j, k)) {
                     if r.state == RunState::Pending && r.attempts == 0 && self.now > r.deadline {
                         r.state = RunState::Missed;
@@ -447,7 +480,6 @@ impl Scheduler for Chronos {
                     }
                 }
             }
-            _ => {}
         }
     }
 

@@ -25,9 +25,10 @@
 //!   while the capacity allows it, which is Marathon's TaskReplaceActor.
 
 use super::core::{exp_delay, Backoff, Common, Core, Live, Progress, Scheduler, Slot};
+use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
-use crate::proto::FrameworkTimer;
+use crate::proto::{FrameworkTimer, Timer};
 use crate::proto::{Mesos, Offer, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::units::NonNeg;
@@ -422,9 +423,37 @@ pub struct Marathon {
     pub stats: MarathonStats,
 }
 
-const T_DEPLOY: u8 = 1;
-const T_HEALTH: u8 = 2;
-const T_BACKOFF: u8 = 3;
+/// Marathon's timers: a deployment step, an instance's health check, the end of an
+/// app's launch back-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarathonTimer {
+    Deploy(u32),
+    Health { app: u32, index: u32 },
+    Backoff(u32),
+}
+
+/// Carried as a [`FrameworkTimer`] of kinds 1, 2, 3 (the numbering the fingerprints were taken with).
+impl TimerTag for MarathonTimer {
+    fn to_timer(&self) -> Timer {
+        let (kind, a, b) = match *self {
+            MarathonTimer::Deploy(i) => (1, 0, i),
+            MarathonTimer::Health { app, index } => (2, app, index),
+            MarathonTimer::Backoff(app) => (3, app, 0),
+        };
+        Timer::Framework(FrameworkTimer::new(kind, a, b))
+    }
+    fn from_timer(t: &Timer) -> Option<MarathonTimer> {
+        let Timer::Framework(FrameworkTimer { kind, a, b }) = *t else {
+            return None;
+        };
+        Some(match kind {
+            1 => MarathonTimer::Deploy(b),
+            2 => MarathonTimer::Health { app: a, index: b },
+            3 => MarathonTimer::Backoff(a),
+            _ => return None,
+        })
+    }
+}
 
 impl Marathon {
     pub fn new(spec: MarathonSpec) -> Marathon {
@@ -590,14 +619,17 @@ impl Marathon {
         core.timer(
             ctx,
             h.interval,
-            FrameworkTimer::new(T_HEALTH, a as u32, index),
+            MarathonTimer::Health {
+                app: a as u32,
+                index,
+            },
         );
         self.converge(core, ctx, a);
     }
 }
 
 impl Scheduler for Marathon {
-    type Timer = FrameworkTimer;
+    type Timer = MarathonTimer;
 
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
@@ -605,7 +637,7 @@ impl Scheduler for Marathon {
             core.timer(
                 ctx,
                 d.at.saturating_sub(self.now),
-                FrameworkTimer::new(T_DEPLOY, 0, i as u32),
+                MarathonTimer::Deploy(i as u32),
             );
         }
     }
@@ -663,7 +695,7 @@ impl Scheduler for Marathon {
                 app.failures += 1;
                 let delay = app.spec.backoff.delay(app.failures);
                 app.next_launch_at = self.now + delay;
-                core.timer(ctx, delay, FrameworkTimer::new(T_BACKOFF, a as u32, 0));
+                core.timer(ctx, delay, MarathonTimer::Backoff(a as u32));
             }
         } else if status.state == TaskState::Running {
             let Some(inst) = app.instances.get_mut(&task.info.id) else {
@@ -677,7 +709,10 @@ impl Scheduler for Marathon {
                         core.timer(
                             ctx,
                             h.interval,
-                            FrameworkTimer::new(T_HEALTH, a as u32, task.info.id.index),
+                            MarathonTimer::Health {
+                                app: a as u32,
+                                index: task.info.id.index,
+                            },
                         );
                     }
                     None => inst.healthy = true,
@@ -687,13 +722,15 @@ impl Scheduler for Marathon {
         self.converge(core, ctx, a);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: MarathonTimer) {
         self.now = ctx.now();
-        let FrameworkTimer { kind, a, b } = t;
-        match kind {
-            T_DEPLOY => self.deploy(core, ctx, b as usize),
-            T_HEALTH => self.health_check(core, ctx, a as usize, b),
-            _ => {} // T_BACKOFF: the launch delay is over; offers are wanted again
+        match t {
+            MarathonTimer::Deploy(i) => self.deploy(core, ctx, i as usize),
+            MarathonTimer::Health { app, index } => {
+                self.health_check(core, ctx, app as usize, index)
+            }
+            // The launch delay is over; offers are wanted again.
+            MarathonTimer::Backoff(_) => {}
         }
     }
 

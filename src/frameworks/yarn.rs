@@ -20,9 +20,10 @@
 //! framework's `stats` in `summary.json`.
 
 use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
+use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
-use crate::proto::FrameworkTimer;
+use crate::proto::{FrameworkTimer, Timer};
 use crate::proto::{Mesos, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::units::NonNeg;
@@ -139,9 +140,37 @@ pub struct Yarn {
     pub stats: YarnStats,
 }
 
-const T_ARRIVAL: u8 = 1;
-const T_DONE: u8 = 2;
-const T_FLEX: u8 = 3;
+/// The ResourceManager's timers: the next application's arrival, a container's end,
+/// the periodic flex-down check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YarnTimer {
+    Arrival,
+    Done(u64),
+    Flex,
+}
+
+/// Carried as a [`FrameworkTimer`] of kinds 1, 2, 3 (the numbering the fingerprints were taken with).
+impl TimerTag for YarnTimer {
+    fn to_timer(&self) -> Timer {
+        let (kind, a, b) = match *self {
+            YarnTimer::Arrival => (1, 0, 0),
+            YarnTimer::Done(id) => (2, (id >> 32) as u32, id as u32),
+            YarnTimer::Flex => (3, 0, 0),
+        };
+        Timer::Framework(FrameworkTimer::new(kind, a, b))
+    }
+    fn from_timer(t: &Timer) -> Option<YarnTimer> {
+        let Timer::Framework(FrameworkTimer { kind, a, b }) = *t else {
+            return None;
+        };
+        Some(match kind {
+            1 => YarnTimer::Arrival,
+            2 => YarnTimer::Done(((a as u64) << 32) | b as u64),
+            3 => YarnTimer::Flex,
+            _ => return None,
+        })
+    }
+}
 const FLEX_EVERY: Time = 10 * SEC;
 const QUEUE_CAP: usize = 10_000;
 
@@ -203,11 +232,7 @@ impl Yarn {
         if let Some(j) = &self.next_job {
             if j.submit > self.now && self.arrival_timer != Some(j.submit) {
                 self.arrival_timer = Some(j.submit);
-                core.timer(
-                    ctx,
-                    j.submit - self.now,
-                    FrameworkTimer::new(T_ARRIVAL, 0, 0),
-                );
+                core.timer(ctx, j.submit - self.now, YarnTimer::Arrival);
             }
         }
         self.schedule(core, ctx);
@@ -232,11 +257,7 @@ impl Yarn {
             let id = self.next_container;
             self.next_container += 1;
             self.stats.containers_started += 1;
-            core.timer(
-                ctx,
-                c.duration.max(1),
-                FrameworkTimer::new(T_DONE, (id >> 32) as u32, id as u32),
-            );
+            core.timer(ctx, c.duration.max(1), YarnTimer::Done(id));
             self.running.insert(id, (nm, c));
         }
     }
@@ -311,11 +332,11 @@ impl Yarn {
 }
 
 impl Scheduler for Yarn {
-    type Timer = FrameworkTimer;
+    type Timer = YarnTimer;
 
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
-        core.timer(ctx, FLEX_EVERY, FrameworkTimer::new(T_FLEX, 0, 0));
+        core.timer(ctx, FLEX_EVERY, YarnTimer::Flex);
         self.arrivals(core, ctx);
     }
 
@@ -401,20 +422,18 @@ impl Scheduler for Yarn {
         self.schedule(core, ctx);
     }
 
-    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: FrameworkTimer) {
+    fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: YarnTimer) {
         self.now = ctx.now();
-        let FrameworkTimer { kind, a, b } = t;
-        match kind {
-            T_ARRIVAL => {
+        match t {
+            YarnTimer::Arrival => {
                 self.arrival_timer = None;
                 self.arrivals(core, ctx);
             }
-            T_DONE => self.container_done(core, ctx, ((a as u64) << 32) | b as u64),
-            T_FLEX => {
-                core.timer(ctx, FLEX_EVERY, FrameworkTimer::new(T_FLEX, 0, 0));
+            YarnTimer::Done(id) => self.container_done(core, ctx, id),
+            YarnTimer::Flex => {
+                core.timer(ctx, FLEX_EVERY, YarnTimer::Flex);
                 self.flex_down(core, ctx);
             }
-            _ => {}
         }
     }
 

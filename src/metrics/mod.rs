@@ -58,7 +58,8 @@ impl Dist {
 pub struct FrameworkSummary {
     pub name: String,
     pub role: String,
-    /// `batch`, `marathon`, `chronos`, `aurora` or `yarn`.
+    /// `batch`, `marathon`, `chronos`, `aurora`, `yarn`, or the name of a kind registered
+    /// with `frameworks::register_kind`.
     pub kind: &'static str,
     pub mean_dominant_share: f64,
     pub jobs_submitted: u64,
