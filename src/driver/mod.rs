@@ -11,7 +11,6 @@
 mod output;
 mod sampler;
 
-pub(crate) use output::round6;
 pub use output::{agent_events_of, summarize, write_summary, RunError, RunFacts};
 pub use sampler::Sampler;
 
@@ -21,14 +20,14 @@ use crate::mesos::master::Master;
 use crate::metrics::{LeaderWatch, OutputFormat, Recorder, Summary};
 use crate::scenario::Scenario;
 use crate::sim::{NetStats, StopReason};
-use output::Outputs;
+use output::{round6, Outputs};
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
 /// What one [`Runtime::advance`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Advanced {
+pub(crate) enum Advanced {
     /// Something may have run; `leader_may_change` when a master ran or a fault struck
     /// (the driver then looks at who leads).
     Ran { leader_may_change: bool },
@@ -39,7 +38,7 @@ pub enum Advanced {
 }
 
 /// What a runtime reports of a finished run.
-pub struct Ended {
+pub(crate) struct Ended {
     /// Virtual time at the end.
     pub end: Time,
     /// The engine's event-order fingerprint, in hex; `"real"` over TCP.

@@ -217,6 +217,6 @@ pub fn write_summary(dir: &Path, summary: &Summary) -> Result<(), RunError> {
     std::fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
 }
 
-pub(crate) fn round6(x: f64) -> f64 {
+pub(super) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
