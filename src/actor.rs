@@ -44,7 +44,6 @@
 //! assert_eq!(report.events, 13); // two starts, then Ping(0)..=Ping(10)
 //! ```
 
-use crate::sim::Kernel;
 use rand_chacha::ChaCha8Rng;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::any::Any;
@@ -212,6 +211,18 @@ pub struct Ctx<'a, P: Protocol> {
     sink: Sink<'a, P>,
 }
 
+/// What an engine applies effects on the moment they are made (the discrete-event
+/// engine's kernel, `sim::Kernel`). A trait here, so that the actor model does not
+/// import the engine that runs it.
+pub(crate) trait EffectSink<P: Protocol> {
+    fn now(&self) -> Time;
+    fn send(&mut self, from: ActorId, to: ActorId, msg: P::Msg);
+    fn set_timer(&mut self, me: ActorId, after: Time, timer: P::Timer) -> TimerId;
+    fn cancel_timer(&mut self, me: ActorId, id: TimerId);
+    fn link(&mut self, me: ActorId, peer: ActorId);
+    fn request_stop(&mut self);
+}
+
 /// Where effects go.
 enum Sink<'a, P: Protocol> {
     /// Recorded for a runtime that applies them after the handler returns.
@@ -220,7 +231,7 @@ enum Sink<'a, P: Protocol> {
         next_timer: &'a mut u64,
     },
     /// Applied at once by the discrete-event engine: no buffer round trip per message.
-    Engine(&'a mut Kernel<P>),
+    Engine(&'a mut dyn EffectSink<P>),
 }
 
 impl<'a, P: Protocol> Ctx<'a, P> {
@@ -247,14 +258,14 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Built by the discrete-event engine, which applies effects as they are made.
     #[inline]
     pub(crate) fn engine(
-        kernel: &'a mut Kernel<P>,
+        kernel: &'a mut dyn EffectSink<P>,
         me: ActorId,
         rng: &'a mut ChaCha8Rng,
         durable: &'a mut Durable,
         log: Option<&'a mut Vec<LogRecord>>,
     ) -> Self {
         Ctx {
-            now: kernel.now,
+            now: kernel.now(),
             me,
             rng,
             durable,
@@ -318,7 +329,7 @@ impl<'a, P: Protocol> Ctx<'a, P> {
     /// Ends the run after the current handler (e.g. a driver with nothing left to do).
     pub fn stop_run(&mut self) {
         match &mut self.sink {
-            Sink::Engine(k) => k.stop_requested = true,
+            Sink::Engine(k) => k.request_stop(),
             Sink::Buffer { out, .. } => out.push(Effect::Stop),
         }
     }

@@ -296,25 +296,10 @@ fn describe(graph: &Graph, circle: &[String]) -> String {
         .join("\n")
 }
 
-/// The one circle kept on purpose: the engine's `Ctx` (in `actor`) applies an actor's
-/// effects on the engine's kernel (in `sim`), which runs actors. The others are gone:
-/// run/fuzz, frameworks/scenario, workload/scenario and coord/proto (issue 23), and
-/// workload/trace (the job type moved to `job`) and analysis/plot, analysis/report (the
-/// analysis commands moved to `cli`). The test ignores this edge, and fails once it is
-/// gone, so the list only shrinks.
-const KNOWN_CIRCLES: &[(&str, &str)] = &[("actor", "sim")];
-
 #[test]
 fn top_level_modules_import_each_other_in_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut graph = module_graph(&src);
-    for (from, to) in KNOWN_CIRCLES {
-        let gone = graph.get_mut(*from).and_then(|e| e.remove(*to)).is_none();
-        assert!(
-            !gone,
-            "{from} no longer imports {to}: remove it from KNOWN_CIRCLES"
-        );
-    }
+    let graph = module_graph(&src);
     // The graph was read: the driver, for one, uses the metrics and the scenario.
     assert!(graph["driver"].contains_key("metrics"), "{graph:?}");
     assert!(graph["run"].contains_key("driver"), "{graph:?}");

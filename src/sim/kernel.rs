@@ -153,3 +153,30 @@ impl<P: Protocol> Kernel<P> {
         }
     }
 }
+
+impl<P: Protocol> crate::actor::EffectSink<P> for Kernel<P> {
+    #[inline]
+    fn now(&self) -> Time {
+        self.now
+    }
+    #[inline]
+    fn send(&mut self, from: ActorId, to: ActorId, msg: P::Msg) {
+        Kernel::send(self, from, to, msg)
+    }
+    #[inline]
+    fn set_timer(&mut self, me: ActorId, after: Time, timer: P::Timer) -> TimerId {
+        Kernel::set_timer(self, me, after, timer)
+    }
+    #[inline]
+    fn cancel_timer(&mut self, me: ActorId, id: TimerId) {
+        Kernel::cancel_timer(self, me, id)
+    }
+    #[inline]
+    fn link(&mut self, me: ActorId, peer: ActorId) {
+        Kernel::link(self, me, peer)
+    }
+    #[inline]
+    fn request_stop(&mut self) {
+        self.stop_requested = true;
+    }
+}
