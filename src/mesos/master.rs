@@ -217,17 +217,17 @@ pub struct Master {
     /// Leadership term: timers set in an earlier term are void.
     pub(super) term: Term,
     /// Test-only defect: ignore the loss of leadership (what the checker must catch).
-    pub keep_leading_sabotage: bool,
+    pub(crate) keep_leading_sabotage: bool,
     pub(super) alloc: Box<dyn Allocator>,
-    pub frameworks: Vec<FrameworkEntry>,
+    pub(crate) frameworks: Vec<FrameworkEntry>,
     pub(super) fw_by_actor: ByActor<FrameworkId>,
     /// Agents and frameworks registered but not yet in the registry: they hear back
     /// (and get offers or tasks) once it has them.
     pub(super) admitting: BTreeSet<ActorId>,
-    pub agents: Vec<AgentEntry>,
+    pub(crate) agents: Vec<AgentEntry>,
     pub(super) agent_by_actor: ByActor<AgentId>,
-    pub offers: BTreeMap<OfferId, OfferEntry>,
-    pub tasks: KeyMap<(FrameworkId, TaskId), TaskEntry>,
+    pub(crate) offers: BTreeMap<OfferId, OfferEntry>,
+    pub(crate) tasks: KeyMap<(FrameworkId, TaskId), TaskEntry>,
     /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
     pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     /// How many agents are `recovering` (Mesos' `slaves.recovered`): while any is,
@@ -244,9 +244,34 @@ pub struct Master {
     pub(super) total: Resources,
     pub(super) used: Resources,
     offered: Resources,
-    pub counters: MasterCounters,
+    pub(crate) counters: MasterCounters,
     /// The agents' next health-check pings.
     pub(super) pings: PingSchedule,
+}
+
+/// What the master knows, for readers outside the crate (tests, tools): the fields are
+/// the master's own state, changed only by its handlers.
+impl Master {
+    /// Every framework that registered, by framework id (removed ones stay, inactive).
+    pub fn frameworks(&self) -> &[FrameworkEntry] {
+        &self.frameworks
+    }
+    /// Every agent that registered, by agent id (removed ones stay, marked `removed`).
+    pub fn agents(&self) -> &[AgentEntry] {
+        &self.agents
+    }
+    /// Outstanding offers.
+    pub fn offers(&self) -> &BTreeMap<OfferId, OfferEntry> {
+        &self.offers
+    }
+    /// Tasks the master believes live.
+    pub fn tasks(&self) -> &KeyMap<(FrameworkId, TaskId), TaskEntry> {
+        &self.tasks
+    }
+    /// What the master counted (offers, removals, invalid calls, ...).
+    pub fn counters(&self) -> &MasterCounters {
+        &self.counters
+    }
 }
 
 impl Master {

@@ -63,9 +63,9 @@ fn leader_crash_fails_over_within_session_timeout_and_loses_no_task() {
     let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
     assert_eq!(run_checked(&mut c, scn.run.stop), None);
     let leader = c.leader().expect("a leader at the end");
-    assert_eq!(leader.agents.iter().filter(|a| !a.removed).count(), 50);
-    assert_eq!(leader.tasks.len(), 100);
-    assert!(leader.frameworks[0].connected);
+    assert_eq!(leader.agents().iter().filter(|a| !a.removed).count(), 50);
+    assert_eq!(leader.tasks().len(), 100);
+    assert!(leader.frameworks()[0].connected);
     assert_eq!(running_tasks(&c), 100);
 }
 
@@ -83,7 +83,7 @@ fn framework_failover_timeout_decides_whether_its_tasks_survive() {
         let expected = if survive { 100 } else { 0 };
         assert_eq!(running_tasks(&c), expected, "failover_timeout {timeout}");
         let leader = c.leader().unwrap();
-        assert_eq!(leader.frameworks[0].active, survive);
+        assert_eq!(leader.frameworks()[0].active, survive);
     }
 }
 
@@ -105,10 +105,10 @@ fn agents_that_do_not_reregister_are_removed_after_the_timeout() {
     let elected = 71 * SEC;
     run_checked(&mut c, elected + 299 * SEC);
     let leader = c.leader().unwrap();
-    assert_eq!(leader.agents.iter().filter(|a| !a.removed).count(), 49);
-    assert_eq!(leader.counters.agents_removed, 0);
+    assert_eq!(leader.agents().iter().filter(|a| !a.removed).count(), 49);
+    assert_eq!(leader.counters().agents_removed, 0);
     assert_eq!(run_checked(&mut c, elected + 302 * SEC), None);
-    assert_eq!(c.leader().unwrap().counters.agents_removed, 1);
+    assert_eq!(c.leader().unwrap().counters().agents_removed, 1);
 }
 
 /// A leader cut off from the coordination service steps down when its session lease
@@ -131,7 +131,7 @@ fn a_leader_cut_off_from_coordination_steps_down_before_its_successor() {
         .map(|(id, _)| c.sim.name(id).to_string());
     assert!(leader.is_some_and(|l| l != "master-0"));
     assert_eq!(running_tasks(&c), 100);
-    assert_eq!(c.leader().unwrap().tasks.len(), 100);
+    assert_eq!(c.leader().unwrap().tasks().len(), 100);
 }
 
 /// The checker catches a leader that ignores the loss of its session: two masters act
@@ -229,7 +229,7 @@ fn a_failed_takeover_hands_the_leadership_on() {
     });
     assert_eq!(run_checked(&mut c, scn.run.stop), None);
     let leader = c.leader().expect("a leader at the end");
-    assert_eq!(leader.tasks.len(), 100);
+    assert_eq!(leader.tasks().len(), 100);
     assert_eq!(running_tasks(&c), 100);
     let served: Vec<Time> = c
         .live_masters()

@@ -78,16 +78,20 @@ fn partitioned_agent_is_removed_after_75s_and_shut_down_when_it_returns() {
         assert!(*t >= 160 * SEC && *t <= 190 * SEC, "removed at {t}");
     }
     let m = c.master();
-    assert_eq!(m.counters.agents_removed, 1);
-    assert_eq!(m.counters.agents_shutdown, 1, "told to shut down on return");
+    assert_eq!(m.counters().agents_removed, 1);
+    assert_eq!(
+        m.counters().agents_shutdown,
+        1,
+        "told to shut down on return"
+    );
     // The framework relaunched the 4 tasks elsewhere: 20 run, none on agent-0's old self.
-    assert_eq!(m.tasks.len(), 20);
+    assert_eq!(m.tasks().len(), 20);
     let ev = c.agent_events();
     assert_eq!(ev.tasks_killed_on_shutdown, 2, "its old tasks were killed");
     assert_eq!(tasks_on(&c, "agent-0"), 0);
     // ... and it came back as a new agent.
-    assert_eq!(m.agents.len(), 11);
-    assert!(!m.agents[10].removed && m.agents[10].hostname == "agent-0");
+    assert_eq!(m.agents().len(), 11);
+    assert!(!m.agents()[10].removed && m.agents()[10].hostname == "agent-0");
 }
 
 #[test]
@@ -102,14 +106,17 @@ fn mesos_1_5_policy_lets_the_agent_reregister() {
     assert!(w.verdicts.iter().all(|(_, s)| *s == TaskState::Unreachable));
     let m = c.master();
     assert_eq!(
-        (m.counters.agents_reregistered, m.counters.agents_shutdown),
+        (
+            m.counters().agents_reregistered,
+            m.counters().agents_shutdown
+        ),
         (1, 0)
     );
-    assert_eq!(m.agents.len(), 10, "same agent id");
-    assert!(!m.agents[0].removed);
+    assert_eq!(m.agents().len(), 10, "same agent id");
+    assert!(!m.agents()[0].removed);
     // The framework had replaced the tasks, so it killed the returning ones.
     assert_eq!(tasks_on(&c, "agent-0"), 0);
-    assert_eq!(m.tasks.len(), 20);
+    assert_eq!(m.tasks().len(), 20);
 }
 
 #[test]
@@ -122,7 +129,7 @@ fn reregister_policy_kills_tasks_of_frameworks_that_were_told_lost() {
         .iter()
         .all(|(_, s)| *s == TaskState::Lost));
     let m = c.master();
-    assert_eq!(m.counters.agents_reregistered, 1);
+    assert_eq!(m.counters().agents_reregistered, 1);
     assert_eq!(
         tasks_on(&c, "agent-0"),
         0,
@@ -141,6 +148,6 @@ fn crashed_agent_is_removed_and_its_tasks_relaunched() {
     let (c, w) = run(&scn);
     assert_eq!(w.borrow().verdicts.len(), 2);
     let m = c.master();
-    assert_eq!(m.tasks.len(), 20, "all 20 run again on the other agents");
-    assert!(m.tasks.sorted().iter().all(|(_, t)| t.agent != 0));
+    assert_eq!(m.tasks().len(), 20, "all 20 run again on the other agents");
+    assert!(m.tasks().sorted().iter().all(|(_, t)| t.agent != 0));
 }

@@ -782,7 +782,7 @@ fn yarn_and_marathon_share_the_cluster_under_drf() {
     let share = |name: &str| {
         shares
             .iter()
-            .find(|(fw, _)| m.frameworks[*fw as usize].name == name)
+            .find(|(fw, _)| m.frameworks()[*fw as usize].name == name)
             .unwrap()
             .1
     };

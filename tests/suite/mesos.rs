@@ -37,8 +37,8 @@ fn run_checked(scn: &Scenario, until: Time) -> Cluster {
 
 /// Resources of the tasks each framework runs, by the master's view, in framework order.
 fn used_by_framework(m: &Master) -> Vec<(usize, Resources)> {
-    let mut out = vec![(0usize, Resources::ZERO); m.frameworks.len()];
-    for ((fw, _), t) in m.tasks.sorted() {
+    let mut out = vec![(0usize, Resources::ZERO); m.frameworks().len()];
+    for ((fw, _), t) in m.tasks().sorted() {
         out[*fw as usize].0 += 1;
         out[*fw as usize].1 += t.resources;
     }
@@ -254,11 +254,11 @@ fn held_offers_start_work_at_once_and_save_the_declines() {
     };
     let (held, plain) = (scn("5min"), scn("0s"));
     let c = run_checked(&held, 3 * 3600 * SEC);
-    let held_declines = c.master().counters.offers_declined;
+    let held_declines = c.master().counters().offers_declined;
     let held = execute(&held, &RunOptions::default()).unwrap();
     let mut c = Cluster::build(&plain, plain.seed, SimConfig::default()).unwrap();
     c.sim.run(schedlab::sim::Stop::at(3 * 3600 * SEC));
-    let plain_declines = c.master().counters.offers_declined;
+    let plain_declines = c.master().counters().offers_declined;
     let plain = execute(&plain, &RunOptions::default()).unwrap();
     assert!(held.tasks.launched > 300, "{:?}", held.tasks);
     assert_eq!(held.tasks.duplicated, 0);

@@ -182,7 +182,7 @@ fn a_task_runs_through_its_states_and_finishes() {
         [TaskState::Starting, TaskState::Running, TaskState::Finished]
     );
     let m = w.sim.actor::<Master>(w.master).unwrap();
-    assert!(m.tasks.is_empty());
+    assert!(m.tasks().is_empty());
     assert_eq!(m.used(), Resources::ZERO);
 }
 
@@ -273,7 +273,7 @@ fn kill_reconcile_and_teardown() {
         "agent killed task 2"
     );
     let m = w.sim.actor::<Master>(w.master).unwrap();
-    assert!(m.tasks.is_empty() && !m.frameworks[0].active && m.offers.is_empty());
+    assert!(m.tasks().is_empty() && !m.frameworks()[0].active && m.offers().is_empty());
 }
 
 #[test]
@@ -405,6 +405,6 @@ fn an_offer_cannot_be_used_twice() {
         (TaskState::Lost, Reason::InvalidOffers)
     );
     let m = w.sim.actor::<Master>(w.master).unwrap();
-    assert_eq!(m.tasks.len(), 1);
-    assert_eq!(m.counters.invalid_accepts, 1);
+    assert_eq!(m.tasks().len(), 1);
+    assert_eq!(m.counters().invalid_accepts, 1);
 }
