@@ -12,9 +12,10 @@
 //! pluggable part of the hierarchical allocator (`--allocator`, `DRFSorter`).
 //!
 //! Adding a policy is one file and one line: implement the trait and call
-//! [`register_policy`] before the scenario is read (see `examples/aging_drf.rs`). The
-//! testkit's `check_policy_against_reference` then checks it against the slow reference
-//! allocator on random call sequences, as the built-in policies are checked.
+//! [`register_policy`] before the scenario is read (see `examples/aging_drf.rs`).
+//! [`check_policy_against_reference`](super::check_policy_against_reference) then checks
+//! it against the slow reference allocator on random call sequences, as the built-in
+//! policies are checked (docs/policies.md).
 
 use super::drf::ShareKey;
 use super::{AgentId, FrameworkId};
