@@ -160,7 +160,9 @@ pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
 /// and quota APIs).
 #[derive(Clone)]
 pub struct AllocatorConfig {
-    pub policy: Policy,
+    /// The name `rules` were built from (read with [`AllocatorConfig::policy`]; set only
+    /// by the constructors, so the two never disagree).
+    pub(crate) policy: Policy,
     /// The policy's decisions, built from the registry with the scenario's parameters.
     pub(crate) rules: Arc<dyn AllocationPolicy>,
     /// Mesos `--min_allocatable_resources`: a bundle is offered only if it reaches at
@@ -191,6 +193,11 @@ impl AllocatorConfig {
     pub fn new(policy: Policy) -> AllocatorConfig {
         AllocatorConfig::with_params(policy, PolicyParams::default())
             .unwrap_or_else(|e| panic!("{e}: a policy must build with its defaults"))
+    }
+
+    /// The policy this config builds.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// `policy` with `params` (refused if the policy does not take them).

@@ -109,8 +109,7 @@ impl HierarchicalAllocator {
             ag.total.saturating_sub(&ag.allocated)
         };
         let mut order = ids;
-        let rules = std::sync::Arc::clone(&self.rules);
-        rules.order_agents(&mut order, &AgentView::new(self.total, &free), rng);
+        (self.rules).order_agents(&mut order, &AgentView::new(self.total, &free), rng);
         let mut round = Round {
             now,
             quota: self.quota_round(),

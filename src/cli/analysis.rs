@@ -2,6 +2,7 @@
 //! exit codes (2 for bad input, 1 for a failure to write); the work is in
 //! [`crate::analysis::compare`], [`crate::plot`] and [`crate::report`].
 
+use super::fail;
 use crate::analysis::compare::{compare_groups, render, Format, Pairs};
 use crate::analysis::{load_inputs, AnalysisError, METRICS};
 use clap::Args;
@@ -54,8 +55,7 @@ pub fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), String> {
 }
 
 fn bad(e: AnalysisError) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(2)
+    fail(2, e)
 }
 
 /// Runs `schedlab compare`.
@@ -70,10 +70,7 @@ pub fn compare_main(a: CompareArgs) -> ExitCode {
     };
     match emit(&render(&comps, a.format), a.out.as_ref()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(1, e),
     }
 }
 
@@ -121,10 +118,7 @@ pub fn plot_main(a: PlotArgs) -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
+            Err(e) => fail(1, e),
         };
     }
     let sets = match load_inputs(&a.inputs, a.by.as_deref()) {
@@ -140,10 +134,7 @@ pub fn plot_main(a: PlotArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(crate::plot::PlotError::Input(e)) => bad(e),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(1, e),
     }
 }
 
@@ -219,9 +210,6 @@ pub fn report_main(a: ReportArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(crate::plot::PlotError::Input(e)) => bad(e),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(1, e),
     }
 }

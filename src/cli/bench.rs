@@ -1,5 +1,6 @@
 //! `schedlab bench`: benchmarks, one JSON object per line.
 
+use super::fail;
 use super::parse_policy;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -76,8 +77,7 @@ pub fn bench(what: BenchCmd) -> ExitCode {
             let rounds = rounds.unwrap_or(if peer.is_some() { 3 } else { 1 });
             let r = crate::bench::engine_cli(&actors, events, peer.as_deref(), rounds);
             if let Err(e) = r {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
+                return fail(1, e);
             }
             ExitCode::SUCCESS
         }
@@ -99,10 +99,7 @@ pub fn bench(what: BenchCmd) -> ExitCode {
                 for &f in &frameworks {
                     match crate::bench::offers::offers_point(a, f, sim_s) {
                         Ok(line) => crate::bench::print_line(&line),
-                        Err(e) => {
-                            eprintln!("error: {e}");
-                            return ExitCode::from(2);
-                        }
+                        Err(e) => return fail(2, e),
                     }
                 }
             }
@@ -120,10 +117,7 @@ pub fn bench(what: BenchCmd) -> ExitCode {
             };
             match r {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
+                Err(e) => fail(2, e),
             }
         }
     }

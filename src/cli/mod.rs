@@ -91,6 +91,13 @@ pub enum Cmd {
     Ctl(real::CtlArgs),
 }
 
+/// Reports `e` as schedlab reports every error (`error: ...` on stderr) and gives the
+/// exit code: 2 for bad input, 1 for a failure while working.
+pub(crate) fn fail(code: u8, e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(code)
+}
+
 /// Parses the process's arguments and runs the subcommand they name.
 pub fn main() -> ExitCode {
     match Cli::parse().cmd {

@@ -1,5 +1,6 @@
 //! The real-network subcommands: `up --real`, `node`, `ctl`.
 
+use super::fail;
 use super::{load, report_run};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -145,30 +146,30 @@ pub fn up(a: UpArgs) -> ExitCode {
         out,
         sets,
     } = a;
-    let fail = |m: String| {
-        eprintln!("error: {m}");
-        ExitCode::from(2)
-    };
     if !real {
         return fail(
-            "`up` starts real-network clusters only: pass --real (use `run` to simulate)".into(),
+            2,
+            "`up` starts real-network clusters only: pass --real (use `run` to simulate)",
         );
     }
     let scn = match load(scenario.as_ref(), &sets) {
         Ok(s) => s,
-        Err(e) => return fail(e),
+        Err(e) => return fail(2, e),
     };
     let net = match net.config(true) {
         Ok(n) => n,
-        Err(e) => return fail(e),
+        Err(e) => return fail(2, e),
     };
     if processes {
         let Some(path) = scenario else {
-            return fail("--processes needs a scenario file (the children read it)".into());
+            return fail(
+                2,
+                "--processes needs a scenario file (the children read it)",
+            );
         };
         let exe = match std::env::current_exe() {
             Ok(e) => e,
-            Err(e) => return fail(format!("cannot find the schedlab binary: {e}")),
+            Err(e) => return fail(2, format!("cannot find the schedlab binary: {e}")),
         };
         let (mut kids, topo) =
             match crate::real::up::spawn_cluster(&exe, &path, &sets, &scn, seed, &net, None) {
@@ -225,17 +226,11 @@ pub fn node(a: NodeArgs) -> ExitCode {
     } = a;
     let scn = match load(config.as_ref(), &sets) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let net = match net.config(false) {
         Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let opts = crate::real::up::NodeOptions {
         seed,
@@ -270,10 +265,7 @@ pub fn ctl(a: CtlArgs) -> ExitCode {
             eprintln!("error: no cluster secret: set SCHEDLAB_SECRET or pass --secret-file");
             return ExitCode::from(2);
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let req = match what {
         CtlCmd::Status => CtlRequest::Status,
@@ -304,9 +296,6 @@ pub fn ctl(a: CtlArgs) -> ExitCode {
             out!("{}", crate::real::ctl::human(&v));
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        Err(e) => fail(1, e),
     }
 }

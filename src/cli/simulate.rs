@@ -1,5 +1,6 @@
 //! The subcommands that simulate: `run`, `validate`, `check`, `fuzz`.
 
+use super::fail;
 use super::{load, parse_format, report_run};
 use crate::run::{execute, RunOptions};
 use std::io::IsTerminal;
@@ -77,10 +78,7 @@ pub fn run(a: RunArgs) -> ExitCode {
     } = a;
     let scn = match load(scenario.as_ref(), &sets) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(&scn.name));
     let opts = RunOptions {
@@ -107,10 +105,7 @@ pub fn validate(a: ValidateArgs) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(2, e),
     }
 }
 
@@ -123,18 +118,12 @@ pub fn check(a: CheckArgs) -> ExitCode {
     } = a;
     let scn = match load(scenario.as_ref(), &sets) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let seed = seed.unwrap_or(scn.seed);
     let mut c = match crate::run::Cluster::build(&scn, seed, Default::default()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     match crate::check::run_checked(&mut c, scn.run.stop) {
         None => {

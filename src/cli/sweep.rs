@@ -1,5 +1,6 @@
 //! `schedlab sweep`: a parameter sweep, its shards and their merge.
 
+use super::fail;
 use clap::Subcommand;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ pub enum SweepCmd {
 /// `schedlab sweep` and `sweep merge`.
 pub fn sweep(cmd: Option<SweepCmd>, a: SweepArgs) -> ExitCode {
     use crate::experiment::{shard, slurm, spec::SweepSpec, sweep};
-    let fail = |e: crate::run::RunError| {
+    let run_failed = |e: crate::run::RunError| {
         eprintln!("error: {}", e.message);
         ExitCode::from(e.code)
     };
@@ -64,16 +65,13 @@ pub fn sweep(cmd: Option<SweepCmd>, a: SweepArgs) -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(e),
+            Err(e) => run_failed(e),
         };
     }
     let path = a.spec.expect("required by clap");
     let spec = match SweepSpec::load(&path) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(2, e),
     };
     let out = a
         .out
@@ -116,7 +114,7 @@ pub fn sweep(cmd: Option<SweepCmd>, a: SweepArgs) -> ExitCode {
                 );
                 ExitCode::SUCCESS
             }
-            Err(e) => fail(e),
+            Err(e) => run_failed(e),
         };
     }
     let opts = sweep::SweepOptions {
@@ -144,6 +142,6 @@ pub fn sweep(cmd: Option<SweepCmd>, a: SweepArgs) -> ExitCode {
             outln!("table: {}", o.csv.display());
             ExitCode::SUCCESS
         }
-        Err(e) => fail(e),
+        Err(e) => run_failed(e),
     }
 }
