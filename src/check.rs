@@ -13,6 +13,7 @@
 use crate::actor::{ActorId, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::mesos::agent::Agent;
+use crate::mesos::master::AgentReturn;
 use crate::proto::Mesos;
 use crate::proto::{Msg, OfferId, Reason, TaskId};
 use crate::resources::Resources;
@@ -98,7 +99,7 @@ impl Checker {
             Msg::StatusUpdate { framework, status } if status.state.is_terminal() => {
                 self.ended.insert((*framework, status.task));
             }
-            Msg::AgentRegistered { id } => {
+            Msg::AgentRegistered { id, .. } => {
                 self.agent_actor.insert(*id, to);
                 if self.lost_with_agent.contains_key(&to) {
                     self.reconnected.insert(to);
@@ -143,8 +144,17 @@ impl Checker {
                 }
             }
         }
+        // Under Mesos 1.5+'s policy a returning agent keeps every task, those its
+        // frameworks were told LOST included (they are told RUNNING again): that is
+        // the design, not a task run twice.
+        let keeps_tasks = c
+            .live_masters()
+            .any(|(_, m)| m.config().agent_return == AgentReturn::Reregister);
         for actor in std::mem::take(&mut self.reconnected) {
             let lost = self.lost_with_agent.remove(&actor).unwrap_or_default();
+            if keeps_tasks {
+                continue;
+            }
             if let Some(agent) = c.sim.actor::<Agent>(actor) {
                 for t in agent.running().filter(|t| lost.contains(t)) {
                     self.violations.push(format!(

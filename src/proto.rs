@@ -10,6 +10,7 @@ use crate::actor::{ActorId, Message, Protocol, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::resources::Resources;
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroU64;
 
 /// Master-assigned offer id, unique within a run.
 pub type OfferId = u64;
@@ -38,8 +39,19 @@ pub enum TaskState {
     Lost,
     /// The task description was invalid (e.g. larger than its offers).
     Error,
-    /// Mesos 1.5+: the agent is unreachable; sent to partition-aware frameworks.
+    /// The agent is unreachable (Mesos 1.1+); sent to partition-aware frameworks
+    /// (others see LOST). Not terminal: the task may come back.
     Unreachable,
+    /// Reconciliation of a task its registered agent does not know (partition-aware
+    /// frameworks; others see LOST). Terminal.
+    Gone,
+    /// The operator marked the task's agent gone (partition-aware frameworks; others
+    /// see LOST). Terminal.
+    GoneByOperator,
+    /// Reconciliation of a task on an agent the master does not know, or no longer
+    /// does (its record was garbage-collected): partition-aware frameworks; others see
+    /// LOST. Not terminal: the master cannot tell.
+    Unknown,
 }
 
 impl TaskState {
@@ -51,6 +63,8 @@ impl TaskState {
                 | TaskState::Killed
                 | TaskState::Lost
                 | TaskState::Error
+                | TaskState::Gone
+                | TaskState::GoneByOperator
         )
     }
 
@@ -65,6 +79,9 @@ impl TaskState {
             TaskState::Lost => "TASK_LOST",
             TaskState::Error => "TASK_ERROR",
             TaskState::Unreachable => "TASK_UNREACHABLE",
+            TaskState::Gone => "TASK_GONE",
+            TaskState::GoneByOperator => "TASK_GONE_BY_OPERATOR",
+            TaskState::Unknown => "TASK_UNKNOWN",
         }
     }
 }
@@ -79,9 +96,19 @@ pub enum Reason {
     TaskInvalid,
     KilledByFramework,
     FrameworkRemoved,
+    /// Mesos `REASON_SLAVE_REMOVED`: the agent failed its health checks.
     AgentRemoved,
-    /// An unreachable agent came back (Mesos 1.5+): its task runs again.
+    /// Mesos `REASON_SLAVE_REMOVED_BY_OPERATOR`: the operator marked the agent gone.
+    AgentRemovedByOperator,
+    /// Mesos `REASON_SLAVE_REREGISTERED`: an unreachable agent came back; the update
+    /// carries the task's state as the agent reported it.
     AgentReregistered,
+    /// Mesos `REASON_SLAVE_RESTARTED`: the agent's process started over without its
+    /// tasks (a new registration from the address of a registered agent).
+    AgentRestarted,
+    /// The master told a removed agent to shut down (Mesos before 1.5), which killed
+    /// the task: a kill by the master, not by the framework.
+    AgentShutdown,
     CommandFailed,
 }
 
@@ -96,7 +123,10 @@ impl Reason {
             Reason::KilledByFramework => "killed_by_framework",
             Reason::FrameworkRemoved => "framework_removed",
             Reason::AgentRemoved => "agent_removed",
+            Reason::AgentRemovedByOperator => "agent_removed_by_operator",
             Reason::AgentReregistered => "agent_reregistered",
+            Reason::AgentRestarted => "agent_restarted",
+            Reason::AgentShutdown => "agent_shutdown",
             Reason::CommandFailed => "command_failed",
         }
     }
@@ -131,7 +161,36 @@ pub struct TaskStatus {
     pub state: TaskState,
     pub agent: Option<AgentId>,
     pub reason: Reason,
-    pub uuid: Option<u64>,
+    /// Numbered from 1, so that `None` costs no space (every message stays small).
+    pub uuid: Option<NonZeroU64>,
+    /// Mesos `TaskStatus.unreachable_time`: when the master marked the task's agent
+    /// unreachable (updates and reconciliation answers about such tasks carry it).
+    pub unreachable_time: Option<NonZeroU64>,
+}
+
+impl TaskStatus {
+    /// An update from the master (no uuid: not acknowledged, as in Mesos).
+    pub fn from_master(
+        task: TaskId,
+        state: TaskState,
+        agent: Option<AgentId>,
+        reason: Reason,
+    ) -> TaskStatus {
+        TaskStatus {
+            task,
+            state,
+            agent,
+            reason,
+            uuid: None,
+            unreachable_time: None,
+        }
+    }
+
+    /// The same, saying since when the agent has been unreachable.
+    pub fn unreachable_since(mut self, at: Time) -> TaskStatus {
+        self.unreachable_time = NonZeroU64::new(at.max(1));
+        self
+    }
 }
 
 /// An offer as the framework sees it.
@@ -196,7 +255,8 @@ pub struct AgentRegistration {
 pub struct AgentReregistration {
     pub id: AgentId,
     pub info: AgentInfo,
-    pub tasks: Vec<(FrameworkId, TaskInfo)>,
+    /// The tasks it runs, with their latest state.
+    pub tasks: Vec<(FrameworkId, TaskInfo, TaskState)>,
 }
 
 /// Every message of the system.
@@ -227,10 +287,11 @@ pub enum Msg {
         framework: FrameworkId,
         task: TaskId,
     },
-    /// Explicit reconciliation of these tasks, or implicit (all) when empty.
+    /// Explicit reconciliation of these tasks (with the agent the framework last knew
+    /// each on, Mesos' `TaskStatus.slave_id`), or implicit (all) when empty.
     Reconcile {
         framework: FrameworkId,
-        tasks: Vec<TaskId>,
+        tasks: Vec<(TaskId, Option<AgentId>)>,
     },
     Suppress {
         framework: FrameworkId,
@@ -253,11 +314,30 @@ pub enum Msg {
     Update {
         status: TaskStatus,
     },
+    /// Mesos' `LostSlaveMessage` (the v1 FAILURE event): the agent was removed.
+    AgentLost {
+        agent: AgentId,
+    },
+
+    // ---- operator -> master (v1 operator API) ----
+    /// MARK_AGENT_GONE of the agent with this hostname: it is shut down and may
+    /// never come back.
+    MarkAgentGone {
+        hostname: Box<str>,
+    },
+    /// The master's answer to an operator call (true: done).
+    OperatorReply {
+        ok: bool,
+    },
 
     // ---- agent <-> master ----
     RegisterAgent(Box<AgentRegistration>),
+    /// Mesos' `SlaveRegisteredMessage` / `SlaveReregisteredMessage`, with the
+    /// `MasterSlaveConnection.total_ping_timeout` the agent waits before it takes the
+    /// master for lost (`agent_ping_timeout x max_agent_ping_timeouts`).
     AgentRegistered {
         id: AgentId,
+        ping_timeout: Time,
     },
     RunTask {
         framework: FrameworkId,
@@ -291,6 +371,9 @@ pub enum Msg {
     /// Master -> agent: you were removed; kill every task and register anew (Mesos
     /// before 1.5, and the default here).
     ShutdownAgent,
+    /// Master -> agent: the operator marked you gone; kill every task and stop for
+    /// good (Mesos' `ShutdownMessage` to a gone agent).
+    AgentGone,
     /// Agent -> master: see [`AgentReregistration`].
     ReregisterAgent(Box<AgentReregistration>),
 
@@ -318,6 +401,9 @@ impl Message for Msg {
             Msg::Offers(_) => "offers",
             Msg::Rescind { .. } => "rescind",
             Msg::Update { .. } => "update",
+            Msg::AgentLost { .. } => "agent_lost",
+            Msg::MarkAgentGone { .. } => "mark_agent_gone",
+            Msg::OperatorReply { .. } => "operator_reply",
             Msg::RegisterAgent(_) => "register_agent",
             Msg::AgentRegistered { .. } => "agent_registered",
             Msg::RunTask { .. } => "run_task",
@@ -328,6 +414,7 @@ impl Message for Msg {
             Msg::Ping => "ping",
             Msg::Pong => "pong",
             Msg::ShutdownAgent => "shutdown_agent",
+            Msg::AgentGone => "agent_gone",
             Msg::ReregisterAgent(_) => "reregister_agent",
             Msg::Coord(m) => m.kind(),
             Msg::Exited => "exited",
@@ -347,6 +434,8 @@ pub enum Timer {
     PingSweep(Term),
     /// End of `agent_reregister_timeout` after a failover.
     ReregisterTimeout(Term),
+    /// Mesos `--registry_gc_interval`: prune unreachable agents from the registry.
+    RegistryGc(Term),
     /// End of a disconnected framework's `failover_timeout`.
     FrameworkFailover(FrameworkId, Term),
     // agent
@@ -356,6 +445,8 @@ pub enum Timer {
     TaskStarted(TaskId, FrameworkId),
     TaskEnded(TaskId, FrameworkId),
     UpdateRetry(TaskId, FrameworkId, u64),
+    /// The operator's next call (or retry), of this generation.
+    OperatorCall(u32),
     // frameworks
     FrameworkRegisterRetry,
     NextJob,
@@ -458,7 +549,10 @@ mod tests {
             KilledByFramework,
             FrameworkRemoved,
             AgentRemoved,
+            AgentRemovedByOperator,
             AgentReregistered,
+            AgentRestarted,
+            AgentShutdown,
             CommandFailed,
         ];
         for r in all {

@@ -13,10 +13,12 @@ use crate::frameworks::{FrameworkActor, FrameworkStatus};
 use crate::mesos::agent::{Agent, AgentConfig};
 use crate::mesos::detector::MasterDetector;
 use crate::mesos::master::Master;
+use crate::mesos::operator::{Operator, OperatorCall};
 use crate::metrics::{Recorder, Summary};
 use crate::proto::{Mesos, Msg};
 use crate::resources::Resources;
 use crate::scenario::Scenario;
+use crate::sim::fault::Fault;
 use crate::sim::{Observer, Sim, SimConfig, StopReason, Touched};
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -176,8 +178,6 @@ impl Cluster {
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
                 cfg.attributes = g.attributes.clone();
-                cfg.ping_timeout = scn.masters.flags.agent_ping_timeout;
-                cfg.max_ping_timeouts = scn.masters.flags.max_agent_ping_timeouts;
                 if let Some(hook) = hooks.agent {
                     hook(&mut cfg);
                 }
@@ -199,8 +199,23 @@ impl Cluster {
             let gseed = framework_seed(seed, i);
             frameworks.push(f.add_to(&mut sim, gf, detector.clone(), gseed));
         }
+        let mut calls = Vec::new();
         for fault in &scn.faults {
             sim.schedule_fault(fault)?;
+            if let Fault::MarkGone { at, target } = fault {
+                for i in sim.resolve(target)? {
+                    calls.push(OperatorCall {
+                        at: *at,
+                        mark_gone: sim.name(ActorId(i)).to_string(),
+                    });
+                }
+            }
+        }
+        if !calls.is_empty() {
+            let (d, gop) = (detector.clone(), sim.net_mut().group("operator"));
+            sim.add_actor("operator", gop, move || {
+                Operator::new(d.clone(), calls.clone())
+            });
         }
         if let Some(f) = &scn.agent_failures {
             let names: Vec<String> = agents.iter().map(|&a| sim.name(a).to_string()).collect();

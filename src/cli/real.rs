@@ -38,6 +38,12 @@ pub enum CtlCmd {
     },
     /// Crash the node (it stops at once, as if its process died).
     Crash,
+    /// Mark an agent gone through the leading master (Mesos' MARK_AGENT_GONE): it is
+    /// shut down for good and its tasks become GONE_BY_OPERATOR.
+    MarkGone {
+        /// The agent's name (its hostname), as `ctl status` lists it.
+        agent: String,
+    },
 }
 
 impl RealArgs {
@@ -281,6 +287,7 @@ pub fn ctl(a: CtlArgs) -> ExitCode {
             attempt,
         },
         CtlCmd::Crash => CtlRequest::Crash,
+        CtlCmd::MarkGone { agent } => CtlRequest::MarkGone { agent },
     };
     let status = matches!(req, CtlRequest::Status);
     match crate::real::ctl::request(addr, &secret, req) {

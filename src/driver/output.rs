@@ -108,10 +108,17 @@ pub fn agent_events_of<'a>(
         masters.iter().map(|m| f(&m.counters)).sum()
     };
     crate::metrics::AgentEvents {
-        removed: sum(|c| c.agents_removed),
+        removed: sum(|c| c.agents_removed) + sum(|c| c.recovery_agent_removals),
         shutdown: sum(|c| c.agents_shutdown),
         reregistered: sum(|c| c.agents_reregistered),
         tasks_killed_on_shutdown: agents.map(|a| a.killed_on_shutdown).sum(),
+        master_metrics: crate::mesos::master::MasterCounters::sum(
+            masters
+                .iter()
+                .map(|m| m.metrics())
+                .collect::<Vec<_>>()
+                .iter(),
+        ),
     }
 }
 
@@ -199,6 +206,7 @@ pub fn summarize(
         },
         fairness: sampler.contention.summary(),
         tasks: r.counts.clone(),
+        master_metrics: facts.agents.master_metrics.clone(),
         agents: facts.agents,
         failovers: facts.failovers,
         frameworks,

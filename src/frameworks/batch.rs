@@ -562,7 +562,13 @@ impl Scheduler for Batch {
         // UNREACHABLE is handled like LOST: relaunch now rather than wait.
         match status.state {
             TaskState::Finished => self.stats.tasks_finished += 1,
-            TaskState::Failed | TaskState::Lost | TaskState::Killed | TaskState::Unreachable => {
+            TaskState::Failed
+            | TaskState::Lost
+            | TaskState::Killed
+            | TaskState::Unreachable
+            | TaskState::Gone
+            | TaskState::GoneByOperator
+            | TaskState::Unknown => {
                 if status.state == TaskState::Failed {
                     self.stats.tasks_failed += 1;
                 } else {

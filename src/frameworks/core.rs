@@ -479,7 +479,7 @@ impl<S: Scheduler> Framework<S> {
                     framework,
                     agent,
                     task: status.task,
-                    uuid,
+                    uuid: uuid.get(),
                 },
             );
         }
@@ -491,7 +491,10 @@ impl<S: Scheduler> Framework<S> {
             }
             return;
         };
-        let ended = status.state.is_terminal() || status.state == TaskState::Unreachable;
+        // UNREACHABLE and UNKNOWN are not terminal in Mesos, but the framework gives the
+        // task up (and may relaunch it) rather than wait.
+        let ended = status.state.is_terminal()
+            || matches!(status.state, TaskState::Unreachable | TaskState::Unknown);
         if status.state == live.state && !ended {
             return; // a repeated update or a reconciliation answer: nothing new
         }
@@ -512,7 +515,12 @@ impl<S: Scheduler> Framework<S> {
     /// Asks the master about every task believed live (explicit reconciliation).
     fn reconcile(&self, ctx: &mut Ctx<Mesos>) {
         if let (Some(framework), false) = (self.core.id, self.core.tasks.is_empty()) {
-            let tasks = self.core.tasks.keys().copied().collect();
+            let tasks = self
+                .core
+                .tasks
+                .iter()
+                .map(|(t, live)| (*t, Some(live.agent)))
+                .collect();
             self.core
                 .master
                 .send(ctx, Msg::Reconcile { framework, tasks });

@@ -10,10 +10,18 @@
 //!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`) until the framework's acknowledgement
 //!   arrives through the master.
 //! - The master pings the agent every `agent_ping_timeout`; an agent that has not been
-//!   pinged for `max_agent_ping_timeouts` periods (counted from the last ping, to the
-//!   nanosecond, as Mesos' re-armed `pingTimer`) considers the master lost and
-//!   re-registers with the tasks it runs (with back-off). Told to shut down (it was
-//!   removed meanwhile), it kills every task and registers again as a new agent.
+//!   pinged for the `total_ping_timeout` the master sent in its registration reply
+//!   (`agent_ping_timeout x max_agent_ping_timeouts`; counted from registration or the
+//!   last ping, to the nanosecond, as Mesos' re-armed `pingTimer` in `slave.cpp`)
+//!   considers the master lost and re-registers with the tasks it runs (with
+//!   back-off). Told to shut down (it was removed meanwhile, Mesos before 1.5), it
+//!   kills every task and registers again as a new agent; marked gone by the operator,
+//!   it kills every task and stops for good.
+//! - Status updates are sent only while registered: the status update manager is
+//!   paused when the master is lost and resumed, resending the oldest unacknowledged
+//!   update of every task, once (re-)registered (Mesos' `TaskStatusUpdateManager::
+//!   pause`/`resume`). Each update names the agent (the id it re-registers under),
+//!   so that its acknowledgement can find its way back.
 //! - The agent never runs more than its resources: a task that does not fit (which a
 //!   correct master never sends) is refused with TASK_ERROR and counted.
 
@@ -30,6 +38,9 @@ use std::collections::{BTreeMap, VecDeque};
 /// Registration back-off: first retry after 1 s, doubling, capped at 1 min.
 pub const REGISTER_BACKOFF_MIN: Time = SEC;
 pub const REGISTER_BACKOFF_MAX: Time = 60 * SEC;
+/// Mesos' `DEFAULT_MASTER_PING_TIMEOUT` (15 s x 5): the silence an agent tolerates
+/// before a master has told it its own.
+pub const DEFAULT_MASTER_PING_TIMEOUT: Time = 75 * SEC;
 /// Mesos `STATUS_UPDATE_RETRY_INTERVAL_MIN` / `_MAX`.
 pub const UPDATE_RETRY_MIN: Time = 10 * SEC;
 pub const UPDATE_RETRY_MAX: Time = 600 * SEC;
@@ -44,10 +55,6 @@ pub struct AgentConfig {
     pub reserved: Vec<(String, Resources)>,
     /// Time from RunTask to TASK_RUNNING (fetching and starting the executor).
     pub launch_delay: Time,
-    /// The master's `--agent_ping_timeout` and `--max_agent_ping_timeouts`: silence for
-    /// their product means the master is lost.
-    pub ping_timeout: Time,
-    pub max_ping_timeouts: u32,
     /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
     /// running (what the invariant checker must catch).
     pub keep_tasks_on_shutdown: bool,
@@ -63,8 +70,6 @@ impl AgentConfig {
             resources,
             reserved: Vec::new(),
             launch_delay: 100 * MS,
-            ping_timeout: 15 * SEC,
-            max_ping_timeouts: 5,
             keep_tasks_on_shutdown: false,
             attributes: Default::default(),
         }
@@ -99,9 +104,18 @@ pub struct Agent {
     next_uuid: u64,
     /// Tasks refused because they did not fit (a master bug if ever non-zero).
     pub refused: u64,
+    /// Tasks that arrived while the agent had no registration reply (a master that
+    /// offers an agent before its reply is sent: the bug of issue 24, point 4).
+    pub run_before_registered: u64,
     /// The id this agent had before the master was lost: it re-registers under it.
     reregistering: Option<AgentId>,
     last_ping: Time,
+    /// The master's `total_ping_timeout`, from its last registration reply.
+    ping_timeout: Time,
+    /// The pending check that the master still pings (see `Timer::MasterCheck`).
+    check: Option<TimerId>,
+    /// Marked gone by the operator: the agent has stopped for good.
+    gone: bool,
     /// Tasks killed because the master told this agent to shut down.
     pub killed_on_shutdown: u64,
     incarnation: u64,
@@ -117,10 +131,14 @@ impl Agent {
             used: Resources::ZERO,
             tasks: BTreeMap::new(),
             streams: BTreeMap::new(),
-            next_uuid: 0,
+            next_uuid: 1,
             refused: 0,
+            run_before_registered: 0,
             reregistering: None,
             last_ping: 0,
+            ping_timeout: DEFAULT_MASTER_PING_TIMEOUT,
+            check: None,
+            gone: false,
             killed_on_shutdown: 0,
             incarnation: 0,
         }
@@ -160,7 +178,7 @@ impl Agent {
                 tasks: self
                     .tasks
                     .iter()
-                    .map(|((fw, _), t)| (*fw, t.info.clone()))
+                    .map(|((fw, _), t)| (*fw, t.info.clone(), t.state))
                     .collect(),
             })),
             None => Msg::RegisterAgent(Box::new(AgentRegistration {
@@ -183,9 +201,36 @@ impl Agent {
     }
 
     /// How long without a ping before the master is taken for lost (Mesos' agent
-    /// `masterPingTimeout`: the ping timeout times the pings it may miss).
+    /// `masterPingTimeout`: what the master said in its registration reply).
     fn silence(&self) -> Time {
-        self.cfg.ping_timeout * self.cfg.max_ping_timeouts as Time
+        self.ping_timeout
+    }
+
+    /// (Re-)arms the one pending check that the master still pings.
+    fn arm_check(&mut self, ctx: &mut Ctx<Mesos>, after: Time) {
+        if let Some(t) = self.check.take() {
+            ctx.cancel_timer(t);
+        }
+        self.check = Some(ctx.set_timer(after, Timer::MasterCheck));
+    }
+
+    /// The id the agent's updates carry: the one it has, or re-registers under.
+    fn known_id(&self) -> Option<AgentId> {
+        self.id.or(self.reregistering)
+    }
+
+    /// Registered: the status update manager resumes, resending the oldest
+    /// unacknowledged update of every task.
+    fn resume_updates(&mut self, ctx: &mut Ctx<Mesos>) {
+        let keys: Vec<(FrameworkId, TaskId)> = self.streams.keys().copied().collect();
+        for (fw, task) in keys {
+            let stream = self.streams.get_mut(&(fw, task)).expect("listed");
+            if let Some(t) = stream.timer.take() {
+                ctx.cancel_timer(t);
+            }
+            stream.retry = UPDATE_RETRY_MIN;
+            self.send_front(ctx, fw, task);
+        }
     }
 
     /// The master has been silent too long: re-register under the same id.
@@ -195,12 +240,18 @@ impl Agent {
         self.register(ctx);
     }
 
-    /// Told to shut down: every task is killed, and the agent starts over as new.
-    fn shutdown(&mut self, ctx: &mut Ctx<Mesos>) {
+    /// Told to shut down: every task is killed, and the agent starts over as new, or,
+    /// marked gone, stops for good.
+    fn shutdown(&mut self, ctx: &mut Ctx<Mesos>, gone: bool) {
         self.killed_on_shutdown += self.tasks.len() as u64;
         if ctx.logging() && !self.tasks.is_empty() {
+            // Killed by the master (Mesos' REASON_AGENT_SHUTDOWN-like kill), not by
+            // their frameworks, which were told LOST at the removal.
             let killed: Vec<String> = self.tasks.keys().map(|k| format!("{k:?}")).collect();
-            ctx.log("agent_shutdown", serde_json::json!({ "killed": killed }));
+            ctx.log(
+                "agent_shutdown",
+                serde_json::json!({ "killed": killed, "reason": Reason::AgentShutdown.name() }),
+            );
         }
         if !self.cfg.keep_tasks_on_shutdown {
             self.tasks.clear();
@@ -209,9 +260,17 @@ impl Agent {
         self.streams.clear();
         self.id = None;
         self.reregistering = None;
-        self.incarnation = rand::Rng::gen(ctx.rng());
-        self.backoff = REGISTER_BACKOFF_MIN;
-        self.register(ctx);
+        self.gone = gone;
+        if !gone {
+            self.incarnation = rand::Rng::gen(ctx.rng());
+            self.backoff = REGISTER_BACKOFF_MIN;
+            self.register(ctx);
+        }
+    }
+
+    /// True once marked gone: the process has stopped.
+    pub fn is_gone(&self) -> bool {
+        self.gone
     }
 
     /// Appends an update to the task's stream; sends it if it is the oldest unacked.
@@ -228,9 +287,10 @@ impl Agent {
         let status = TaskStatus {
             task,
             state,
-            agent: self.id,
+            agent: self.known_id(),
             reason,
-            uuid: Some(uuid),
+            uuid: std::num::NonZeroU64::new(uuid),
+            unreachable_time: None,
         };
         let stream = self.streams.entry((fw, task)).or_default();
         stream.updates.push_back(status);
@@ -240,13 +300,17 @@ impl Agent {
         }
     }
 
-    /// (Re)sends the oldest unacknowledged update of a task and arms its retry.
+    /// (Re)sends the oldest unacknowledged update of a task and arms its retry; not
+    /// while unregistered (the status update manager is paused).
     fn send_front(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, task: TaskId) {
+        if self.id.is_none() {
+            return;
+        }
         let Some(stream) = self.streams.get_mut(&(fw, task)) else {
             return;
         };
         if let Some(status) = stream.updates.front() {
-            let uuid = status.uuid.expect("agent updates carry a uuid");
+            let uuid = status.uuid.expect("agent updates carry a uuid").get();
             self.master.send(
                 ctx,
                 Msg::StatusUpdate {
@@ -278,10 +342,13 @@ impl Actor<Mesos> for Agent {
         self.incarnation = rand::Rng::gen(ctx.rng());
         self.master.start(ctx);
         self.register(ctx);
-        ctx.set_timer(self.silence(), Timer::MasterCheck);
+        self.arm_check(ctx, self.silence());
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
+        if self.gone {
+            return;
+        }
         let msg = match self.master.on_message(ctx, from, msg) {
             Inbound::Master(msg) => msg,
             Inbound::NewLeader(Some(_)) => {
@@ -296,23 +363,36 @@ impl Actor<Mesos> for Agent {
             _ => return,
         };
         match msg {
-            Msg::AgentRegistered { id } => {
+            Msg::AgentRegistered { id, ping_timeout } => {
+                let resumed = self.id.is_none();
                 self.id = Some(id);
                 self.reregistering = None;
                 self.backoff = REGISTER_BACKOFF_MIN;
                 self.last_ping = ctx.now();
+                if ping_timeout != self.ping_timeout {
+                    // Mesos re-arms `pingTimer` with the new `masterPingTimeout`.
+                    self.ping_timeout = ping_timeout;
+                    self.arm_check(ctx, ping_timeout);
+                }
+                if resumed {
+                    self.resume_updates(ctx);
+                }
             }
             Msg::Ping => {
                 self.last_ping = ctx.now();
                 self.master.send(ctx, Msg::Pong);
             }
-            Msg::ShutdownAgent => self.shutdown(ctx),
+            Msg::ShutdownAgent => self.shutdown(ctx, false),
+            Msg::AgentGone => self.shutdown(ctx, true),
             Msg::RunTask {
                 framework, task, ..
             } => {
                 let key = (framework, task.id);
                 if self.tasks.contains_key(&key) {
                     return; // a duplicated delivery of a launch already running
+                }
+                if self.id.is_none() {
+                    self.run_before_registered += 1;
                 }
                 let fits = self.cfg.resources.contains(&(self.used + task.resources));
                 if !fits {
@@ -366,7 +446,7 @@ impl Actor<Mesos> for Agent {
                 let Some(stream) = self.streams.get_mut(&key) else {
                     return;
                 };
-                if stream.updates.front().and_then(|s| s.uuid) != Some(uuid) {
+                if stream.updates.front().and_then(|s| s.uuid).map(|u| u.get()) != Some(uuid) {
                     return; // a duplicate or stale acknowledgement
                 }
                 stream.updates.pop_front();
@@ -385,6 +465,9 @@ impl Actor<Mesos> for Agent {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _id: TimerId, timer: Timer) {
+        if self.gone {
+            return;
+        }
         let Inbound::Timer(timer) = self.master.on_timer(ctx, timer) else {
             return;
         };
@@ -398,10 +481,10 @@ impl Actor<Mesos> for Agent {
                 let silence = self.silence();
                 let due = self.last_ping.saturating_add(silence);
                 if due > ctx.now() {
-                    ctx.set_timer(due - ctx.now(), Timer::MasterCheck);
+                    self.check = Some(ctx.set_timer(due - ctx.now(), Timer::MasterCheck));
                     return;
                 }
-                ctx.set_timer(silence, Timer::MasterCheck);
+                self.check = Some(ctx.set_timer(silence, Timer::MasterCheck));
                 if self.id.is_some() {
                     self.master_lost(ctx);
                 }
@@ -432,7 +515,7 @@ impl Actor<Mesos> for Agent {
                 let Some(stream) = self.streams.get_mut(&(fw, task)) else {
                     return;
                 };
-                if stream.updates.front().and_then(|s| s.uuid) == Some(uuid) {
+                if stream.updates.front().and_then(|s| s.uuid).map(|u| u.get()) == Some(uuid) {
                     stream.retry = (stream.retry * 2).min(UPDATE_RETRY_MAX);
                     self.send_front(ctx, fw, task);
                 }

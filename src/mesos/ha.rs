@@ -53,7 +53,13 @@ pub struct RegisteredAgent {
     pub total: Resources,
     pub reserved: Vec<(String, Resources)>,
     pub attributes: crate::proto::Attributes,
-    pub removed: bool,
+    /// In the registry's unreachable list since then.
+    pub unreachable_since: Option<Time>,
+    /// Marked gone by the operator.
+    pub gone: bool,
+    /// No longer in the registry (pruned by its garbage collection, or replaced by a
+    /// new agent process at its address): a tombstone, so that ids stay dense.
+    pub forgotten: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,13 +107,18 @@ impl Record {
         let bytes = match self {
             Record::Agent(id) => {
                 let a = &m.agents[id as usize];
+                // An agent being admitted is written as admitted: it is told so only
+                // once this write is durable.
+                let admitting = m.admitting.contains(&a.actor);
                 serde_json::to_vec(&RegisteredAgent {
                     actor: a.actor.0,
                     hostname: a.hostname.clone(),
                     total: a.total,
                     reserved: a.reserved.clone(),
                     attributes: a.attributes.clone(),
-                    removed: a.removed && !a.recovering && !m.admitting.contains(&a.actor),
+                    unreachable_since: a.unreachable_since.filter(|_| !admitting),
+                    gone: a.gone,
+                    forgotten: a.forgotten && !admitting,
                 })
             }
             Record::Framework(id) => {
@@ -163,12 +174,17 @@ struct Write {
 pub enum Admission {
     /// A new agent: offered and told its id only once the registry has it.
     Agent(crate::alloc::AgentId),
+    /// An unreachable agent re-registering (Mesos 1.5+), with the tasks it reports:
+    /// re-admitted once the registry no longer lists it as unreachable.
+    Reachable(crate::alloc::AgentId, Vec<super::health::Reported>),
     /// A new framework: likewise.
     Framework(FrameworkId),
-    /// A reply that must not precede the change it reports.
-    Reply(ActorId, Msg),
-    /// Task verdicts (LOST, UNREACHABLE) of a removed agent.
-    Verdicts(Vec<(FrameworkId, crate::proto::TaskStatus)>),
+    /// A removed agent: its tasks' verdicts (LOST, UNREACHABLE, ...) and the
+    /// agent-lost notice.
+    Removed(
+        crate::alloc::AgentId,
+        Vec<(FrameworkId, crate::proto::TaskStatus)>,
+    ),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,12 +278,13 @@ impl Master {
         self.leading && term == self.term
     }
 
-    /// Starts serving: the periodic allocation.
+    /// Starts serving: the periodic allocation and registry garbage collection.
     pub(super) fn serve(&mut self, ctx: &mut Ctx<Mesos>) {
         ctx.set_timer(
             self.cfg.allocation_interval,
             Timer::AllocationTick(self.term),
         );
+        ctx.set_timer(self.cfg.registry_gc_interval, Timer::RegistryGc(self.term));
     }
 
     /// Records a change of the registry's `records`; `then` takes effect once it is
@@ -504,9 +521,13 @@ impl Master {
                 reserved: a.reserved,
                 attributes: a.attributes,
             };
-            self.recovering_agents += usize::from(!a.removed);
-            self.agents
-                .push(AgentEntry::new(actor, 0, info, !a.removed));
+            let recovering = a.unreachable_since.is_none() && !a.gone && !a.forgotten;
+            self.recovering_agents += usize::from(recovering);
+            let mut entry = AgentEntry::new(actor, 0, info, recovering);
+            entry.unreachable_since = a.unreachable_since;
+            entry.gone = a.gone;
+            entry.forgotten = a.forgotten;
+            self.agents.push(entry);
         }
         for f in reg.frameworks {
             let id = self.frameworks.len() as FrameworkId;
@@ -583,9 +604,10 @@ impl Master {
             Admission::Agent(id) => {
                 let actor = self.agents[id as usize].actor;
                 self.admitting.remove(&actor);
+                self.counters.agent_registrations += 1;
                 self.activate_agent(ctx, id);
-                ctx.send(actor, Msg::AgentRegistered { id });
             }
+            Admission::Reachable(id, tasks) => self.made_reachable(ctx, id, tasks),
             Admission::Framework(id) => {
                 let f = &mut self.frameworks[id as usize];
                 f.connected = true;
@@ -595,28 +617,33 @@ impl Master {
                 ctx.send(actor, Msg::FrameworkRegistered { id });
                 self.request_allocation(ctx);
             }
-            Admission::Reply(to, msg) => ctx.send(to, msg),
-            Admission::Verdicts(v) => {
-                for (fw, status) in v {
-                    self.update(ctx, fw, status);
-                }
-            }
+            Admission::Removed(agent, verdicts) => self.announce_removal(ctx, agent, verdicts),
         }
     }
 
-    /// Agents of the registry that did not re-register in time are removed.
+    /// Agents of the registry that did not re-register within
+    /// `agent_reregister_timeout` are marked unreachable, silently: this master never
+    /// knew their tasks, so it has no verdict to give (reconciliation answers LOST, or
+    /// UNREACHABLE to partition-aware frameworks); every connected framework hears
+    /// the agents are lost (Mesos' `recoveredSlavesTimeout`).
     pub(super) fn reregister_timeout(&mut self, ctx: &mut Ctx<Mesos>) {
+        let now = ctx.now();
         let mut timed_out = Vec::new();
         for (id, a) in self.agents.iter_mut().enumerate() {
             if a.recovering {
                 a.recovering = false;
+                a.unreachable_since = Some(now);
                 self.recovering_agents -= 1;
-                self.counters.agents_removed += 1;
-                timed_out.push(Record::Agent(id as crate::alloc::AgentId));
+                self.counters.recovery_agent_removals += 1;
+                timed_out.push(id as crate::alloc::AgentId);
             }
         }
-        if !timed_out.is_empty() {
-            self.persist(ctx, timed_out, None);
+        for &agent in &timed_out {
+            self.persist(
+                ctx,
+                [Record::Agent(agent)],
+                Some(Admission::Removed(agent, Vec::new())),
+            );
         }
     }
 }

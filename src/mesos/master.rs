@@ -18,6 +18,7 @@
 //!   [`super::health`].
 
 use super::ha::{Admission, Record};
+use super::health::Standing;
 use super::pings::PingSchedule;
 use crate::actor::{Actor, ActorId, ByActor, Ctx, Time, TimerId};
 use crate::alloc::{self, AgentId, Allocator, AllocatorConfig, FrameworkId};
@@ -54,6 +55,17 @@ pub struct MasterConfig {
     /// for the agents of the registry to re-register before it removes them.
     #[serde(with = "crate::units::duration")]
     pub agent_reregister_timeout: Time,
+    /// Mesos `--registry_gc_interval` (default 15 min): how often unreachable agents
+    /// are pruned from the registry.
+    #[serde(with = "crate::units::duration")]
+    pub registry_gc_interval: Time,
+    /// Mesos `--registry_max_agent_age` (default 2 weeks): an unreachable agent older
+    /// than this is pruned at the next collection.
+    #[serde(with = "crate::units::duration")]
+    pub registry_max_agent_age: Time,
+    /// Mesos `--registry_max_agent_count` (default 102,400): at most this many
+    /// unreachable agents are kept (the oldest go first).
+    pub registry_max_agent_count: u64,
 }
 
 /// What happens when a removed agent reconnects. Mesos changed this in 1.5; schedlab
@@ -61,13 +73,14 @@ pub struct MasterConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentReturn {
-    /// Before Mesos 1.5: the agent is told to shut down, its tasks are killed (they
-    /// were reported LOST), and it registers again as a new agent.
+    /// Before Mesos 1.5: the agent is told to shut down, its tasks are killed by the
+    /// master (they were reported LOST), and it registers again as a new agent.
     #[default]
     Shutdown,
-    /// Mesos 1.5+: the agent re-registers under its id. Partition-aware frameworks saw
-    /// UNREACHABLE and now see RUNNING again; tasks of other frameworks, which were
-    /// reported LOST, are killed.
+    /// Mesos 1.5+ (MESOS-7215): the agent re-registers under its id and keeps every
+    /// task, for every framework, partition-aware (which saw UNREACHABLE) or not
+    /// (which saw LOST); each framework is told the task's state again with reason
+    /// REASON_SLAVE_REREGISTERED. The master kills nothing.
     Reregister,
 }
 
@@ -80,6 +93,9 @@ impl Default for MasterConfig {
             max_agent_ping_timeouts: 5,
             agent_return: AgentReturn::Shutdown,
             agent_reregister_timeout: 600 * crate::actor::SEC,
+            registry_gc_interval: 900 * crate::actor::SEC,
+            registry_max_agent_age: 14 * 86_400 * crate::actor::SEC,
+            registry_max_agent_count: 100 * 1024,
         }
     }
 }
@@ -124,6 +140,13 @@ pub struct AgentEntry {
     pub(super) next_ping: Time,
     /// Known from the registry after a failover, not yet re-registered.
     pub(super) recovering: bool,
+    /// Marked unreachable at this time (in the registry's unreachable list).
+    pub unreachable_since: Option<Time>,
+    /// Marked gone by the operator: shut down, never admitted again.
+    pub gone: bool,
+    /// Pruned from the registry by its garbage collection: the master no longer knows
+    /// the agent (reconciliation of its tasks answers UNKNOWN); it may re-register.
+    pub forgotten: bool,
 }
 
 impl AgentEntry {
@@ -156,6 +179,9 @@ impl AgentEntry {
             missed_pongs: 0,
             next_ping: 0,
             recovering,
+            unreachable_since: None,
+            gone: false,
+            forgotten: false,
         }
     }
 
@@ -185,21 +211,114 @@ pub struct TaskEntry {
     pub state: TaskState,
 }
 
-/// Counters the master keeps (Mesos' `/metrics/snapshot` names where one exists).
+/// Counters the master keeps, serialized under Mesos' `/metrics/snapshot` names (so a
+/// run's `summary.json` can be set beside a real master's), and under `schedlab/`
+/// where Mesos has no such metric. Summed over the live masters of a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MasterCounters {
-    pub offers_sent: u64,
-    pub offers_declined: u64,
-    pub offers_accepted: u64,
-    pub offers_rescinded: u64,
-    pub tasks_launched: u64,
-    pub invalid_accepts: u64,
-    pub allocation_runs: u64,
-    pub agents_removed: u64,
-    pub agents_shutdown: u64,
+    /// Agents admitted by a (new) registration.
+    #[serde(rename = "master/slave_registrations")]
+    pub agent_registrations: u64,
+    /// Agents that re-registered (after a failover, a master they lost, or being
+    /// unreachable).
+    #[serde(rename = "master/slave_reregistrations")]
     pub agents_reregistered: u64,
+    /// Agents removed, for any reason (the three below, plus the operator's).
+    #[serde(rename = "master/slave_removals")]
+    pub agents_removed: u64,
+    /// ...for failing their health checks.
+    #[serde(rename = "master/slave_removals/reason_unhealthy")]
+    pub removals_unhealthy: u64,
+    /// ...because the operator marked them gone (Mesos counts these as unregistered).
+    #[serde(rename = "master/slave_removals/reason_unregistered")]
+    pub removals_unregistered: u64,
+    /// ...because a new process registered from their address (restarted agent).
+    #[serde(rename = "master/slave_removals/reason_registered")]
+    pub removals_registered: u64,
+    /// Agents marked unreachable (no removal rate limit: each is scheduled and
+    /// completed at once, none canceled).
+    #[serde(rename = "master/slave_unreachable_scheduled")]
+    pub unreachable_scheduled: u64,
+    #[serde(rename = "master/slave_unreachable_completed")]
+    pub unreachable_completed: u64,
+    #[serde(rename = "master/slave_unreachable_canceled")]
+    pub unreachable_canceled: u64,
+    /// Agents of the registry that did not re-register within
+    /// `agent_reregister_timeout` after a failover.
+    #[serde(rename = "master/recovery_slave_removals")]
+    pub recovery_agent_removals: u64,
+    /// Tasks the master saw reach each terminal state (Mesos counts a transition of
+    /// a task it tracks, not reconciliation answers).
+    #[serde(rename = "master/tasks_finished")]
+    pub tasks_finished: u64,
+    #[serde(rename = "master/tasks_failed")]
+    pub tasks_failed: u64,
+    #[serde(rename = "master/tasks_killed")]
+    pub tasks_killed: u64,
+    #[serde(rename = "master/tasks_lost")]
+    pub tasks_lost: u64,
+    #[serde(rename = "master/tasks_error")]
+    pub tasks_error: u64,
+    #[serde(rename = "master/tasks_gone_by_operator")]
+    pub tasks_gone_by_operator: u64,
+    /// Gauge: tasks on unreachable agents now (set when the counters are read).
+    #[serde(rename = "master/tasks_unreachable")]
+    pub tasks_unreachable: u64,
+    /// Unreachable agents pruned from the registry by its garbage collection.
+    #[serde(rename = "schedlab/registry_gc_removals")]
+    pub registry_gc_removals: u64,
+    #[serde(rename = "schedlab/elections_won")]
     pub elections_won: u64,
+    #[serde(rename = "allocator/mesos/allocation_runs")]
+    pub allocation_runs: u64,
+    #[serde(rename = "schedlab/offers_sent")]
+    pub offers_sent: u64,
+    #[serde(rename = "schedlab/offers_declined")]
+    pub offers_declined: u64,
+    #[serde(rename = "schedlab/offers_accepted")]
+    pub offers_accepted: u64,
+    #[serde(rename = "schedlab/offers_rescinded")]
+    pub offers_rescinded: u64,
+    #[serde(rename = "schedlab/tasks_launched")]
+    pub tasks_launched: u64,
+    #[serde(rename = "schedlab/invalid_accepts")]
+    pub invalid_accepts: u64,
+    /// Removed agents told to shut down when they came back (Mesos before 1.5).
+    #[serde(rename = "schedlab/agents_shutdown")]
+    pub agents_shutdown: u64,
+    #[serde(rename = "schedlab/frameworks_failed_over")]
     pub frameworks_failed_over: u64,
+}
+
+impl MasterCounters {
+    /// Counts a task's transition to a terminal state (or UNREACHABLE, a gauge).
+    pub(super) fn task_ended(&mut self, state: TaskState) {
+        match state {
+            TaskState::Finished => self.tasks_finished += 1,
+            TaskState::Failed => self.tasks_failed += 1,
+            TaskState::Killed => self.tasks_killed += 1,
+            TaskState::Lost => self.tasks_lost += 1,
+            TaskState::Error => self.tasks_error += 1,
+            TaskState::GoneByOperator => self.tasks_gone_by_operator += 1,
+            _ => {}
+        }
+    }
+
+    /// The sum of two masters' counters, field by field (through their serialized
+    /// form, so that a new counter cannot be forgotten here).
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a MasterCounters>) -> BTreeMap<String, u64> {
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for c in all {
+            let serde_json::Value::Object(m) = serde_json::to_value(c).expect("plain counters")
+            else {
+                unreachable!("a struct serializes as a map")
+            };
+            for (k, v) in m {
+                *out.entry(k).or_default() += v.as_u64().unwrap_or(0);
+            }
+        }
+        out
+    }
 }
 
 /// Role weights and quotas, as configured (kept to rebuild the allocator).
@@ -228,7 +347,8 @@ pub struct Master {
     pub(super) agent_by_actor: ByActor<AgentId>,
     pub(crate) offers: BTreeMap<OfferId, OfferEntry>,
     pub(crate) tasks: KeyMap<(FrameworkId, TaskId), TaskEntry>,
-    /// Tasks of partition-aware frameworks on unreachable agents (Mesos 1.5+ policy).
+    /// Tasks on unreachable agents, of every framework (Mesos 1.5+ policy: each
+    /// framework's `unreachableTasks`), until their agent returns or is forgotten.
     pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
     /// How many agents are `recovering` (Mesos' `slaves.recovered`): while any is,
     /// reconciliation keeps quiet about tasks it does not know. A count, so that a
@@ -272,6 +392,17 @@ impl Master {
     pub fn counters(&self) -> &MasterCounters {
         &self.counters
     }
+    /// The master's flags.
+    pub fn config(&self) -> &MasterConfig {
+        &self.cfg
+    }
+    /// The counters with the gauges read now (Mesos' `/metrics/snapshot`).
+    pub fn metrics(&self) -> MasterCounters {
+        MasterCounters {
+            tasks_unreachable: self.unreachable.len() as u64,
+            ..self.counters.clone()
+        }
+    }
 }
 
 impl Master {
@@ -301,7 +432,7 @@ impl Master {
             used: Resources::ZERO,
             offered: Resources::ZERO,
             counters: MasterCounters::default(),
-            pings: PingSchedule::new(cfg.agent_ping_timeout),
+            pings: PingSchedule::new(),
             cfg,
         }
     }
@@ -427,16 +558,6 @@ impl Master {
         }
     }
 
-    fn lost(task: TaskId, agent: Option<AgentId>, reason: Reason) -> TaskStatus {
-        TaskStatus {
-            task,
-            state: TaskState::Lost,
-            agent,
-            reason,
-            uuid: None,
-        }
-    }
-
     fn known_framework(&self, from: ActorId, fw: FrameworkId) -> bool {
         self.fw_by_actor.get(from) == Some(fw) && {
             let f = &self.frameworks[fw as usize];
@@ -465,7 +586,11 @@ impl Master {
                 self.request_agent_allocation(ctx, o.agent);
             }
             for t in tasks {
-                self.update(ctx, fw, Self::lost(t.id, None, Reason::InvalidOffers));
+                self.update(
+                    ctx,
+                    fw,
+                    TaskStatus::from_master(t.id, TaskState::Lost, None, Reason::InvalidOffers),
+                );
             }
             return;
         }
@@ -501,13 +626,12 @@ impl Master {
                     );
                 }
                 _ => {
-                    let status = TaskStatus {
-                        task: t.id,
-                        state: TaskState::Error,
-                        agent: Some(agent),
-                        reason: Reason::TaskInvalid,
-                        uuid: None,
-                    };
+                    let status = TaskStatus::from_master(
+                        t.id,
+                        TaskState::Error,
+                        Some(agent),
+                        Reason::TaskInvalid,
+                    );
                     self.update(ctx, fw, status);
                 }
             }
@@ -556,6 +680,9 @@ impl Master {
 
     fn status_update(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
         if let Some(t) = self.tasks.get_mut(&(fw, status.task)) {
+            if t.state != status.state && status.state.is_terminal() {
+                self.counters.task_ended(status.state);
+            }
             t.state = status.state;
         }
         if status.state.is_terminal() {
@@ -568,39 +695,80 @@ impl Master {
         }
     }
 
-    fn reconcile(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, tasks: Vec<TaskId>) {
-        let answer = |t: TaskId, e: Option<&TaskEntry>| match e {
-            Some(e) => TaskStatus {
-                task: t,
-                state: e.state,
-                agent: Some(e.agent),
-                reason: Reason::Reconciliation,
-                uuid: None,
-            },
-            None => Self::lost(t, None, Reason::Reconciliation),
+    /// Reconciliation as Mesos 1.x answers it (`Master::_reconcileTasks`). Implicit
+    /// (no tasks named): the latest state of every task the master knows of the
+    /// framework, and of those on unreachable agents. Explicit, per task:
+    /// known: its latest state; unknown, its agent (as the framework names it)
+    /// recovering after a failover: no answer yet (the framework asks again);
+    /// registered: GONE; unreachable: UNREACHABLE with the time; gone:
+    /// GONE_BY_OPERATOR; unknown: UNKNOWN. Frameworks that are not partition-aware
+    /// hear LOST instead of each of the last four. Answers carry no uuid (they are not
+    /// acknowledged) and REASON_RECONCILIATION.
+    fn reconcile(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        tasks: Vec<(TaskId, Option<AgentId>)>,
+    ) {
+        let aware = self.frameworks[fw as usize].partition_aware;
+        let known = |t: TaskId, e: &TaskEntry| {
+            TaskStatus::from_master(t, e.state, Some(e.agent), Reason::Reconciliation)
+        };
+        let unreachable = |m: &Self, t: TaskId, agent: AgentId| {
+            let since = m.agents[agent as usize].unreachable_since.unwrap_or(0);
+            let state = if aware {
+                TaskState::Unreachable
+            } else {
+                TaskState::Lost
+            };
+            TaskStatus::from_master(t, state, Some(agent), Reason::Reconciliation)
+                .unreachable_since(since)
         };
         let statuses: Vec<TaskStatus> = if tasks.is_empty() {
-            self.framework_tasks(fw)
+            let mut out: Vec<TaskStatus> = self
+                .framework_tasks(fw)
                 .into_iter()
-                .map(|(t, e)| answer(t, Some(e)))
-                .collect()
+                .map(|(t, e)| known(t, e))
+                .collect();
+            out.extend(
+                self.unreachable
+                    .iter()
+                    .filter(|((f, _), _)| *f == fw)
+                    .map(|((_, t), e)| unreachable(self, *t, e.agent)),
+            );
+            out
         } else {
-            // A task this master does not know may still run on an agent of the
-            // registry that has not re-registered since the failover: as Mesos does for
-            // transitioning agents, say nothing until recovery ends (LOST now would get
-            // a task that runs relaunched: run twice).
-            let recovering = self.recovering_agents > 0;
             // Sized up front: a framework may ask about every task it runs, and a
             // list grown by doubling copies itself several times.
             let mut out = Vec::with_capacity(tasks.len());
-            out.extend(
-                tasks
-                    .into_iter()
-                    .filter_map(|t| match self.tasks.get(&(fw, t)) {
-                        None if recovering => None,
-                        e => Some(answer(t, e)),
-                    }),
-            );
+            for (t, agent) in tasks {
+                if let Some(e) = self.tasks.get(&(fw, t)) {
+                    out.push(known(t, e));
+                    continue;
+                }
+                if let Some(e) = self.unreachable.get(&(fw, t)) {
+                    out.push(unreachable(self, t, e.agent));
+                    continue;
+                }
+                let (state, agent) = match self.standing(agent) {
+                    Standing::Recovering => continue,
+                    Standing::Unreachable(_) => {
+                        let agent = agent.expect("a standing has an agent");
+                        out.push(unreachable(self, t, agent));
+                        continue;
+                    }
+                    Standing::Registered => (TaskState::Gone, agent),
+                    Standing::Gone => (TaskState::GoneByOperator, agent),
+                    Standing::Unknown => (TaskState::Unknown, agent),
+                };
+                let state = if aware { state } else { TaskState::Lost };
+                out.push(TaskStatus::from_master(
+                    t,
+                    state,
+                    agent,
+                    Reason::Reconciliation,
+                ));
+            }
             out
         };
         for s in statuses {
@@ -823,11 +991,8 @@ impl Actor<Mesos> for Master {
                         let agent = self.agents[e.agent as usize].actor;
                         ctx.send(agent, Msg::KillTask { framework, task });
                     }
-                    None => self.update(
-                        ctx,
-                        framework,
-                        Self::lost(task, None, Reason::Reconciliation),
-                    ),
+                    // Mesos: "unknown; performing reconciliation".
+                    None => self.reconcile(ctx, framework, vec![(task, None)]),
                 }
             }
             Msg::Reconcile { framework, tasks } if self.known_framework(from, framework) => {
@@ -842,6 +1007,10 @@ impl Actor<Mesos> for Master {
             }
             Msg::Teardown { framework } if self.known_framework(from, framework) => {
                 self.teardown(ctx, framework)
+            }
+            Msg::MarkAgentGone { hostname } => {
+                let ok = self.mark_gone(ctx, &hostname);
+                ctx.send(from, Msg::OperatorReply { ok });
             }
             Msg::StatusUpdate { framework, status } => {
                 if self.live_agent(from).is_some() {
@@ -879,6 +1048,7 @@ impl Actor<Mesos> for Master {
             }
             Timer::PingSweep(term) if self.current(term) => self.sweep_pings(ctx),
             Timer::ReregisterTimeout(term) if self.current(term) => self.reregister_timeout(ctx),
+            Timer::RegistryGc(term) if self.current(term) => self.registry_gc(ctx),
             Timer::FrameworkFailover(fw, term) if self.current(term) => {
                 self.failover_expired(ctx, fw)
             }

@@ -5,4 +5,5 @@ pub mod detector;
 pub mod ha;
 pub mod health;
 pub mod master;
+pub mod operator;
 pub mod pings;

@@ -142,6 +142,10 @@ pub struct AgentEvents {
     pub shutdown: u64,
     pub reregistered: u64,
     pub tasks_killed_on_shutdown: u64,
+    /// The live masters' counters under Mesos' metric names (summed), written as
+    /// the summary's own `master_metrics` section.
+    #[serde(skip)]
+    pub master_metrics: std::collections::BTreeMap<String, u64>,
 }
 
 /// `summary.json`.
@@ -164,6 +168,10 @@ pub struct Summary {
     pub fairness: Fairness,
     pub tasks: TaskCounts,
     pub agents: AgentEvents,
+    /// The masters' counters under Mesos' `/metrics/snapshot` names
+    /// (`master/slave_removals`, `master/tasks_lost`, ...), summed over the masters
+    /// alive at the end, so that a run can be set beside a real master's.
+    pub master_metrics: std::collections::BTreeMap<String, u64>,
     /// Leadership changes among the masters (empty for a lone master).
     pub failovers: Vec<Failover>,
     pub frameworks: Vec<FrameworkSummary>,
@@ -256,7 +264,12 @@ impl Summary {
             self.utilization.cpus * 100.0,
             self.utilization.mem * 100.0
         ));
-        if self.agents != AgentEvents::default() {
+        if (
+            self.agents.removed,
+            self.agents.shutdown,
+            self.agents.reregistered,
+        ) != (0, 0, 0)
+        {
             s.push_str(&format!(
                 "agents: {} removed, {} shut down on return ({} tasks killed), {} re-registered\n",
                 self.agents.removed,

@@ -276,7 +276,7 @@ impl Recorder {
                 self.pending_agent
                     .insert(from, (reg.info.hostname.clone(), reg.info.resources));
             }
-            Msg::AgentRegistered { id } if self.masters.contains(&from) => {
+            Msg::AgentRegistered { id, .. } if self.masters.contains(&from) => {
                 if let Some((host, res)) = self.pending_agent.remove(&to) {
                     if !self.agent_by_actor.contains(to) {
                         self.advance(time);

@@ -54,6 +54,8 @@ pub enum CtlRequest {
     },
     /// The node stops at once, as if its process died.
     Crash,
+    /// Leading master: mark the agent of this hostname gone (MARK_AGENT_GONE).
+    MarkGone { agent: String },
 }
 
 /// Why a frame was rejected.

@@ -134,12 +134,10 @@ pub fn metrics(sh: &Shared, m: &Master) -> Value {
     let count = |s: S| m.tasks.count_where(|_, t| t.state == s);
     let (total, used) = (m.total(), m.used());
     let c = sh.counters.borrow();
-    json!({
+    let mut v = json!({
         "master/elected": if m.is_leading() { 1 } else { 0 },
         "master/slaves_active": m.agents.iter().filter(|a| !a.removed).count(),
         "master/slaves_inactive": m.agents.iter().filter(|a| a.removed).count(),
-        "master/slave_removals": m.counters.agents_removed,
-        "master/slave_reregistrations": m.counters.agents_reregistered,
         "master/frameworks_active": m.frameworks.iter().filter(|f| f.active).count(),
         "master/frameworks_connected": m.frameworks.iter().filter(|f| f.connected).count(),
         "master/frameworks_disconnected": m.frameworks.iter().filter(|f| !f.connected).count(),
@@ -155,17 +153,21 @@ pub fn metrics(sh: &Shared, m: &Master) -> Value {
         "master/mem_used": used.mem,
         "master/mem_percent": if total.mem == 0 { 0.0 } else { used.mem as f64 / total.mem as f64 },
         "master/messages_received": c.delivered,
-        "master/offers_sent": m.counters.offers_sent,
-        "master/offers_declined": m.counters.offers_declined,
-        "master/offers_rescinded": m.counters.offers_rescinded,
-        "master/tasks_launched": m.counters.tasks_launched,
-        "master/elections_won": m.counters.elections_won,
-        "allocator/allocation_runs": m.counters.allocation_runs,
         "schedlab/frames_sent": c.frames_sent,
         "schedlab/frames_rejected": c.frames_rejected,
         "schedlab/peers_refused": c.peers_refused,
         "schedlab/sends_dropped": c.sends_dropped,
-    })
+    });
+    // The master's counters, under the names `summary.json` uses too (the gauge
+    // `master/elected` above says whether it leads now).
+    if let (Value::Object(out), Ok(Value::Object(counters))) =
+        (&mut v, serde_json::to_value(m.metrics()))
+    {
+        for (k, c) in counters {
+            out.entry(k).or_insert(c);
+        }
+    }
+    v
 }
 
 fn escape(s: &str) -> String {

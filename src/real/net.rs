@@ -245,6 +245,30 @@ async fn ctl_reply(sh: &Rc<Shared>, req: CtlRequest) -> serde_json::Value {
             }
             serde_json::json!({"ok": format!("kill sent for task {job}.{index}.{attempt} of framework {framework}")})
         }
+        CtlRequest::MarkGone { agent } => {
+            let leading = {
+                let slot = sh.actor.borrow();
+                slot.as_deref()
+                    .and_then(|a| a.as_any().downcast_ref::<crate::mesos::master::Master>())
+                    .map(|m| m.is_leading())
+            };
+            match leading {
+                None => return serde_json::json!({"error": "not a master"}),
+                Some(false) => return serde_json::json!({"error": "not the leading master"}),
+                Some(true) => {}
+            }
+            let node = sh.node.borrow().clone();
+            if let Some(node) = node {
+                // From the master itself: its answer comes back to it and is dropped.
+                node.do_send(Deliver {
+                    from: sh.id,
+                    msg: Msg::MarkAgentGone {
+                        hostname: agent.clone().into_boxed_str(),
+                    },
+                });
+            }
+            serde_json::json!({"ok": format!("mark-gone sent for agent {agent}")})
+        }
         CtlRequest::Crash => {
             let node = sh.node.borrow().clone();
             if let Some(node) = node {

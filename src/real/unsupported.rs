@@ -56,6 +56,10 @@ pub fn unsupported(scn: &Scenario) -> Vec<Unsupported> {
                 "partitions and link faults need the simulated network; \
                  simulate the scenario with `schedlab run`"
             }
+            Fault::MarkGone { .. } => {
+                "real mode schedules no operator calls; mark an agent gone with \
+                 `schedlab ctl <master> mark-gone <agent>`"
+            }
         };
         refuse(format!("faults.{i}"), why);
     }

@@ -64,6 +64,14 @@ pub enum Fault {
         b: Vec<String>,
         link: LinkModel,
     },
+    /// The operator marks the target agents gone (Mesos' MARK_AGENT_GONE): each is
+    /// shut down for good, its tasks GONE_BY_OPERATOR. An operator call, which the
+    /// Mesos cluster makes (`run::Cluster`), not a fault the engine injects.
+    MarkGone {
+        #[serde(with = "crate::units::duration")]
+        at: Time,
+        target: Vec<String>,
+    },
 }
 
 crate::config::tagged::internally_tagged!(Fault, "kind");
@@ -74,7 +82,8 @@ impl Fault {
             Fault::Crash { at, .. }
             | Fault::Restart { at, .. }
             | Fault::Partition { at, .. }
-            | Fault::Link { at, .. } => *at,
+            | Fault::Link { at, .. }
+            | Fault::MarkGone { at, .. } => *at,
         }
     }
 

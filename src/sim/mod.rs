@@ -452,6 +452,11 @@ impl<P: Protocol> Sim<P> {
                     plan.push((*u, FaultAction::LinkEnd(id)));
                 }
             }
+            // An operator call: its names are checked here, the cluster's operator
+            // actor makes it (see `run::Cluster`).
+            Fault::MarkGone { target, .. } => {
+                self.resolve(target)?;
+            }
         }
         for (t, action) in plan {
             let idx = self.faults.len() as u32;

@@ -245,7 +245,7 @@ fn ack(ctx: &mut Ctx<Mesos>, master: ActorId, fw: FrameworkId, s: &crate::proto:
                 framework: fw,
                 agent,
                 task: s.task,
-                uuid,
+                uuid: uuid.get(),
             },
         );
     }

@@ -106,9 +106,19 @@ fn agents_that_do_not_reregister_are_removed_after_the_timeout() {
     run_checked(&mut c, elected + 299 * SEC);
     let leader = c.leader().unwrap();
     assert_eq!(leader.agents().iter().filter(|a| !a.removed).count(), 49);
-    assert_eq!(leader.counters().agents_removed, 0);
+    assert_eq!(leader.counters().recovery_agent_removals, 0);
     assert_eq!(run_checked(&mut c, elected + 302 * SEC), None);
-    assert_eq!(c.leader().unwrap().counters().agents_removed, 1);
+    // Marked unreachable, as Mesos' `recoveredSlavesTimeout` does.
+    let leader = c.leader().unwrap();
+    assert_eq!(leader.counters().recovery_agent_removals, 1);
+    assert_eq!(
+        leader
+            .agents()
+            .iter()
+            .filter(|a| a.unreachable_since.is_some())
+            .count(),
+        1
+    );
 }
 
 /// A leader cut off from the coordination service steps down when its session lease

@@ -119,8 +119,11 @@ fn mesos_1_5_policy_lets_the_agent_reregister() {
     assert_eq!(m.tasks().len(), 20);
 }
 
+/// Mesos 1.5+ (MESOS-7215): the master keeps the returning agent's tasks of a
+/// framework that was told LOST, and tells it RUNNING again; this framework had
+/// relaunched them meanwhile, so it kills the returning copies itself.
 #[test]
-fn reregister_policy_kills_tasks_of_frameworks_that_were_told_lost() {
+fn reregister_policy_keeps_tasks_of_frameworks_that_were_told_lost() {
     let scn = partition_scenario(&["masters.agent_return=reregister"]);
     let (c, w) = run(&scn);
     assert!(w
@@ -131,9 +134,14 @@ fn reregister_policy_kills_tasks_of_frameworks_that_were_told_lost() {
     let m = c.master();
     assert_eq!(m.counters().agents_reregistered, 1);
     assert_eq!(
+        c.agent_events().tasks_killed_on_shutdown,
+        0,
+        "the master killed none"
+    );
+    assert_eq!(
         tasks_on(&c, "agent-0"),
         0,
-        "LOST tasks are killed on re-registration"
+        "the framework killed the copies it had replaced"
     );
 }
 

@@ -15,6 +15,7 @@ mod failures;
 mod frameworks;
 mod fuzz;
 mod mesos;
+mod mesos_fidelity;
 mod parquet;
 mod policy_extension;
 mod protocol;

@@ -89,7 +89,7 @@ impl Actor<Mesos> for Probe {
                             framework,
                             agent,
                             task: status.task,
-                            uuid,
+                            uuid: uuid.get(),
                         },
                     );
                 }
@@ -211,7 +211,7 @@ fn kill_reconcile_and_teardown() {
         w.master,
         Msg::Reconcile {
             framework: fw,
-            tasks: vec![id1, unknown],
+            tasks: vec![(id1, None), (unknown, None)],
         },
     );
     w.run_to(6 * SEC);
@@ -314,7 +314,7 @@ fn unacknowledged_updates_are_retried_with_backoff() {
             framework: fw,
             agent: s.agent.unwrap(),
             task: s.task,
-            uuid: s.uuid.unwrap(),
+            uuid: s.uuid.unwrap().get(),
         },
     );
     w.run_to(41 * SEC);
