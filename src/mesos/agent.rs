@@ -147,6 +147,33 @@ impl Agent {
         self.tasks.keys().copied()
     }
 
+    /// The master this agent follows (its detector's leader), registered or not.
+    pub fn master(&self) -> Option<ActorId> {
+        self.master.leader()
+    }
+
+    /// Time from a task's launch to its TASK_RUNNING (the executor's start).
+    pub fn launch_delay(&self) -> Time {
+        self.cfg.launch_delay
+    }
+
+    /// This life's incarnation (drawn at each start): a restarted agent is another.
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// The oldest unacknowledged update of a task, if any: its uuid, and the interval
+    /// after which it will be sent again (the stream's current back-off).
+    pub fn pending_update(&self, fw: FrameworkId, task: TaskId) -> Option<(u64, Time)> {
+        let s = self.streams.get(&(fw, task))?;
+        Some((s.updates.front()?.uuid?, s.retry))
+    }
+
+    /// The oldest unacknowledged update of a task, as sent.
+    pub fn pending_status(&self, fw: FrameworkId, task: TaskId) -> Option<&TaskStatus> {
+        self.streams.get(&(fw, task))?.updates.front()
+    }
+
     /// Tasks running, or ended with their final update not yet acknowledged.
     pub fn tracked(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
         self.tasks.keys().chain(self.streams.keys()).copied()

@@ -243,3 +243,57 @@ fn a_failed_takeover_hands_the_leadership_on() {
         "the successor serves once the failed one's session expires: {served:?}"
     );
 }
+
+/// Issue 24, point 4, as the liveness checks see it (ON THE CURRENT, BUGGY CODE: the
+/// fix inverts this test). The only agent is cut off from everything at 30 s and
+/// removed (UNREACHABLE, `agent_return = "reregister"`); the leader crashes at 150 s and
+/// its successor knows the agent as removed from the registry. When the partition heals
+/// the agent re-registers: the new leader puts it back in the allocator at once
+/// (`health.rs`, `activate_agent`) but replies only once the registry write committed
+/// (`Admission::Reply`), so the pending tasks are launched on an agent that has no id
+/// yet. Their TASK_STARTING updates name no agent, no framework can acknowledge them,
+/// the agent retries them forever and the tasks stay STARTING: the checker reports it.
+#[test]
+fn liveness_catches_tasks_stuck_starting_after_failover() {
+    let mut scn = failover_scenario(&[
+        "masters.agent_return=\"reregister\"",
+        "agents.0.count=1",
+        "frameworks.0.partition_aware=true",
+        "run.stop=\"1200s\"",
+    ]);
+    scn.faults = vec![
+        schedlab::sim::fault::Fault::partition(30 * SEC, Some(250 * SEC), &["agent-0"], &[]),
+        schedlab::sim::fault::Fault::crash(150 * SEC, "master-0", None),
+    ];
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    let checker = std::rc::Rc::new(std::cell::RefCell::new(schedlab::check::Checker::default()));
+    c.sim
+        .set_observer(Box::new(schedlab::check::CheckerTap(checker.clone())));
+    while c.sim.peek_time().is_some_and(|t| t <= scn.run.stop) {
+        c.sim.step();
+        checker.borrow_mut().check_state(&c);
+    }
+    checker.borrow_mut().check_end(&c);
+    let violations = checker.borrow().violations.clone();
+    let leader = c.leader().expect("a leader at the end");
+    assert!(leader.elected_at().first().is_some_and(|&t| t > 150 * SEC));
+    assert!(
+        violations.iter().any(|v| v.contains("update Starting")
+            && v.contains("names no agent")
+            && v.contains("still unacknowledged")),
+        "{violations:#?}"
+    );
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.contains("has been Starting in the view of the leading master")),
+        "{violations:#?}"
+    );
+    // Nothing else is wrong with the run: only the liveness of those updates.
+    assert!(
+        violations
+            .iter()
+            .all(|v| v.contains("Starting") || v.contains("names no agent")),
+        "{violations:#?}"
+    );
+}
