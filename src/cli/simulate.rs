@@ -64,6 +64,8 @@ pub enum SabotageArg {
     KeepTasks,
     /// A leader that lost its coordination session goes on leading.
     KeepLeading,
+    /// Agents' updates generated while re-registering name no agent (never acked).
+    UnackableUpdates,
 }
 
 /// `schedlab run`: one simulated run of a scenario, its results written.
@@ -166,6 +168,10 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
         Some(SabotageArg::KeepLeading) => {
             (Sabotage::LeaderIgnoresLeaseLoss, " --sabotage keep-leading")
         }
+        Some(SabotageArg::UnackableUpdates) => (
+            Sabotage::UnackableUpdatesWhileReregistering,
+            " --sabotage unackable-updates",
+        ),
     };
     let results = run_many(start, seeds, sabotage);
     let events: u64 = results.iter().map(|r| r.events).sum();

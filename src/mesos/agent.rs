@@ -51,6 +51,11 @@ pub struct AgentConfig {
     /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
     /// running (what the invariant checker must catch).
     pub keep_tasks_on_shutdown: bool,
+    /// Test-only defect: an update generated while the agent has no id (between losing
+    /// its master and the re-registration reply) is always sent naming no agent, so
+    /// no framework can acknowledge it (the effect of issue 24, point 4, kept as a
+    /// switch so that the liveness checks' test outlives the fix).
+    pub unstamped_updates_sabotage: bool,
     /// Mesos `--attributes`: reported at registration, carried in offers.
     pub attributes: crate::proto::Attributes,
 }
@@ -66,6 +71,7 @@ impl AgentConfig {
             ping_timeout: 15 * SEC,
             max_ping_timeouts: 5,
             keep_tasks_on_shutdown: false,
+            unstamped_updates_sabotage: false,
             attributes: Default::default(),
         }
     }
@@ -105,6 +111,8 @@ pub struct Agent {
     /// Tasks killed because the master told this agent to shut down.
     pub killed_on_shutdown: u64,
     incarnation: u64,
+    /// Updates generated without an id, under `unstamped_updates_sabotage`.
+    unstamped: std::collections::BTreeSet<u64>,
 }
 
 impl Agent {
@@ -123,6 +131,7 @@ impl Agent {
             last_ping: 0,
             killed_on_shutdown: 0,
             incarnation: 0,
+            unstamped: Default::default(),
         }
     }
 
@@ -259,6 +268,9 @@ impl Agent {
             reason,
             uuid: Some(uuid),
         };
+        if self.cfg.unstamped_updates_sabotage && self.id.is_none() {
+            self.unstamped.insert(uuid);
+        }
         let stream = self.streams.entry((fw, task)).or_default();
         stream.updates.push_back(status);
         if stream.updates.len() == 1 {
@@ -274,11 +286,15 @@ impl Agent {
         };
         if let Some(status) = stream.updates.front() {
             let uuid = status.uuid.expect("agent updates carry a uuid");
+            let mut status = status.clone();
+            if self.unstamped.contains(&uuid) {
+                status.agent = None; // the sabotage (see AgentConfig)
+            }
             self.master.send(
                 ctx,
                 Msg::StatusUpdate {
                     framework: fw,
-                    status: status.clone(),
+                    status,
                 },
             );
             stream.timer = Some(ctx.set_timer(stream.retry, Timer::UpdateRetry(task, fw, uuid)));
