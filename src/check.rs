@@ -1,5 +1,7 @@
 //! Invariants of a Mesos run, checked while it runs (after every event in tests).
 //!
+//! Safety (checked after every event, and at the end):
+//!
 //! - No agent is over-committed: what its tasks use never exceeds its resources, in
 //!   the agent's own accounting and in the master's.
 //! - No offer is used twice: the tasks launched against one offer belong to the
@@ -9,13 +11,52 @@
 //! - At most one master acts as the leader at any time (so at most one per epoch).
 //! - No task runs twice: once an agent that was removed reconnects, none of the tasks
 //!   reported LOST with it is still running there.
+//!
+//! Liveness (issue 24, point 9: things that must happen within a bound). A bound runs
+//! only while nothing legitimate stands in the way: a master leads (the same one
+//! throughout), the agent is registered with it (the agent holds an id that the leader
+//! has live for that agent's actor, and follows that leader), and for a task or an
+//! update the framework is registered with the leader too (active and connected in
+//! its view, and following it); both ends alive and not partitioned from the leader.
+//! A partition in progress, a crashed agent or framework, a disconnected framework or
+//! an election stops the clock, which starts again from zero once all hold again.
+//!
+//! - Every status update is acknowledged within its retry bound: an update that has
+//!   reached the leading master [`UPDATE_ATTEMPTS`] times while agent and framework
+//!   were registered with it, and is still unacknowledged, is a violation. The agent
+//!   resends it with back-off (10 s doubling to 10 min, Mesos'
+//!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`, `mesos/agent.rs`), so this is at least
+//!   10 + 20 + 40 + 80 s of retries. Counting attempts rather than time keeps the bound
+//!   honest when the back-off grew during an outage; five attempts tolerate lossy
+//!   framework links (a lost update or acknowledgement costs one attempt: at the
+//!   fuzzer's worst, 1% loss on each of the two lossy hops, five losses in a row are a
+//!   few in a billion).
+//! - No task stays STAGING or STARTING in the leader's view for longer than
+//!   `launch_delay + ack_bound(r)` + [`LIVENESS_PERIOD`] after the clock started
+//!   (see above), where `r` is the back-off of the task's pending update at that moment
+//!   and [`ack_bound`] the time the agent takes for [`UPDATE_ATTEMPTS`] sends from
+//!   there: the task's RUNNING is generated `launch_delay` after the launch and reaches
+//!   the master right after the STARTING before it is acknowledged (310 s for a fresh
+//!   stream). Tasks are followed from their RunTask until the leader sees them running
+//!   or ended (or forgets them).
+//! - Every agent the leader's registry holds is registered, recovering for at most
+//!   `agent_reregister_timeout` after the leader's election, or removed (unreachable);
+//!   and an agent that is alive, reachable and follows the leader is registered with
+//!   it within [`AGENT_REGISTER_BOUND`]: its registration back-off is capped at 1 min,
+//!   and an agent the leader still holds with a stale id is found silent by the health
+//!   checks within `agent_ping_timeout x max_agent_ping_timeouts` (75 s).
+//!
+//! Liveness clocks are sampled every [`LIVENESS_PERIOD`] (agents every
+//! [`AGENT_SCAN_PERIOD`]), each update attempt as it arrives, so their cost does not
+//! grow with the number of events; an outage shorter than a period may go unseen, which
+//! the tolerance of several attempts absorbs.
 
-use crate::actor::{ActorId, Time};
+use crate::actor::{ActorId, Time, SEC};
 use crate::alloc::{AgentId, FrameworkId};
-use crate::mesos::agent::Agent;
-use crate::mesos::master::AgentReturn;
+use crate::mesos::agent::{Agent, REGISTER_BACKOFF_MAX, UPDATE_RETRY_MAX, UPDATE_RETRY_MIN};
+use crate::mesos::master::{AgentReturn, Master};
 use crate::proto::Mesos;
-use crate::proto::{Msg, OfferId, Reason, TaskId};
+use crate::proto::{Msg, OfferId, Reason, TaskId, TaskState};
 use crate::resources::Resources;
 use crate::run::Cluster;
 use crate::sim::Observer;
@@ -31,6 +72,62 @@ struct OfferUse {
     tasks: BTreeSet<TaskId>,
 }
 
+/// Sends of one status update that may reach a leader able to forward it, with agent
+/// and framework registered, before its lack of acknowledgement is a violation.
+pub const UPDATE_ATTEMPTS: u32 = 5;
+/// How often the task clocks are sampled.
+pub const LIVENESS_PERIOD: Time = SEC;
+/// How often the agents' registration is sampled (a scan of every agent).
+pub const AGENT_SCAN_PERIOD: Time = 10 * SEC;
+/// How long an agent that is alive, reachable and follows the leader may stay
+/// unregistered with it: its registration back-off cap (1 min) plus the health checks'
+/// silence (15 s x 5), plus two scan periods.
+pub const AGENT_REGISTER_BOUND: Time = REGISTER_BACKOFF_MAX + 75 * SEC + 2 * AGENT_SCAN_PERIOD;
+
+/// The time an agent's back-off takes for [`UPDATE_ATTEMPTS`] sends of an update whose
+/// next retry is `retry` away (10 s for a fresh stream: 10 + 20 + 40 + 80 + 160 s).
+pub fn ack_bound(retry: Time) -> Time {
+    let mut r = retry.clamp(UPDATE_RETRY_MIN, UPDATE_RETRY_MAX);
+    let mut total = 0;
+    for _ in 0..UPDATE_ATTEMPTS {
+        total += r;
+        r = (r * 2).min(UPDATE_RETRY_MAX);
+    }
+    total
+}
+
+/// An update the agent has sent and not had acknowledged, as the checker counts it.
+struct UpdateWatch {
+    incarnation: u64,
+    uuid: u64,
+    /// Deliveries to a leader while agent and framework were registered with it.
+    attempts: u32,
+}
+
+/// A launched task not yet RUNNING (or ended) in the leader's view.
+struct TaskWatch {
+    agent: ActorId,
+    /// Since when nothing stood in its way, and its deadline.
+    clock: Option<(Time, Time)>,
+}
+
+/// The liveness checks' state (see the module doc).
+#[derive(Default)]
+struct Liveness {
+    /// Status updates delivered to a master, and acknowledgements to an agent, since
+    /// the last state check: (agent, framework, task, `Some(uuid)` for an update).
+    arrivals: Vec<(ActorId, ActorId, FrameworkId, TaskId, Option<u64>)>,
+    updates: BTreeMap<(ActorId, FrameworkId, TaskId), UpdateWatch>,
+    tasks: BTreeMap<(FrameworkId, TaskId), TaskWatch>,
+    /// Agents alive, reachable and following the leader but not registered with it:
+    /// since when.
+    unregistered: BTreeMap<ActorId, Time>,
+    /// The leadership the clocks run under: the leader and when it was elected.
+    leadership: Option<(ActorId, Time)>,
+    next_task_scan: Time,
+    next_agent_scan: Time,
+}
+
 /// Collects violations; a run is correct when `violations` stays empty.
 #[derive(Default)]
 pub struct Checker {
@@ -43,11 +140,32 @@ pub struct Checker {
     lost_with_agent: BTreeMap<ActorId, BTreeSet<(FrameworkId, TaskId)>>,
     /// Agents that reconnected since the last state check.
     reconnected: BTreeSet<ActorId>,
+    live: Liveness,
     pub violations: Vec<String>,
 }
 
 impl Checker {
-    pub fn observe(&mut self, time: Time, _from: ActorId, to: ActorId, msg: &Msg) {
+    pub fn observe(&mut self, time: Time, from: ActorId, to: ActorId, msg: &Msg) {
+        match msg {
+            Msg::StatusUpdate { framework, status } => {
+                if let Some(uuid) = status.uuid {
+                    self.live
+                        .arrivals
+                        .push((from, to, *framework, status.task, Some(uuid.get())));
+                }
+                if status.state.is_terminal() {
+                    self.ended.insert((*framework, status.task));
+                }
+                return;
+            }
+            Msg::StatusAck {
+                framework, task, ..
+            } => {
+                self.live.arrivals.push((to, from, *framework, *task, None));
+                return;
+            }
+            _ => {}
+        }
         match msg {
             Msg::FrameworkRegistered { id } => {
                 self.fw_by_actor.insert(to, *id);
@@ -73,6 +191,13 @@ impl Checker {
                 task,
             } => {
                 self.launched.insert((*framework, task.id));
+                self.live.tasks.insert(
+                    (*framework, task.id),
+                    TaskWatch {
+                        agent: to,
+                        clock: None,
+                    },
+                );
                 let Some(u) = self.offers.get_mut(offer) else {
                     self.violations.push(format!(
                         "t={time}: task {:?} launched on unknown offer {offer}",
@@ -95,9 +220,6 @@ impl Checker {
                         ));
                     }
                 }
-            }
-            Msg::StatusUpdate { framework, status } if status.state.is_terminal() => {
-                self.ended.insert((*framework, status.task));
             }
             Msg::AgentRegistered { id, .. } => {
                 self.agent_actor.insert(*id, to);
@@ -186,6 +308,7 @@ impl Checker {
                 }
             }
         }
+        self.check_liveness(c, false);
     }
 
     /// At the end of a run: every launched task ended, or runs on an agent, or the
@@ -193,6 +316,7 @@ impl Checker {
     /// already removed, whose failure the health checks report in due time). A task the
     /// master believes live on a reachable agent that does not run it is a violation.
     pub fn check_end(&mut self, c: &Cluster) {
+        self.check_liveness(c, true);
         let mut running = BTreeSet::new();
         for &a in &c.agents {
             if let Some(agent) = c.sim.actor::<Agent>(a) {
@@ -220,6 +344,240 @@ impl Checker {
                 ));
             }
         }
+    }
+}
+
+/// The leading master, if exactly one leads.
+fn leader(c: &Cluster) -> Option<(ActorId, &Master)> {
+    let mut leading = c.live_masters().filter(|(_, m)| m.is_leading());
+    let first = leading.next()?;
+    leading.next().is_none().then_some(first)
+}
+
+/// The agent run by `actor` if it is alive, reachable from the leader `m`, follows it
+/// and is registered with it: its id.
+fn registered_agent(c: &Cluster, m: (ActorId, &Master), actor: ActorId) -> Option<AgentId> {
+    let agent = c.sim.actor::<Agent>(actor)?;
+    let id = agent.id()?;
+    let entry = m.1.agents().get(id as usize)?;
+    let ok = entry.actor == actor
+        && !entry.removed
+        && !entry.is_recovering()
+        && agent.master() == Some(m.0)
+        && !c.sim.net().partitioned(m.0, actor);
+    ok.then_some(id)
+}
+
+/// True if framework `fw` of the leader `m` is registered with it: active and
+/// connected in its view, alive, following it and not partitioned from it.
+fn registered_framework(c: &Cluster, m: (ActorId, &Master), fw: FrameworkId) -> bool {
+    let Some(f) = m.1.frameworks().get(fw as usize) else {
+        return false;
+    };
+    if !(f.active && f.connected) || c.sim.net().partitioned(m.0, f.actor) {
+        return false;
+    }
+    c.frameworks
+        .iter()
+        .position(|fa| fa.id == f.actor)
+        .and_then(|i| c.framework_status(i))
+        .is_some_and(|s| s.registered_with() == Some(m.0))
+}
+
+impl Checker {
+    /// The liveness checks (module doc): update attempts as they arrive, task clocks
+    /// every [`LIVENESS_PERIOD`], agents every [`AGENT_SCAN_PERIOD`] (and all at the
+    /// end).
+    fn check_liveness(&mut self, c: &Cluster, end: bool) {
+        let now = c.sim.now();
+        let leader = leader(c);
+        let leadership = leader.map(|(id, m)| (id, m.elected_at().last().copied().unwrap_or(0)));
+        if leadership != self.live.leadership {
+            self.live.leadership = leadership;
+            self.live.unregistered.clear();
+            for t in self.live.tasks.values_mut() {
+                t.clock = None;
+            }
+        }
+        self.count_update_attempts(c, leader);
+        let Some(m) = leader else {
+            return;
+        };
+        if end || now >= self.live.next_task_scan {
+            self.live.next_task_scan = now + LIVENESS_PERIOD;
+            self.scan_tasks(c, m);
+        }
+        if end || now >= self.live.next_agent_scan {
+            self.live.next_agent_scan = now + AGENT_SCAN_PERIOD;
+            self.scan_agents(c, m);
+        }
+    }
+
+    /// Every status update must be acknowledged within [`UPDATE_ATTEMPTS`] attempts
+    /// that reached a leader able to forward it.
+    fn count_update_attempts(&mut self, c: &Cluster, leader: Option<(ActorId, &Master)>) {
+        let now = c.sim.now();
+        for (agent_actor, master, fw, task, uuid) in std::mem::take(&mut self.live.arrivals) {
+            let key = (agent_actor, fw, task);
+            let Some(uuid) = uuid else {
+                self.live.updates.remove(&key); // acknowledged (or a stale ack: recount)
+                continue;
+            };
+            let Some(agent) = c.sim.actor::<Agent>(agent_actor) else {
+                continue;
+            };
+            let good = leader.is_some_and(|m| {
+                m.0 == master
+                    && registered_agent(c, m, agent_actor).is_some()
+                    && registered_framework(c, m, fw)
+            });
+            if !good {
+                continue;
+            }
+            let incarnation = agent.incarnation();
+            let w = self.live.updates.entry(key).or_insert(UpdateWatch {
+                incarnation,
+                uuid,
+                attempts: 0,
+            });
+            if w.incarnation != incarnation || w.uuid != uuid {
+                *w = UpdateWatch {
+                    incarnation,
+                    uuid,
+                    attempts: 0,
+                };
+            }
+            w.attempts += 1;
+            let pending = agent.pending_update(fw, task).map(|(u, _)| u) == Some(uuid);
+            if w.attempts >= UPDATE_ATTEMPTS && pending {
+                let status = agent_update_desc(c, agent_actor, master, fw, task);
+                self.violations.push(format!(
+                    "t={now}: status update {status} of task {task:?} (framework {fw}) from {} \
+                     reached the leading master {} {} times while agent and framework were \
+                     registered with it, and is still unacknowledged",
+                    c.sim.name(agent_actor),
+                    c.sim.name(master),
+                    w.attempts
+                ));
+                w.attempts = 0;
+            }
+        }
+    }
+
+    /// No task stays STAGING or STARTING in the leader's view past its bound.
+    fn scan_tasks(&mut self, c: &Cluster, m: (ActorId, &Master)) {
+        let now = c.sim.now();
+        let mut done = Vec::new();
+        for (&(fw, task), w) in self.live.tasks.iter_mut() {
+            let state = match m.1.tasks().get(&(fw, task)) {
+                Some(e) if matches!(e.state, TaskState::Staging | TaskState::Starting) => e.state,
+                _ => {
+                    done.push((fw, task));
+                    continue;
+                }
+            };
+            let ok = registered_agent(c, m, w.agent).is_some() && registered_framework(c, m, fw);
+            if !ok {
+                w.clock = None;
+                continue;
+            }
+            let agent = c
+                .sim
+                .actor::<Agent>(w.agent)
+                .expect("registered agents are alive");
+            let (since, deadline) = *w.clock.get_or_insert_with(|| {
+                let retry = agent
+                    .pending_update(fw, task)
+                    .map_or(UPDATE_RETRY_MIN, |(_, r)| r);
+                (
+                    now,
+                    now + agent.launch_delay() + ack_bound(retry) + LIVENESS_PERIOD,
+                )
+            });
+            if now > deadline {
+                self.violations.push(format!(
+                    "t={now}: task {task:?} (framework {fw}) has been {state:?} in the view of \
+                     the leading master {} for {} s since its agent {} and its framework were \
+                     registered with it (bound {} s)",
+                    c.sim.name(m.0),
+                    (now - since) / SEC,
+                    c.sim.name(w.agent),
+                    (deadline - since) / SEC
+                ));
+                w.clock = None;
+            }
+        }
+        for k in done {
+            self.live.tasks.remove(&k);
+        }
+    }
+
+    /// Every agent of the leader's registry is registered, recovering within
+    /// `agent_reregister_timeout`, or removed; an agent that could register does.
+    fn scan_agents(&mut self, c: &Cluster, m: (ActorId, &Master)) {
+        let now = c.sim.now();
+        let (leader, master) = m;
+        if master.recovering_agents() > 0 {
+            let elected = master.elected_at().last().copied().unwrap_or(0);
+            let timeout = master.config().agent_reregister_timeout;
+            if now > elected + timeout {
+                let a = master
+                    .agents()
+                    .iter()
+                    .find(|a| a.is_recovering())
+                    .map_or("?", |a| a.hostname.as_str());
+                self.violations.push(format!(
+                    "t={now}: agent {a} is still recovering {} s after {} was elected \
+                     (agent_reregister_timeout {} s)",
+                    (now - elected) / SEC,
+                    c.sim.name(leader),
+                    timeout / SEC
+                ));
+            }
+        }
+        for &a in &c.agents {
+            let Some(agent) = c.sim.actor::<Agent>(a) else {
+                self.live.unregistered.remove(&a);
+                continue;
+            };
+            let could = agent.master() == Some(leader) && !c.sim.net().partitioned(leader, a);
+            if !could || registered_agent(c, m, a).is_some() {
+                self.live.unregistered.remove(&a);
+                continue;
+            }
+            let since = *self.live.unregistered.entry(a).or_insert(now);
+            if now > since + AGENT_REGISTER_BOUND {
+                self.violations.push(format!(
+                    "t={now}: agent {} has been alive, reachable and following the leading \
+                     master {} for {} s without being registered with it (bound {} s)",
+                    c.sim.name(a),
+                    c.sim.name(leader),
+                    (now - since) / SEC,
+                    AGENT_REGISTER_BOUND / SEC
+                ));
+                self.live.unregistered.remove(&a);
+            }
+        }
+    }
+}
+
+/// The pending update of a task on an agent, as the violation message shows it.
+fn agent_update_desc(
+    c: &Cluster,
+    agent: ActorId,
+    _master: ActorId,
+    fw: FrameworkId,
+    task: TaskId,
+) -> String {
+    let Some(a) = c.sim.actor::<Agent>(agent) else {
+        return "?".into();
+    };
+    match a.pending_status(fw, task) {
+        Some(s) => match s.agent {
+            Some(id) => format!("{:?} (agent id {id})", s.state),
+            None => format!("{:?} (sent while unregistered: it names no agent)", s.state),
+        },
+        None => "?".into(),
     }
 }
 

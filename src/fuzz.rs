@@ -30,6 +30,10 @@ pub enum Sabotage {
     KeepTasksOnShutdown,
     /// A leading master that loses its coordination session goes on leading.
     LeaderIgnoresLeaseLoss,
+    /// Agents send the status updates they generate while they have no id (while
+    /// re-registering) naming no agent, so they are never acknowledged: the effect of
+    /// issue 24, point 4 (caught by the checker's liveness checks).
+    UnackableUpdatesWhileReregistering,
 }
 
 impl From<Sabotage> for BuildHooks {
@@ -39,6 +43,10 @@ impl From<Sabotage> for BuildHooks {
             Sabotage::None => BuildHooks::default(),
             Sabotage::KeepTasksOnShutdown => BuildHooks {
                 agent: Some(|cfg| cfg.keep_tasks_on_shutdown = true),
+                ..BuildHooks::default()
+            },
+            Sabotage::UnackableUpdatesWhileReregistering => BuildHooks {
+                agent: Some(|cfg| cfg.unstamped_updates_sabotage = true),
                 ..BuildHooks::default()
             },
             Sabotage::LeaderIgnoresLeaseLoss => BuildHooks {

@@ -64,6 +64,8 @@ pub enum SabotageArg {
     KeepTasks,
     /// A leader that lost its coordination session goes on leading.
     KeepLeading,
+    /// Agents' updates generated while re-registering name no agent (never acked).
+    UnackableUpdates,
 }
 
 /// `schedlab run`: one simulated run of a scenario, its results written.
@@ -166,20 +168,33 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
         Some(SabotageArg::KeepLeading) => {
             (Sabotage::LeaderIgnoresLeaseLoss, " --sabotage keep-leading")
         }
+        Some(SabotageArg::UnackableUpdates) => (
+            Sabotage::UnackableUpdatesWhileReregistering,
+            " --sabotage unackable-updates",
+        ),
     };
     let results = run_many(start, seeds, sabotage);
     let events: u64 = results.iter().map(|r| r.events).sum();
-    match results.iter().find(|r| r.violation.is_some()) {
+    let failed: Vec<_> = results.iter().filter(|r| r.violation.is_some()).collect();
+    match failed.first() {
         None => {
             outln!("fuzz: {seeds} seeds from {start}: no invariant violated ({events} events)");
             ExitCode::SUCCESS
         }
         Some(r) => {
-            outln!(
-                "fuzz: seed {} violates an invariant: {}",
-                r.seed,
-                r.violation.as_deref().unwrap_or_default()
-            );
+            for f in &failed {
+                outln!(
+                    "fuzz: seed {} violates an invariant: {}",
+                    f.seed,
+                    f.violation.as_deref().unwrap_or_default()
+                );
+            }
+            if failed.len() > 1 {
+                outln!(
+                    "fuzz: {} of {seeds} seeds violate an invariant",
+                    failed.len()
+                );
+            }
             outln!(
                 "replay: schedlab fuzz --seeds 1 --start {}{}   (add --dump for its scenario)",
                 r.seed,

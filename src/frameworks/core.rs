@@ -618,6 +618,12 @@ impl<S: Scheduler> FrameworkStatus for Framework<S> {
     fn error(&self) -> Option<String> {
         self.sched.error()
     }
+    fn registered_with(&self) -> Option<crate::actor::ActorId> {
+        self.core
+            .connected
+            .then(|| self.core.master.leader())
+            .flatten()
+    }
 }
 
 /// Checks that a probability or fraction key of a framework section is in [0, 1]; the

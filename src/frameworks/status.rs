@@ -33,6 +33,13 @@ pub trait FrameworkStatus {
     /// as batch, whose counters are the summary's own).
     fn stats(&self) -> Option<serde_json::Value>;
     fn error(&self) -> Option<String>;
+    /// The master this framework is registered with right now (subscribed and
+    /// answered), if any: the invariant checker's liveness checks hold a master to
+    /// account for a framework's status updates only while it is. `None` by default
+    /// (a kind that does not say is never counted as reachable).
+    fn registered_with(&self) -> Option<crate::actor::ActorId> {
+        None
+    }
 }
 
 /// Reads a framework actor (given as `Any`, as runtimes hold actors) as its status.

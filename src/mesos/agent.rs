@@ -58,6 +58,11 @@ pub struct AgentConfig {
     /// Test-only defect: on shutdown, forget the tasks' bookkeeping but leave them
     /// running (what the invariant checker must catch).
     pub keep_tasks_on_shutdown: bool,
+    /// Test-only defect: an update generated while the agent has no id (between losing
+    /// its master and the re-registration reply) is always sent naming no agent, so
+    /// no framework can acknowledge it (the effect of issue 24, point 4, kept as a
+    /// switch so that the liveness checks' test outlives the fix).
+    pub unstamped_updates_sabotage: bool,
     /// Mesos `--attributes`: reported at registration, carried in offers.
     pub attributes: crate::proto::Attributes,
 }
@@ -71,6 +76,7 @@ impl AgentConfig {
             reserved: Vec::new(),
             launch_delay: 100 * MS,
             keep_tasks_on_shutdown: false,
+            unstamped_updates_sabotage: false,
             attributes: Default::default(),
         }
     }
@@ -119,6 +125,8 @@ pub struct Agent {
     /// Tasks killed because the master told this agent to shut down.
     pub killed_on_shutdown: u64,
     incarnation: u64,
+    /// Updates generated without an id, under `unstamped_updates_sabotage`.
+    unstamped: std::collections::BTreeSet<u64>,
 }
 
 impl Agent {
@@ -141,6 +149,7 @@ impl Agent {
             gone: false,
             killed_on_shutdown: 0,
             incarnation: 0,
+            unstamped: Default::default(),
         }
     }
 
@@ -163,6 +172,33 @@ impl Agent {
     /// Tasks this agent is running (any non-terminal state).
     pub fn running(&self) -> impl Iterator<Item = (FrameworkId, TaskId)> + '_ {
         self.tasks.keys().copied()
+    }
+
+    /// The master this agent follows (its detector's leader), registered or not.
+    pub fn master(&self) -> Option<ActorId> {
+        self.master.leader()
+    }
+
+    /// Time from a task's launch to its TASK_RUNNING (the executor's start).
+    pub fn launch_delay(&self) -> Time {
+        self.cfg.launch_delay
+    }
+
+    /// This life's incarnation (drawn at each start): a restarted agent is another.
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// The oldest unacknowledged update of a task, if any: its uuid, and the interval
+    /// after which it will be sent again (the stream's current back-off).
+    pub fn pending_update(&self, fw: FrameworkId, task: TaskId) -> Option<(u64, Time)> {
+        let s = self.streams.get(&(fw, task))?;
+        Some((s.updates.front()?.uuid?.get(), s.retry))
+    }
+
+    /// The oldest unacknowledged update of a task, as sent.
+    pub fn pending_status(&self, fw: FrameworkId, task: TaskId) -> Option<&TaskStatus> {
+        self.streams.get(&(fw, task))?.updates.front()
     }
 
     /// Tasks running, or ended with their final update not yet acknowledged.
@@ -292,6 +328,9 @@ impl Agent {
             uuid: std::num::NonZeroU64::new(uuid),
             unreachable_time: None,
         };
+        if self.cfg.unstamped_updates_sabotage && self.id.is_none() {
+            self.unstamped.insert(uuid);
+        }
         let stream = self.streams.entry((fw, task)).or_default();
         stream.updates.push_back(status);
         if stream.updates.len() == 1 {
@@ -311,11 +350,15 @@ impl Agent {
         };
         if let Some(status) = stream.updates.front() {
             let uuid = status.uuid.expect("agent updates carry a uuid").get();
+            let mut status = status.clone();
+            if self.unstamped.contains(&uuid) {
+                status.agent = None; // the sabotage (see AgentConfig)
+            }
             self.master.send(
                 ctx,
                 Msg::StatusUpdate {
                     framework: fw,
-                    status: status.clone(),
+                    status,
                 },
             );
             stream.timer = Some(ctx.set_timer(stream.retry, Timer::UpdateRetry(task, fw, uuid)));

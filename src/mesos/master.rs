@@ -403,6 +403,19 @@ impl Master {
             ..self.counters.clone()
         }
     }
+    /// How many agents of the registry have not re-registered since this master was
+    /// elected (nor been removed by `agent_reregister_timeout`).
+    pub fn recovering_agents(&self) -> usize {
+        self.recovering_agents
+    }
+}
+
+impl AgentEntry {
+    /// Known from the registry after a failover and not re-registered yet (Mesos'
+    /// "recovered" agents, removed after `agent_reregister_timeout`).
+    pub fn is_recovering(&self) -> bool {
+        self.recovering
+    }
 }
 
 impl Master {

@@ -35,3 +35,15 @@ fn a_seed_replays_exactly() {
         run_many(43, 1, Sabotage::None)[0].fingerprint
     );
 }
+
+#[test]
+fn an_update_never_acknowledged_is_caught() {
+    // Agents whose updates, generated while re-registering, name no agent: the
+    // liveness checks see updates retried forever (issue 24, point 4's effect).
+    let results = run_many(1, 100, Sabotage::UnackableUpdatesWhileReregistering);
+    let caught = results
+        .iter()
+        .filter_map(|r| r.violation.clone())
+        .find(|v| v.contains("still unacknowledged"));
+    assert!(caught.is_some(), "the sabotage is caught within 100 seeds");
+}
