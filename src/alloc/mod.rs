@@ -144,6 +144,24 @@ pub trait Allocator {
     fn policy(&self) -> &Policy;
 }
 
+/// When a decline filter made at `now` with `refuse_seconds = refuse` ends, under an
+/// allocation interval of `allocation_interval`: `now + max(refuse, allocation_interval)`.
+///
+/// Mesos 1.x (`src/master/allocator/mesos/hierarchical.cpp`, `recoverResources`) expires
+/// a refused-offer filter "after both an `allocationInterval` and the `timeout` have
+/// elapsed", so that a filter shorter than the interval still holds in the next batch
+/// allocation (MESOS-4302; pinned upstream by `HierarchicalAllocatorTest.
+/// SmallOfferFilterTimeout` in `src/tests/hierarchical_allocator_tests.cpp`). Since the
+/// allocator does not allocate when resources are recovered (MESOS-3078), the next round
+/// that can offer the declined agent again is a batch round, and the first batch round
+/// after `now` comes within one interval, before the filter ends. A filter made exactly
+/// on the batch grid ends at the next batch instant; the round at that instant sees it
+/// ended (schedlab checks `until > now`), where in Mesos the order of the two
+/// same-instant dispatches decides.
+pub fn refuse_until(now: Time, refuse: Time, allocation_interval: Time) -> Time {
+    now.saturating_add(refuse.max(allocation_interval))
+}
+
 /// Mesos' default `--min_allocatable_resources=cpus:0.01|mem:32`: an offer must carry at
 /// least 0.01 CPU or at least 32 MiB of memory.
 pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
