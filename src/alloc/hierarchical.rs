@@ -344,10 +344,12 @@ impl HierarchicalAllocator {
     }
 
     /// The id of `name`, creating the role (weight 1, no quota) on first mention.
+    /// Panics if `name` is not a valid Mesos role name (`roles::validate`).
     pub(crate) fn role_id(&mut self, name: &str) -> RoleId {
         if let Some(&r) = self.role_ids.get(name) {
             return r;
         }
+        super::roles::check(name);
         let r = self.roles.len() as RoleId;
         let path: Arc<str> = Arc::from(name);
         self.roles.push(Role {

@@ -21,6 +21,7 @@
 //! | `policy`        | the policy trait, the round's view of it, the name registry   |
 //! | `policies`      | the four built-in policies, uniform random pick               |
 //! | `reference`     | the slow reference round every policy is checked against      |
+//! | `roles`         | role names (Mesos' `roles::validate`) and their tree          |
 //! | `fairness`      | Jain's index, max share gap                                  |
 //! | `bench`         | `bench_round`: time one round at scale                       |
 //!
@@ -50,6 +51,7 @@ pub mod policies;
 pub mod policy;
 pub mod quota;
 pub mod reference;
+pub mod roles;
 mod round;
 #[cfg(test)]
 mod tests;
