@@ -34,7 +34,7 @@ use std::collections::BTreeSet;
 /// non-negative `f64`, whose integer order is its numeric order.
 ///
 /// Equal allocations give bit-identical keys (IEEE division is deterministic), so ties
-/// are exact and broken by client id; shares that are mathematically equal but computed
+/// are exact and broken by allocation count and name ([`DrfKey`]); shares that are mathematically equal but computed
 /// from different fractions may differ in the last bit, as they do in Mesos' doubles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ShareKey(u64);

@@ -3,7 +3,8 @@
 //! This is the first level of Mesos' two-level scheduling (NSDI'11, section 3). The
 //! master feeds the allocator every change (frameworks and agents coming and going,
 //! resources handed out and given back, decline filters) and periodically, every
-//! `allocation_interval` (default 1 s), and after events, asks it for offers. The
+//! `allocation_interval` (default 1 s), and after the events on which Mesos allocates
+//! at once (not after resources are given back), asks it for offers. The
 //! policies are pure state machines over this interface: no engine, no clock, no
 //! messages; they can be unit-tested and benchmarked alone.
 //!
