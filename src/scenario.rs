@@ -347,6 +347,13 @@ impl Scenario {
             key: Some(key),
             message,
         })?;
+        scn.validate_roles()
+            .map_err(|(key, role, message)| ScenarioError {
+                file: file.to_string(),
+                line: find_role_line(text, &role),
+                key: Some(key),
+                message,
+            })?;
         Ok(scn)
     }
 
@@ -391,6 +398,33 @@ impl Scenario {
         // line of the regenerated text would point nowhere in the file.
         Scenario::parse(&text, &format!("{file} (with --set {})", sets.join(" ")))
             .map_err(|e| ScenarioError { line: None, ..e })
+    }
+
+    /// Every role name the scenario writes must be a valid Mesos role name
+    /// (`alloc::roles::validate`, Mesos' `roles::validate` in `src/common/roles.cpp`):
+    /// returns (key path, the name, message) of the first that is not.
+    fn validate_roles(&self) -> Result<(), (String, String, String)> {
+        let mut named: Vec<(String, &str)> = Vec::new();
+        for (i, f) in self.frameworks.iter().enumerate() {
+            named.push((format!("frameworks.{i}.role"), f.role()));
+        }
+        for (i, g) in self.agents.iter().enumerate() {
+            for (j, r) in g.reserve.iter().enumerate() {
+                named.push((format!("agents.{i}.reserve.{j}.role"), &r.role));
+            }
+        }
+        for role in self.allocator.weights.keys() {
+            named.push((format!("allocator.weights.{role}"), role));
+        }
+        for role in self.allocator.quota.keys() {
+            named.push((format!("allocator.quota.{role}"), role));
+        }
+        for (key, role) in named {
+            if let Err(e) = crate::alloc::roles::validate(role) {
+                return Err((key, role.to_string(), e));
+            }
+        }
+        Ok(())
     }
 
     /// Checks what serde cannot: returns (key, message).
@@ -490,6 +524,19 @@ pub fn find_key_line(text: &str, key: &str) -> Option<usize> {
         .position(|l| {
             let t = l.trim_start();
             t.starts_with(key) && t[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| i + 1)
+}
+
+/// The first line that writes the role name `role`: as a quoted string value
+/// (`role = "a//b"`) or as a table key (`"a//b" = 2`, `[allocator.quota."a//b"]`).
+fn find_role_line(text: &str, role: &str) -> Option<usize> {
+    let quoted = format!("\"{role}\"");
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            l.contains(&quoted)
+                || (t.starts_with(role) && t[role.len()..].trim_start().starts_with('='))
         })
         .map(|i| i + 1)
 }

@@ -7,21 +7,23 @@
 //! its frameworks (`src/master/allocator/sorter/drf/sorter.cpp`), and re-sorts a client
 //! when its allocation changes.
 //!
-//! Here the sorter is only the ordered set: the caller owns each client's allocation,
-//! weight and current key, and tells the sorter when a key changes. An offer therefore
+//! Clients are ordered as Mesos' `DRFSorter` orders them ([`DrfKey`]): weighted share,
+//! then the number of allocations made to the client, then its name. Here the sorter is
+//! only the ordered set: the caller owns each client's allocation, weight, count and
+//! current key, and tells the sorter when a key changes. An offer therefore
 //! costs one removal and one insertion (`O(log n)`), never a re-sort of all clients,
 //! which is what keeps one round at 10,000 agents x 1,000 frameworks in milliseconds.
 //!
 //! ```
-//! use schedlab::alloc::drf::{share_key, Sorter};
+//! use schedlab::alloc::drf::{share_key, DrfKey, Sorter};
 //! use schedlab::resources::Resources;
 //!
 //! let total = Resources::new(9.0, 18 * 1024);
-//! let mut s = Sorter::default();
+//! let mut s: Sorter<u64> = Sorter::default();
 //! let a = share_key(&Resources::new(1.0, 4 * 1024), &total, 1.0); // 4/18
 //! let b = share_key(&Resources::new(3.0, 1024), &total, 1.0); // 3/9
-//! s.insert(a, 0);
-//! s.insert(b, 1);
+//! s.insert(DrfKey { share: a, count: 1, name: 0 }, 0);
+//! s.insert(DrfKey { share: b, count: 1, name: 1 }, 1);
 //! assert_eq!(s.iter().collect::<Vec<_>>(), vec![0, 1]);
 //! ```
 
@@ -32,7 +34,7 @@ use std::collections::BTreeSet;
 /// non-negative `f64`, whose integer order is its numeric order.
 ///
 /// Equal allocations give bit-identical keys (IEEE division is deterministic), so ties
-/// are exact and broken by client id; shares that are mathematically equal but computed
+/// are exact and broken by allocation count and name ([`DrfKey`]); shares that are mathematically equal but computed
 /// from different fractions may differ in the last bit, as they do in Mesos' doubles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ShareKey(u64);
@@ -70,43 +72,84 @@ pub fn share_key(alloc: &Resources, total: &Resources, weight: f64) -> ShareKey 
     ShareKey::from_share(weighted_share(alloc, total, weight))
 }
 
-/// Clients ordered by (key, id): lowest weighted dominant share first, ties to the
-/// lowest id so that the order is a function of the allocation alone.
-#[derive(Clone, Debug, Default)]
-pub struct Sorter {
-    set: BTreeSet<(ShareKey, u32)>,
+/// A sorter client's place in Mesos' `DRFSorter` order
+/// (`src/master/allocator/mesos/sorter/drf/sorter.hpp`, `Node::compareDRF`): the
+/// weighted dominant share first, then the number of allocations made to the client
+/// (`Node::Allocation::count`, incremented on every `allocated()` call and never
+/// decremented, so that clients of equal share take turns:
+/// `HierarchicalAllocatorTest.SameShareFairness` in
+/// `src/tests/hierarchical_allocator_tests.cpp`), then the client's name (its path in
+/// the sorter tree).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DrfKey<N> {
+    pub share: ShareKey,
+    pub count: u64,
+    pub name: N,
 }
 
-impl Sorter {
+/// The order of Mesos framework ids as strings, for `u32` sequence numbers.
+///
+/// A Mesos `FrameworkID` is the master's id, `-`, and the master's framework counter
+/// printed with at least four digits (`Master::newFrameworkId` in
+/// `src/master/master.cpp`: `std::setw(4) << std::setfill('0')`), and the DRF sorter
+/// breaks ties by that string. schedlab's framework ids are that counter (dense, from
+/// 0, assigned by the master) and every framework shares the master prefix, so the tie
+/// order is the lexicographic order of the zero-padded decimal: numeric below 10,000,
+/// then `"10000" < "9999"`. The key encodes the digits (each plus one) in base 11,
+/// padded on the right with zeros, so integer order is string order.
+pub fn framework_name_key(fw: u32) -> u64 {
+    let digits = format!("{fw:04}");
+    let mut key = 0u64;
+    for i in 0..11 {
+        let d = digits
+            .as_bytes()
+            .get(i)
+            .map_or(0, |b| u64::from(b - b'0') + 1);
+        key = key * 11 + d;
+    }
+    key
+}
+
+/// Clients in DRF order ([`DrfKey`]), each with a caller's id. The name breaks every
+/// tie that matters; the id only keeps entries distinct.
+#[derive(Clone, Debug)]
+pub struct Sorter<N: Ord + Clone = u64> {
+    set: BTreeSet<(DrfKey<N>, u32)>,
+}
+
+impl<N: Ord + Clone> Default for Sorter<N> {
+    fn default() -> Self {
+        Sorter {
+            set: BTreeSet::new(),
+        }
+    }
+}
+
+impl<N: Ord + Clone> Sorter<N> {
     /// Adds `id` with `key`. Panics if it is already there with that key (a caller bug).
-    pub fn insert(&mut self, key: ShareKey, id: u32) {
+    pub fn insert(&mut self, key: DrfKey<N>, id: u32) {
         let fresh = self.set.insert((key, id));
         assert!(fresh, "sorter: client {id} inserted twice");
     }
 
     /// Removes `id` stored under `key`. Panics if absent: the caller's key is stale.
-    pub fn remove(&mut self, key: ShareKey, id: u32) {
-        let was = self.set.remove(&(key, id));
+    pub fn remove(&mut self, key: &DrfKey<N>, id: u32) {
+        let was = self.set.remove(&(key.clone(), id));
         assert!(was, "sorter: client {id} not found under its key");
     }
 
     /// Moves `id` from key `old` to key `new`.
     #[inline]
-    pub fn update(&mut self, id: u32, old: ShareKey, new: ShareKey) {
+    pub fn update(&mut self, id: u32, old: &DrfKey<N>, new: &DrfKey<N>) {
         if old != new {
             self.remove(old, id);
-            self.insert(new, id);
+            self.insert(new.clone(), id);
         }
     }
 
-    /// Client ids, lowest share first.
+    /// Client ids, first in DRF order first.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.set.iter().map(|&(_, id)| id)
-    }
-
-    /// (key, id) pairs, lowest share first.
-    pub fn entries(&self) -> impl Iterator<Item = (ShareKey, u32)> + '_ {
-        self.set.iter().copied()
+        self.set.iter().map(|(_, id)| *id)
     }
 
     pub fn len(&self) -> usize {
@@ -117,8 +160,8 @@ impl Sorter {
         self.set.is_empty()
     }
 
-    pub fn contains(&self, key: ShareKey, id: u32) -> bool {
-        self.set.contains(&(key, id))
+    pub fn contains(&self, key: &DrfKey<N>, id: u32) -> bool {
+        self.set.contains(&(key.clone(), id))
     }
 
     pub fn clear(&mut self) {
@@ -156,27 +199,49 @@ mod tests {
         assert_eq!(weighted_share(&Resources::ZERO, &Resources::ZERO, 1.0), 0.0);
     }
 
+    fn key(share: f64, count: u64, name: u64) -> DrfKey<u64> {
+        DrfKey {
+            share: ShareKey::from_share(share),
+            count,
+            name,
+        }
+    }
+
+    /// `Node::compareDRF` (`src/master/allocator/mesos/sorter/drf/sorter.hpp`): share,
+    /// then allocation count, then name.
     #[test]
-    fn sorter_orders_by_share_then_id_and_updates() {
+    fn sorter_orders_by_share_then_count_then_name() {
         let mut s = Sorter::default();
-        let k = |x: f64| ShareKey::from_share(x);
-        s.insert(k(0.5), 3);
-        s.insert(k(0.5), 1);
-        s.insert(k(0.1), 7);
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![7, 1, 3]);
-        s.update(7, k(0.1), k(0.9));
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![1, 3, 7]);
-        s.remove(k(0.5), 1);
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![3, 7]);
-        assert!(s.contains(k(0.9), 7));
-        assert_eq!(s.len(), 2);
+        s.insert(key(0.5, 2, 1), 1);
+        s.insert(key(0.5, 1, 3), 3);
+        s.insert(key(0.5, 1, 2), 2);
+        s.insert(key(0.1, 9, 7), 7);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![7, 2, 3, 1]);
+        s.update(7, &key(0.1, 9, 7), &key(0.9, 10, 7));
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![2, 3, 1, 7]);
+        s.remove(&key(0.5, 1, 2), 2);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![3, 1, 7]);
+        assert!(s.contains(&key(0.9, 10, 7), 7));
+        assert_eq!(s.len(), 3);
+    }
+
+    /// Mesos framework ids are `<master>-%04d` strings (`Master::newFrameworkId`,
+    /// `src/master/master.cpp`), compared as strings by the sorter.
+    #[test]
+    fn framework_names_sort_as_mesos_id_strings() {
+        let k = framework_name_key;
+        assert!(k(0) < k(1) && k(9) < k(10) && k(999) < k(1000) && k(1000) < k(9999));
+        // "10000" < "9999", "10000" > "1000" (a prefix), "10000" < "1001".
+        assert!(k(10000) < k(9999));
+        assert!(k(1000) < k(10000) && k(10000) < k(1001));
+        assert!(k(u32::MAX) > k(4294967));
     }
 
     #[test]
     #[should_panic(expected = "not found")]
     fn removing_under_a_stale_key_panics() {
         let mut s = Sorter::default();
-        s.insert(ShareKey::from_share(0.2), 1);
-        s.remove(ShareKey::from_share(0.3), 1);
+        s.insert(key(0.2, 0, 1), 1);
+        s.remove(&key(0.3, 0, 1), 1);
     }
 }

@@ -16,7 +16,7 @@
 //! re-registering after a master failover before their frameworks do) are kept on the
 //! agent, so nothing is over-committed, and adopted when the framework registers.
 
-use super::drf::{share_key, weighted_share, ShareKey, Sorter};
+use super::drf::{framework_name_key, share_key, weighted_share, DrfKey, ShareKey, Sorter};
 use super::{
     AgentId, AllocationPolicy, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy,
 };
@@ -53,8 +53,12 @@ pub(crate) struct Framework {
     /// Decline filters: no offer of the agent before the time.
     pub filters: KeyMap<AgentId, Time>,
     pub suppressed: bool,
-    /// DRF key within the role (valid when the allocator is not stale).
-    pub key: ShareKey,
+    /// Allocations made to it (Mesos' sorter `Allocation::count`): every grant counts
+    /// one, recovering counts nothing.
+    pub count: u64,
+    /// DRF key within the role: (share, count, Mesos id string order) (valid when the
+    /// allocator is not stale).
+    pub key: DrfKey<u64>,
     /// When it was last offered anything (`None`: never since it registered).
     pub last_offer: Option<Time>,
 }
@@ -67,14 +71,19 @@ pub(crate) struct Role {
     pub quota: Resources,
     /// Sum of its frameworks' allocations.
     pub alloc: Resources,
-    /// Weighted DRF key among roles (valid when the allocator is not stale).
-    pub key: ShareKey,
+    /// Allocations made to its frameworks (Mesos' sorter `Allocation::count`).
+    pub count: u64,
+    /// Its name as the sorter's tie-breaker.
+    pub path: Arc<str>,
+    /// Weighted DRF key among roles: (weighted share, count, name) (valid when the
+    /// allocator is not stale).
+    pub key: DrfKey<Arc<str>>,
     /// Registered frameworks of the role.
     pub members: BTreeSet<FrameworkId>,
     /// Those not suppressed, by id (FIFO order).
     pub active: BTreeSet<FrameworkId>,
-    /// Those not suppressed, by DRF share.
-    pub sorter: Sorter,
+    /// Those not suppressed, in DRF order.
+    pub sorter: Sorter<u64>,
 }
 
 /// The allocator behind every [`Policy`]: one state machine, the policy decides the
@@ -91,8 +100,8 @@ pub struct HierarchicalAllocator {
     pub(crate) orphans: BTreeMap<FrameworkId, BTreeMap<AgentId, Resources>>,
     pub(crate) roles: Vec<Role>,
     pub(crate) role_ids: BTreeMap<String, RoleId>,
-    /// Roles with at least one active framework, by weighted DRF share.
-    pub(crate) role_sorter: Sorter,
+    /// Roles with at least one active framework, in weighted DRF order.
+    pub(crate) role_sorter: Sorter<Arc<str>>,
     /// All active (registered, not suppressed) frameworks, by id.
     pub(crate) active: BTreeSet<FrameworkId>,
     /// Roles with a non-zero quota.
@@ -275,6 +284,25 @@ impl AgentSet {
     }
 }
 
+/// `fw`'s place in its role's sorter: dominant share, allocation count, and the order
+/// of its Mesos id string (`drf::framework_name_key`).
+fn fw_key(fw: FrameworkId, f: &Framework, total: &Resources) -> DrfKey<u64> {
+    DrfKey {
+        share: share_key(&f.alloc, total, 1.0),
+        count: f.count,
+        name: framework_name_key(fw),
+    }
+}
+
+/// A role's place in the role sorter: weighted dominant share, allocation count, name.
+fn role_key(role: &Role, total: &Resources) -> DrfKey<Arc<str>> {
+    DrfKey {
+        share: share_key(&role.alloc, total, role.weight),
+        count: role.count,
+        name: Arc::clone(&role.path),
+    }
+}
+
 impl HierarchicalAllocator {
     pub fn new(cfg: &AllocatorConfig) -> HierarchicalAllocator {
         HierarchicalAllocator {
@@ -316,17 +344,26 @@ impl HierarchicalAllocator {
     }
 
     /// The id of `name`, creating the role (weight 1, no quota) on first mention.
+    /// Panics if `name` is not a valid Mesos role name (`roles::validate`).
     pub(crate) fn role_id(&mut self, name: &str) -> RoleId {
         if let Some(&r) = self.role_ids.get(name) {
             return r;
         }
+        super::roles::check(name);
         let r = self.roles.len() as RoleId;
+        let path: Arc<str> = Arc::from(name);
         self.roles.push(Role {
             name: name.to_string(),
             weight: 1.0,
             quota: Resources::ZERO,
             alloc: Resources::ZERO,
-            key: ShareKey::ZERO,
+            count: 0,
+            key: DrfKey {
+                share: ShareKey::ZERO,
+                count: 0,
+                name: Arc::clone(&path),
+            },
+            path,
             members: BTreeSet::new(),
             active: BTreeSet::new(),
             sorter: Sorter::default(),
@@ -360,10 +397,10 @@ impl HierarchicalAllocator {
         let f = self.frameworks[fw as usize]
             .as_mut()
             .expect("known framework");
-        let new = share_key(&f.alloc, &total, 1.0);
+        let new = fw_key(fw, f, &total);
         let old = std::mem::replace(&mut f.key, new);
         if !f.suppressed {
-            self.roles[f.role as usize].sorter.update(fw, old, new);
+            self.roles[f.role as usize].sorter.update(fw, &old, &f.key);
         }
     }
 
@@ -373,10 +410,10 @@ impl HierarchicalAllocator {
             return;
         }
         let role = &mut self.roles[r as usize];
-        let new = share_key(&role.alloc, &self.total, role.weight);
+        let new = role_key(role, &self.total);
         let old = std::mem::replace(&mut role.key, new);
         if !role.active.is_empty() {
-            self.role_sorter.update(r, old, new);
+            self.role_sorter.update(r, &old, &role.key);
         }
     }
 
@@ -388,19 +425,19 @@ impl HierarchicalAllocator {
         }
         for (id, f) in self.frameworks.iter_mut().enumerate() {
             if let Some(f) = f {
-                f.key = share_key(&f.alloc, &total, 1.0);
+                f.key = fw_key(id as FrameworkId, f, &total);
                 if !f.suppressed {
                     self.roles[f.role as usize]
                         .sorter
-                        .insert(f.key, id as FrameworkId);
+                        .insert(f.key.clone(), id as FrameworkId);
                 }
             }
         }
         self.role_sorter.clear();
         for (id, role) in self.roles.iter_mut().enumerate() {
-            role.key = share_key(&role.alloc, &total, role.weight);
+            role.key = role_key(role, &total);
             if !role.active.is_empty() {
-                self.role_sorter.insert(role.key, id as RoleId);
+                self.role_sorter.insert(role.key.clone(), id as RoleId);
             }
         }
         self.stale = false;
@@ -422,11 +459,11 @@ impl HierarchicalAllocator {
         let role = &mut self.roles[r as usize];
         role.active.insert(fw);
         if !self.stale {
-            f.key = share_key(&f.alloc, &total, 1.0);
-            role.sorter.insert(f.key, fw);
+            f.key = fw_key(fw, f, &total);
+            role.sorter.insert(f.key.clone(), fw);
             if role.active.len() == 1 {
-                role.key = share_key(&role.alloc, &total, role.weight);
-                self.role_sorter.insert(role.key, r);
+                role.key = role_key(role, &total);
+                self.role_sorter.insert(role.key.clone(), r);
             }
         }
     }
@@ -445,9 +482,9 @@ impl HierarchicalAllocator {
         let role = &mut self.roles[r as usize];
         role.active.remove(&fw);
         if !self.stale {
-            role.sorter.remove(f.key, fw);
+            role.sorter.remove(&f.key, fw);
             if role.active.is_empty() {
-                self.role_sorter.remove(role.key, r);
+                self.role_sorter.remove(&role.key, r);
             }
         }
     }
@@ -466,8 +503,10 @@ impl HierarchicalAllocator {
         {
             Some(f) => {
                 f.alloc += res;
+                f.count += 1;
                 let r = f.role;
                 self.roles[r as usize].alloc += res;
+                self.roles[r as usize].count += 1;
                 self.refresh_fw(fw);
                 self.refresh_role(r);
             }
@@ -600,10 +639,10 @@ impl HierarchicalAllocator {
                 return Err(format!("framework {fw}: active set out of date"));
             }
             if !self.stale {
-                if f.key != share_key(&f.alloc, &self.total, 1.0) {
+                if f.key != fw_key(fw, f, &self.total) {
                     return Err(format!("framework {fw}: stale key"));
                 }
-                if !f.suppressed && !role.sorter.contains(f.key, fw) {
+                if !f.suppressed && !role.sorter.contains(&f.key, fw) {
                     return Err(format!("framework {fw}: missing from its role sorter"));
                 }
             }
@@ -623,10 +662,10 @@ impl HierarchicalAllocator {
             if role.sorter.len() != role.active.len() {
                 return Err(format!("role {}: sorter size", role.name));
             }
-            if role.key != share_key(&role.alloc, &self.total, role.weight) {
+            if role.key != role_key(role, &self.total) {
                 return Err(format!("role {}: stale key", role.name));
             }
-            if self.role_sorter.contains(role.key, id as RoleId) == role.active.is_empty() {
+            if self.role_sorter.contains(&role.key, id as RoleId) == role.active.is_empty() {
                 return Err(format!("role {}: role sorter membership", role.name));
             }
         }
@@ -673,16 +712,25 @@ impl Allocator for HierarchicalAllocator {
         }
         let orphaned = self.orphans.remove(&fw).unwrap_or_default();
         let alloc = orphaned.values().fold(Resources::ZERO, |s, x| s + *x);
+        // Mesos' `addFramework` tracks the resources it already uses agent by agent, one
+        // sorter `allocated()` call (one count) each.
+        let count = orphaned.len() as u64;
         self.frameworks[fw as usize] = Some(Framework {
             role: r,
             alloc,
             filters: KeyMap::default(),
             suppressed: true,
-            key: ShareKey::ZERO,
+            count,
+            key: DrfKey {
+                share: ShareKey::ZERO,
+                count,
+                name: framework_name_key(fw),
+            },
             last_offer: None,
         });
         self.roles[r as usize].members.insert(fw);
         self.roles[r as usize].alloc += alloc;
+        self.roles[r as usize].count += count;
         self.refresh_role(r);
         self.activate(fw);
     }

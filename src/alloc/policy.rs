@@ -87,7 +87,7 @@ pub trait Candidates {
     fn agent_free(&self) -> Resources;
     /// The first eligible framework in hierarchical DRF order: roles by weighted dominant
     /// share, then frameworks of a role by dominant share (Mesos' `DRFSorter`; ties by
-    /// id).
+    /// the number of allocations made, then by name: see `drf::DrfKey`).
     fn first_by_share(&mut self) -> Option<FrameworkId>;
     /// The first eligible framework by id, i.e. in registration order.
     fn first_by_id(&mut self) -> Option<FrameworkId>;

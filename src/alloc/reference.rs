@@ -32,6 +32,8 @@ struct Fw {
     suppressed: bool,
     filters: BTreeMap<AgentId, Time>,
     last_offer: Option<Time>,
+    /// Allocations made to it (Mesos' sorter count).
+    count: u64,
 }
 
 /// The raw facts of an allocator, copied out of it: no cached sums, keys or sorters.
@@ -42,7 +44,9 @@ pub(crate) struct Reference {
     agents: BTreeMap<AgentId, (Resources, BTreeMap<FrameworkId, Resources>)>,
     frameworks: BTreeMap<FrameworkId, Fw>,
     weights: BTreeMap<String, f64>,
-    /// Role names in id order (ties between equal shares go to the lower id).
+    /// Allocations made to each role's frameworks (Mesos' sorter count).
+    role_counts: BTreeMap<String, u64>,
+    /// Role names in id order (the dense index a `Candidate` carries).
     role_order: Vec<String>,
 }
 
@@ -71,14 +75,17 @@ impl Reference {
                         .map(|(a, t)| (*a, *t))
                         .collect(),
                     last_offer: f.last_offer,
+                    count: f.count,
                 };
                 frameworks.insert(id as FrameworkId, fw);
             }
         }
         let weights = a.roles.iter().map(|r| (r.name.clone(), r.weight)).collect();
         let role_order = a.roles.iter().map(|r| r.name.clone()).collect();
+        let role_counts = a.roles.iter().map(|r| (r.name.clone(), r.count)).collect();
         Reference {
             role_order,
+            role_counts,
             rules: Arc::clone(&a.rules),
             min_allocatable: a.min_allocatable,
             agents,
@@ -177,7 +184,10 @@ impl Reference {
             if let Some(fw) = rules.pick(&mut c, rng) {
                 let held = &mut self.agents.get_mut(&agent).expect("listed").1;
                 *held.entry(fw).or_default() += free;
-                self.frameworks.get_mut(&fw).expect("picked").last_offer = Some(now);
+                let f = self.frameworks.get_mut(&fw).expect("picked");
+                f.last_offer = Some(now);
+                f.count += 1;
+                *self.role_counts.get_mut(&f.role).expect("known role") += 1;
                 offers.push(OfferDecision {
                     framework: fw,
                     agent,
@@ -218,26 +228,31 @@ impl Candidates for RefCandidates<'_> {
     fn first_by_share(&mut self) -> Option<FrameworkId> {
         let r = self.r;
         let total = r.total();
-        // Roles with an active framework, by (weighted share, role id = first mention).
-        let mut roles: Vec<(ShareKey, usize, &str)> = Vec::new();
+        // Roles with an active framework, by (weighted share, allocation count, name):
+        // Mesos' `DRFSorter` order (`sorter.hpp`, `Node::compareDRF`).
+        let mut roles: Vec<(ShareKey, u64, &str)> = Vec::new();
         for role in &r.role_order {
             if r.frameworks
                 .values()
                 .any(|f| &f.role == role && !f.suppressed)
             {
-                roles.push((r.role_share(role, &total), r.role_rank(role), role));
+                roles.push((r.role_share(role, &total), r.role_counts[role], role));
             }
         }
         roles.sort();
         for (_, _, role) in roles {
-            let mut fws: Vec<(ShareKey, FrameworkId)> = r
+            // Frameworks by (share, count, their Mesos id strings).
+            let mut fws: Vec<(ShareKey, u64, String, FrameworkId)> = r
                 .frameworks
                 .iter()
                 .filter(|(_, f)| f.role == role && !f.suppressed)
-                .map(|(&fw, _)| (share_key(&r.held(fw), &total, 1.0), fw))
+                .map(|(&fw, f)| {
+                    let share = share_key(&r.held(fw), &total, 1.0);
+                    (share, f.count, format!("{fw:04}"), fw)
+                })
                 .collect();
             fws.sort();
-            if let Some(&(_, fw)) = fws.iter().find(|(_, fw)| self.eligible_id(*fw)) {
+            if let Some(&(.., fw)) = fws.iter().find(|(.., fw)| self.eligible_id(*fw)) {
                 return Some(fw);
             }
         }

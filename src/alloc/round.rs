@@ -31,7 +31,7 @@
 //! is parked until the first of those filters ends. With no active framework a round
 //! visits nothing. None of this changes an offer: see `policies::agent_order`.
 
-use super::drf::ShareKey;
+use super::drf::DrfKey;
 use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
 use super::policies::random_pick;
 use super::policy::{AgentView, Candidate, Candidates};
@@ -41,6 +41,7 @@ use crate::actor::Time;
 use crate::resources::Resources;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Kind-wise minimum. (Spelled out because `x.min(&y)` on a `Resources` value resolves
 /// to `Ord::min`, the lexicographic one, before the inherent kind-wise method.)
@@ -324,11 +325,11 @@ impl HierarchicalAllocator {
     ) -> Option<FrameworkId> {
         // Stage 1: roles below their guarantee first, lowest weighted share first.
         if round.quota.any_unsatisfied() {
-            let mut roles: Vec<(ShareKey, RoleId)> = round
+            let mut roles: Vec<(DrfKey<Arc<str>>, RoleId)> = round
                 .quota
                 .unsatisfied()
                 .filter(|&r| !self.roles[r as usize].active.is_empty())
-                .map(|r| (self.roles[r as usize].key, r))
+                .map(|r| (self.roles[r as usize].key.clone(), r))
                 .collect();
             roles.sort_unstable();
             for (_, r) in roles {
@@ -496,8 +497,8 @@ impl Candidates for RoundCandidates<'_> {
             out.push(Candidate {
                 framework: fw,
                 role: f.role,
-                share: f.key.share(),
-                role_share: a.roles[f.role as usize].key.share(),
+                share: f.key.share.share(),
+                role_share: a.roles[f.role as usize].key.share.share(),
                 allocated: f.alloc,
                 last_offer: f.last_offer,
             });

@@ -396,13 +396,15 @@ fn reservations_go_only_to_the_reserving_role() {
     assert_eq!((o[1].framework, o[1].resources), (1, res(3.0, 3)));
     check(&a);
 
-    // All back: the roles tie at share 0 and role "r" (created first, lower role id)
-    // wins: its framework gets the reserved and the unreserved part in one offer.
+    // All back: the roles tie at share 0 and at two allocations each, so the name
+    // decides (Mesos' `DRFSorter`: share, count, name): "other" < "r" takes the
+    // unreserved part, r's framework its reservation.
     a.recover(0, 0, res(6.0, 6));
     a.recover(0, 1, res(4.0, 4));
     let o = a.allocate(4 * SEC, &mut r);
-    assert_eq!(o.len(), 1);
-    assert_eq!((o[0].framework, o[0].resources), (1, res(10.0, 10)));
+    assert_eq!(o.len(), 2);
+    assert_eq!((o[0].framework, o[0].resources), (0, res(6.0, 6)));
+    assert_eq!((o[1].framework, o[1].resources), (1, res(4.0, 4)));
 }
 
 #[test]
@@ -770,4 +772,57 @@ fn incremental_matches_reference() {
         assert!(seen.rounds > 300, "{policy}: {} rounds", seen.rounds);
         assert!(seen.offers > 1000, "{policy}: {} offers", seen.offers);
     }
+}
+
+/// Frameworks of equal share take turns: the DRF sorter breaks a share tie by the
+/// number of allocations made to each client before the name
+/// (`src/master/allocator/mesos/sorter/drf/sorter.hpp`, `Node::compareDRF`). Upstream:
+/// `HierarchicalAllocatorTest.SameShareFairness` in
+/// `src/tests/hierarchical_allocator_tests.cpp` (two frameworks of role `*`, one agent
+/// declined back without a filter each round: 5 allocations each out of 10).
+#[test]
+fn same_share_frameworks_alternate_by_allocation_count() {
+    let mut a = alloc(Policy::DRF);
+    a.add_framework(0, "*");
+    a.add_framework(1, "*");
+    a.add_agent(0, res(2.0, 1));
+    let mut r = rng(1);
+    let mut counts = [0u32; 2];
+    let mut order = Vec::new();
+    for i in 0..10 {
+        let o = a.allocate(i * SEC, &mut r);
+        assert_eq!(o.len(), 1);
+        counts[o[0].framework as usize] += 1;
+        order.push(o[0].framework);
+        a.recover(0, o[0].framework, o[0].resources);
+        check(&a);
+    }
+    assert_eq!(counts, [5, 5]);
+    // The first tie (count 0 each) goes to the lower id string, "0000" < "0001".
+    assert_eq!(order, vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+}
+
+/// Roles of equal share and count are ordered by name, not by when they were first
+/// mentioned (`Node::compareDRF` compares `path` last; `SorterTest` in
+/// `src/tests/sorter_tests.cpp` sorts clients of equal share by name).
+#[test]
+fn equal_roles_are_ordered_by_name() {
+    let mut a = alloc(Policy::DRF);
+    a.add_framework(0, "zeta");
+    a.add_framework(1, "alpha");
+    a.add_agent(0, res(2.0, 1));
+    let o = a.allocate(0, &mut rng(1));
+    assert_eq!(o[0].framework, 1, "role alpha sorts before zeta");
+}
+
+/// Framework ids tie by their Mesos id strings (`<master>-%04d`, `Master::newFrameworkId`
+/// in `src/master/master.cpp`): framework 10000 sorts before framework 9999.
+#[test]
+fn framework_ties_follow_mesos_id_strings() {
+    let mut a = alloc(Policy::DRF);
+    a.add_framework(9999, "r");
+    a.add_framework(10000, "r");
+    a.add_agent(0, res(2.0, 1));
+    let o = a.allocate(0, &mut rng(1));
+    assert_eq!(o[0].framework, 10000);
 }

@@ -2,8 +2,12 @@
 //!
 //! What it models (Mesos 1.x `master.cpp`, NSDI'11 section 3):
 //! - Offers come from the allocator every `allocation_interval` (Mesos flag, default
-//!   1 s) and after events that change what can be offered (a framework or agent
-//!   added, resources given back, a framework reviving).
+//!   1 s) and after the events on which Mesos' allocator allocates at once (a framework
+//!   added or re-activated, an agent added, a framework reviving: the `allocate(`
+//!   call sites of `src/master/allocator/mesos/hierarchical.cpp`). Resources given
+//!   back (a decline, the unused part of an accept, a rescinded offer, a task's end)
+//!   wait for the next batch allocation, as Mesos' `recoverResources` does not
+//!   allocate (MESOS-3078).
 //! - ACCEPT must name outstanding offers of the caller on one agent. If any offer is
 //!   no longer valid (rescinded, already used) the whole call is refused and its tasks
 //!   are reported LOST, so no offer is ever used twice. A task larger than what is left
@@ -596,7 +600,6 @@ impl Master {
             self.counters.invalid_accepts += 1;
             for o in &valid {
                 self.alloc.recover(o.agent, fw, o.resources);
-                self.request_agent_allocation(ctx, o.agent);
             }
             for t in tasks {
                 self.update(
@@ -652,9 +655,9 @@ impl Master {
         if !left.is_zero() {
             self.alloc.recover(agent, fw, left);
             if refuse > 0 {
-                self.alloc.filter(fw, agent, ctx.now() + refuse);
+                let until = alloc::refuse_until(ctx.now(), refuse, self.cfg.allocation_interval);
+                self.alloc.filter(fw, agent, until);
             }
-            self.request_agent_allocation(ctx, agent);
         }
     }
 
@@ -670,9 +673,10 @@ impl Master {
                 self.counters.offers_declined += 1;
                 self.alloc.recover(o.agent, fw, o.resources);
                 if refuse > 0 {
-                    self.alloc.filter(fw, o.agent, ctx.now() + refuse);
+                    let interval = self.cfg.allocation_interval;
+                    let until = alloc::refuse_until(ctx.now(), refuse, interval);
+                    self.alloc.filter(fw, o.agent, until);
                 }
-                self.request_agent_allocation(ctx, o.agent);
             }
         }
     }
@@ -699,9 +703,7 @@ impl Master {
             t.state = status.state;
         }
         if status.state.is_terminal() {
-            if let Some(agent) = self.finish_task(fw, status.task) {
-                self.request_agent_allocation(ctx, agent);
-            }
+            self.finish_task(fw, status.task);
         }
         if self.frameworks.get(fw as usize).is_some_and(|f| f.active) {
             self.update(ctx, fw, status);
@@ -831,7 +833,6 @@ impl Master {
         self.frameworks[fw as usize].active = false;
         self.alloc.remove_framework(fw);
         self.persist(ctx, [Record::Framework(fw)], None);
-        self.request_allocation(ctx);
     }
 
     pub(super) fn add_to_allocator(&mut self, id: FrameworkId, role: &str, weight_milli: u64) {
@@ -893,7 +894,6 @@ impl Master {
         for o in offers {
             if let Some(o) = self.take_offer(ctx, id, o) {
                 self.alloc.recover(o.agent, id, o.resources);
-                self.request_agent_allocation(ctx, o.agent);
             }
         }
         self.alloc.suppress(id, true);
@@ -1075,7 +1075,6 @@ impl Actor<Mesos> for Master {
                         self.frameworks[fw as usize].actor,
                         Msg::Rescind { offer: id },
                     );
-                    self.request_agent_allocation(ctx, o.agent);
                 }
             }
             _ => {}

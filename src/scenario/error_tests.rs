@@ -429,3 +429,42 @@ fn every_shipped_input_file_still_parses() {
     }
     assert!(seen >= 20, "{seen} files");
 }
+
+/// A malformed role name (Mesos' `roles::validate`, `src/common/roles.cpp`) is refused
+/// at the line that writes it, wherever a scenario names a role.
+#[test]
+fn malformed_role_names_are_refused_where_they_are_written() {
+    let text = file(&[
+        "[[frameworks]]",                                      // 6
+        "name = \"g\"",                                        // 7
+        "role = \"eng//web\"",                                 // 8
+        "workload = { kind = \"greedy\", cpus = 1, mem = 1 }", // 9
+    ]);
+    assert_eq!(
+        err(&text),
+        "s.toml:8: key `frameworks.0.role`: role 'eng//web' cannot contain two adjacent slashes"
+    );
+    let text = file(&[GREEDY, "[allocator.weights]", "\"a/-b\" = 2"]);
+    assert_eq!(
+        err(&text),
+        "s.toml:10: key `allocator.weights.a/-b`: \
+         role component '-b' is invalid because it starts with a dash"
+    );
+    let text = file(&[
+        GREEDY,
+        "[allocator.quota]",
+        "\"a/..\" = { cpus = 1, mem = 1 }",
+    ]);
+    assert_eq!(
+        err(&text),
+        "s.toml:10: key `allocator.quota.a/..`: role 'a/..' cannot include '..' as a component"
+    );
+    // Nested names are fine.
+    let text = file(&[
+        "[[frameworks]]",
+        "name = \"g\"",
+        "role = \"eng/web\"",
+        "workload = { kind = \"greedy\", cpus = 1, mem = 1 }",
+    ]);
+    assert!(Scenario::parse(&text, "s.toml").is_ok());
+}

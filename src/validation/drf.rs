@@ -164,7 +164,8 @@ pub fn fill(inst: &Instance) -> Vec<u64> {
 
 /// Discrete progressive filling computed independently, in exact integer arithmetic:
 /// repeatedly give one task to the user with the lowest dominant share among those
-/// whose next task still fits (ties to the lowest index). Returns the tasks per user
+/// whose next task still fits (ties to the fewest tasks, then the lowest index, as
+/// Mesos' DRF sorter breaks them). Returns the tasks per user
 /// and, per user, how many tasks had been handed out in total when it was first
 /// blocked.
 pub fn reference(inst: &Instance) -> (Vec<u64>, Vec<u64>) {
@@ -185,9 +186,13 @@ pub fn reference(inst: &Instance) -> (Vec<u64>, Vec<u64>) {
         let mut pick: Option<usize> = None;
         for i in (0..n).filter(|&i| blocked[i] == u64::MAX) {
             let s = frac_max(&d[i], &cap, x[i]);
+            // Ties as Mesos' DRF sorter breaks them (`sorter.hpp`, `Node::compareDRF`):
+            // fewer allocations first (here, with one task per offer, fewer tasks), then
+            // the lower index (the names `user0`, `user1`, ... in that order below 10).
             let better = pick.is_none_or(|p| {
                 let t = frac_max(&d[p], &cap, x[p]);
-                s.0 * t.1 < t.0 * s.1
+                let (l, r) = (s.0 * t.1, t.0 * s.1);
+                l < r || (l == r && x[i] < x[p])
             });
             if better {
                 pick = Some(i);

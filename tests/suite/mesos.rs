@@ -314,3 +314,54 @@ fn an_agent_takes_the_master_for_lost_75_s_after_the_last_ping() {
     assert!(tc.run_until(400 * SEC, |tc| agent(tc).is_some()));
     assert!(tc.now() >= 400 * SEC);
 }
+
+/// The times (offset from the batch grid removed) at which agent 0 is offered, for an
+/// idle framework that declines everything with `refuse`.
+fn offer_times_of_a_declining_framework(refuse: &str) -> Vec<Time> {
+    let text = format!(
+        r#"
+name = "decline-short"
+[run]
+stop = "30s"
+[[agents]]
+count = 1
+cpus = 4
+mem = 8192
+[[frameworks]]
+name = "idle"
+decline_refuse = "{refuse}"
+workload = {{ kind = "jobs", jobs = [{{ at = "100s", tasks = 1, cpus = 1, mem = 1024, duration = "1s" }}] }}
+"#
+    );
+    let scn = Scenario::parse(&text, "test").unwrap();
+    let mut c = Cluster::build(&scn, 1, SimConfig::default()).unwrap();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    c.sim.set_observer(Box::new(OfferTimes(seen.clone())));
+    c.sim.run(schedlab::sim::Stop::at(30 * SEC));
+    let times = seen.borrow().iter().map(|o| o.0).collect();
+    times
+}
+
+/// Declined resources wait for the next batch allocation: Mesos' `recoverResources`
+/// does not allocate (`src/master/allocator/mesos/hierarchical.cpp`; MESOS-3078), so a
+/// decline without a filter is re-offered one `allocation_interval` (1 s) later, not at
+/// once. And a filter shorter than the interval still holds in the next batch
+/// allocation: it lasts `max(refuse_seconds, allocation_interval)` (MESOS-4302,
+/// `HierarchicalAllocatorTest.SmallOfferFilterTimeout` in
+/// `src/tests/hierarchical_allocator_tests.cpp`), so with a 0.2 s filter the agent skips
+/// one batch round and is offered in the one after (2 s apart).
+#[test]
+fn declines_wait_for_batch_allocations_and_short_filters_outlive_the_next_one() {
+    let slack = 10_000_000; // message latencies, a few ms
+    for (refuse, gap) in [("0s", SEC), ("200ms", 2 * SEC)] {
+        let times = offer_times_of_a_declining_framework(refuse);
+        assert!(times.len() >= 10, "refuse {refuse}: {} offers", times.len());
+        for w in times.windows(2) {
+            let d = w[1] - w[0];
+            assert!(
+                d + slack >= gap && d <= gap + slack,
+                "refuse {refuse}: re-offered after {d} ns, want {gap} ns"
+            );
+        }
+    }
+}
