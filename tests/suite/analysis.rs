@@ -116,12 +116,16 @@ fn drf_is_significantly_fairer_than_fifo() {
     let j = c.row("jain").unwrap();
     assert!(j.significant, "{j:?}");
     assert!(j.welch_p < 1e-4 && j.mw_p < 1e-3, "{j:?}");
-    assert!(j.b.mean > 0.95 && j.a.mean < 0.8, "{j:?}");
+    // Since allocations follow Mesos' triggers (freed resources wait for the next 1 s
+    // round, issue 24), the gap is smaller than it was (DRF ~0.86, FIFO ~0.83 over
+    // these 10 seeds; DRF 0.975 before): the late framework's 2-CPU tasks meet
+    // 1-CPU leftovers, declined under 5 s filters. DRF is still the fairer, clearly.
+    assert!(j.b.mean > j.a.mean, "{j:?}");
     assert!(
         j.b.ci_low > j.a.ci_high,
         "the intervals do not overlap: {j:?}"
     );
-    assert!(j.rel_diff.unwrap() > 0.2);
+    assert!(j.rel_diff.unwrap() > 0.02);
 }
 
 #[test]

@@ -171,10 +171,10 @@ fn a_leader_ignoring_its_lost_session_is_caught() {
 #[test]
 fn golden_fingerprints() {
     for (scn, golden) in [
-        (failover_scenario(&[]), "f2baf65c87ddef13"),
+        (failover_scenario(&[]), "f658b8a94be38b15"),
         (
             Scenario::parse(schedlab::scenario::QUICKSTART, "quickstart").unwrap(),
-            "9dd292538bd6d358",
+            "529e056a35bc35b0",
         ),
     ] {
         let s = execute(&scn, &RunOptions::default()).unwrap();
