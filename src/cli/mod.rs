@@ -48,7 +48,7 @@ pub enum Cmd {
     /// Runs a scenario checking every invariant after every event (no files written).
     Check(simulate::CheckArgs),
     /// Runs N seeds of a randomized scenario with faults, checking every invariant
-    /// after every event; prints the first failing seed and how to replay it.
+    /// after every event; prints every failing seed (safety and liveness) and how to replay it.
     Fuzz(simulate::FuzzArgs),
     /// Benchmarks; each prints one JSON object per line.
     Bench {
