@@ -11,6 +11,11 @@
 //! What counts toward a guarantee is the role's allocation plus its still unallocated
 //! static reservations (those are set aside for it anyway), as in Mesos.
 //!
+//! Mesos 1.9+ adds a limit per role: the same consumption never goes beyond it. The
+//! round cuts each offer's unreserved part to [`QuotaRound::room`], kind by kind, and
+//! stage 1 gives a role below its guarantee what meets it plus at most
+//! [`QuotaRound::surplus`] more, so the rest of an agent stays for stage 2.
+//!
 //! ```
 //! use schedlab::alloc::quota::QuotaRound;
 //! use schedlab::resources::Resources;

@@ -8,18 +8,21 @@
 //!    plus R's reserved part; nothing of another role's reservation.
 //! 2. Skip the agent if what is free is below the minimum allocatable
 //!    (`--min_allocatable_resources`, default `cpus:0.01|mem:32`).
-//! 3. Stage 1 (quota): roles below their guarantee, lowest weighted share first, are
-//!    served before anyone else.
+//! 3. Stage 1 (quota, Mesos 1.9+): a role below its guarantee, lowest weighted share
+//!    first, is offered the part of the unreserved resources meeting the rest of its
+//!    guarantee plus what the surplus headroom allows, within its limit (and its
+//!    reservation); what is left of the agent goes on to stage 2 in the same round.
 //! 4. Stage 2: the policy picks one framework among the eligible ones: active (not
 //!    suppressed), no decline filter on (framework, agent) with `until > now`, and a
-//!    bundle for its role that is allocatable. A role that is not below its quota is
-//!    given the unreserved part only if what stays free still covers every unmet
-//!    guarantee (quota headroom, `quota.rs`); otherwise only its reserved part.
+//!    bundle for its role that is allocatable. The unreserved part is cut, kind by
+//!    kind, to the role's quota limit, and given only if what stays free still covers
+//!    every unmet guarantee (quota headroom, `quota.rs`); otherwise only its reserved
+//!    part.
 //! 5. The chosen framework is offered its whole bundle, which is counted as allocated at
 //!    once, so the next agent sees the new shares. Then the unallocated reservations of
 //!    the other roles on the agent, which nobody else may take, are offered to their own
-//!    roles' first eligible framework. Unreserved resources go to one framework per
-//!    agent per round.
+//!    roles' first eligible framework. Unreserved resources go to at most two frameworks
+//!    per agent per round (one per stage; without quota, one).
 //!
 //! Filters are checked here, at allocation time: a filter whose `until` has passed
 //! (`now >= until`) no longer holds and is dropped when met (docs/design.md, Decline filters: a filter shorter
