@@ -115,7 +115,13 @@ impl Cluster {
             .allocator
             .quota
             .iter()
-            .map(|(r, q)| (r.clone(), q.resources()))
+            .map(|(r, q)| (r.clone(), q.guarantee()))
+            .collect();
+        let limits: Vec<(String, Resources)> = scn
+            .allocator
+            .quota
+            .iter()
+            .filter_map(|(r, q)| q.limit().map(|l| (r.clone(), l)))
             .collect();
         let gc = sim.net_mut().group("coord");
         let coord = match scn.coord.servers {
@@ -138,9 +144,13 @@ impl Cluster {
             let me = ActorId(sim.actor_count() as u32);
             let (flags, alloc_cfg) = (scn.masters.flags.clone(), alloc_cfg.clone());
             let (weights, quotas, servers) = (weights.clone(), quotas.clone(), coord.clone());
+            let limits = limits.clone();
             masters.push(sim.add_actor(&name, gm, move || {
                 let mut m = Master::new(flags.clone(), &alloc_cfg);
                 m.configure_roles(&weights, &quotas);
+                if !limits.is_empty() {
+                    m.configure_quota_limits(&limits);
+                }
                 if let Some(hook) = hooks.master {
                     hook(&mut m);
                 }

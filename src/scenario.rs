@@ -136,8 +136,8 @@ pub struct AllocatorSection {
     pub min_allocatable_mem: NonNeg,
     /// Role weights (DRF divides a role's dominant share by its weight).
     pub weights: BTreeMap<String, NonNeg>,
-    /// Guaranteed minimum per role.
-    pub quota: BTreeMap<String, TaskSize>,
+    /// Quota per role: a guaranteed minimum and an optional limit (Mesos 1.9+).
+    pub quota: BTreeMap<String, QuotaEntry>,
 }
 
 impl Default for AllocatorSection {
@@ -150,6 +150,75 @@ impl Default for AllocatorSection {
             weights: BTreeMap::new(),
             quota: BTreeMap::new(),
         }
+    }
+}
+
+/// One role's quota (`[allocator.quota.<role>]`): the guarantee (`cpus`, `mem`, `disk`,
+/// `gpus`, as before limits existed) and, Mesos 1.9+, a limit per kind
+/// (`limit_cpus`, `limit_mem`; absent: no limit). A limit below the guarantee is refused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaEntry {
+    pub cpus: NonNeg,
+    pub mem: NonNeg,
+    #[serde(default)]
+    pub disk: NonNeg,
+    #[serde(default)]
+    pub gpus: NonNeg,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_cpus: Option<NonNeg>,
+    /// MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_mem: Option<NonNeg>,
+}
+
+impl QuotaEntry {
+    /// The guarantee.
+    pub fn guarantee(&self) -> Resources {
+        TaskSize {
+            cpus: self.cpus,
+            mem: self.mem,
+            disk: self.disk,
+            gpus: self.gpus,
+        }
+        .resources()
+    }
+
+    /// The limit, if any kind has one (kinds without are `u64::MAX`, unbounded).
+    pub fn limit(&self) -> Option<Resources> {
+        if self.limit_cpus.is_none() && self.limit_mem.is_none() {
+            return None;
+        }
+        let mut l = crate::alloc::quota::UNLIMITED;
+        if let Some(c) = self.limit_cpus {
+            l.cpus = Resources::new(c.0, 0).cpus;
+        }
+        if let Some(m) = self.limit_mem {
+            l.mem = m.0.round() as u64;
+        }
+        Some(l)
+    }
+
+    /// The first limit below its guarantee: (key, message).
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        let pairs = [
+            ("limit_cpus", self.limit_cpus, self.cpus, "cpus"),
+            ("limit_mem", self.limit_mem, self.mem, "mem"),
+        ];
+        for (key, limit, guarantee, kind) in pairs {
+            if let Some(l) = limit {
+                if l.0 < guarantee.0 {
+                    return Err((
+                        key,
+                        format!(
+                            "{key} = {} is below the guarantee {kind} = {} (a quota limit must be at least its guarantee)",
+                            l.0, guarantee.0
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -347,6 +416,13 @@ impl Scenario {
             key: Some(key),
             message,
         })?;
+        scn.validate_quota()
+            .map_err(|(key, role, message)| ScenarioError {
+                file: file.to_string(),
+                line: find_quota_key_line(text, &role, key.rsplit('.').next().unwrap_or(&key)),
+                key: Some(key),
+                message,
+            })?;
         scn.validate_roles()
             .map_err(|(key, role, message)| ScenarioError {
                 file: file.to_string(),
@@ -398,6 +474,21 @@ impl Scenario {
         // line of the regenerated text would point nowhere in the file.
         Scenario::parse(&text, &format!("{file} (with --set {})", sets.join(" ")))
             .map_err(|e| ScenarioError { line: None, ..e })
+    }
+
+    /// A quota limit must not be below its guarantee (Mesos 1.9+ refuses such a quota
+    /// config): returns (key path, role, message) of the first that is.
+    fn validate_quota(&self) -> Result<(), (String, String, String)> {
+        for (role, q) in &self.allocator.quota {
+            if let Err((key, message)) = q.check() {
+                return Err((
+                    format!("allocator.quota.{role}.{key}"),
+                    role.clone(),
+                    message,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Every role name the scenario writes must be a valid Mesos role name
@@ -515,6 +606,25 @@ impl Scenario {
             l.model.validate().map_err(|m| ("links".to_string(), m))?;
         }
         Ok(())
+    }
+}
+
+/// The line of `key` in `role`'s quota: in its own `[allocator.quota.<role>]` table,
+/// else the inline table's line (`<role> = { ... }`).
+fn find_quota_key_line(text: &str, role: &str, key: &str) -> Option<usize> {
+    let headers = [
+        format!("[allocator.quota.{role}]"),
+        format!("[allocator.quota.\"{role}\"]"),
+    ];
+    let start = text
+        .lines()
+        .position(|l| headers.iter().any(|h| l.trim() == h.as_str()));
+    match start {
+        Some(s) => {
+            let rest: String = text.lines().skip(s + 1).collect::<Vec<_>>().join("\n");
+            find_key_line(&rest, key).map(|i| i + s + 1)
+        }
+        None => find_role_line(text, role),
     }
 }
 

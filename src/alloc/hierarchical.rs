@@ -69,6 +69,8 @@ pub(crate) struct Role {
     pub name: String,
     pub weight: f64,
     pub quota: Resources,
+    /// Quota limit (Mesos 1.9+): never allocated beyond it; `quota::UNLIMITED` if none.
+    pub limit: Resources,
     /// Sum of its frameworks' allocations.
     pub alloc: Resources,
     /// Allocations made to its frameworks (Mesos' sorter `Allocation::count`).
@@ -104,7 +106,7 @@ pub struct HierarchicalAllocator {
     pub(crate) role_sorter: Sorter<Arc<str>>,
     /// All active (registered, not suppressed) frameworks, by id.
     pub(crate) active: BTreeSet<FrameworkId>,
-    /// Roles with a non-zero quota.
+    /// Roles with a non-zero guarantee or a limit.
     pub(crate) quota_roles: BTreeSet<RoleId>,
     pub(crate) total: Resources,
     pub(crate) allocated: Resources,
@@ -343,6 +345,16 @@ impl HierarchicalAllocator {
         (0..4).any(|k| m[k] > 0 && x[k] >= m[k])
     }
 
+    /// Keeps `quota_roles` up to date after `r`'s guarantee or limit changed.
+    fn note_quota(&mut self, r: RoleId) {
+        let role = &self.roles[r as usize];
+        if role.quota.is_zero() && role.limit == super::quota::UNLIMITED {
+            self.quota_roles.remove(&r);
+        } else {
+            self.quota_roles.insert(r);
+        }
+    }
+
     /// The id of `name`, creating the role (weight 1, no quota) on first mention.
     /// Panics if `name` is not a valid Mesos role name (`roles::validate`).
     pub(crate) fn role_id(&mut self, name: &str) -> RoleId {
@@ -356,6 +368,7 @@ impl HierarchicalAllocator {
             name: name.to_string(),
             weight: 1.0,
             quota: Resources::ZERO,
+            limit: super::quota::UNLIMITED,
             alloc: Resources::ZERO,
             count: 0,
             key: DrfKey {
@@ -897,11 +910,14 @@ impl Allocator for HierarchicalAllocator {
     fn set_quota(&mut self, role: &str, guarantee: Resources) {
         let r = self.role_id(role);
         self.roles[r as usize].quota = guarantee;
-        if guarantee.is_zero() {
-            self.quota_roles.remove(&r);
-        } else {
-            self.quota_roles.insert(r);
-        }
+        self.note_quota(r);
+    }
+
+    /// Sets (replaces) the limit; `quota::UNLIMITED` removes it.
+    fn set_quota_limit(&mut self, role: &str, limit: Resources) {
+        let r = self.role_id(role);
+        self.roles[r as usize].limit = limit;
+        self.note_quota(r);
     }
 
     /// Sets (replaces) `role`'s reservation on `agent`; `Resources::ZERO` removes it.

@@ -51,6 +51,8 @@ pub mod hierarchical;
 pub mod policies;
 pub mod policy;
 pub mod quota;
+#[cfg(test)]
+mod quota_tests;
 pub mod reference;
 pub mod roles;
 mod round;
@@ -108,6 +110,10 @@ pub trait Allocator {
     fn set_weight(&mut self, role: &str, weight: f64);
     /// Guaranteed minimum for a role: set aside even while the role has no framework.
     fn set_quota(&mut self, role: &str, guarantee: Resources);
+    /// Quota limit for a role (Mesos 1.9+): it is never allocated beyond it, kind by
+    /// kind (`quota::UNLIMITED`, the default, for none; a kind at `u64::MAX` is
+    /// unbounded).
+    fn set_quota_limit(&mut self, role: &str, limit: Resources);
     /// Statically reserve `res` of `agent` for `role`.
     fn reserve(&mut self, agent: AgentId, role: &str, res: Resources);
     /// One allocation round at time `now`: the offers to make. Each offered bundle is

@@ -11,6 +11,11 @@
 //! What counts toward a guarantee is the role's allocation plus its still unallocated
 //! static reservations (those are set aside for it anyway), as in Mesos.
 //!
+//! Mesos 1.9+ adds a limit per role: the same consumption never goes beyond it. The
+//! round cuts each offer's unreserved part to [`QuotaRound::room`], kind by kind, and
+//! stage 1 gives a role below its guarantee what meets it plus at most
+//! [`QuotaRound::surplus`] more, so the rest of an agent stays for stage 2.
+//!
 //! ```
 //! use schedlab::alloc::quota::QuotaRound;
 //! use schedlab::resources::Resources;
@@ -38,7 +43,17 @@ pub struct QuotaRound {
     required: Resources,
     /// Unreserved resources not yet allocated anywhere in the cluster.
     headroom: Resources,
+    /// (role, limit minus what counts toward it), for roles with a limit (Mesos 1.9+).
+    room: Vec<(RoleId, Resources)>,
 }
+
+/// No limit: every kind unbounded (Mesos' default quota limit, "no limit").
+pub const UNLIMITED: Resources = Resources {
+    cpus: u64::MAX,
+    mem: u64::MAX,
+    disk: u64::MAX,
+    gpus: u64::MAX,
+};
 
 impl QuotaRound {
     /// `quotas`: (role, guarantee, consumed) with consumed = allocation plus unallocated
@@ -56,7 +71,42 @@ impl QuotaRound {
             unmet,
             required,
             headroom,
+            room: Vec::new(),
         }
+    }
+
+    /// The same with limits: `limits` are (role, limit, consumed), for the roles whose
+    /// limit is not [`UNLIMITED`].
+    pub fn with_limits(
+        mut self,
+        limits: impl IntoIterator<Item = (RoleId, Resources, Resources)>,
+    ) -> QuotaRound {
+        self.room = limits
+            .into_iter()
+            .map(|(r, l, c)| (r, l.saturating_sub(&c)))
+            .collect();
+        self
+    }
+
+    /// What `role` may still be given before it reaches its limit ([`UNLIMITED`] for
+    /// roles without one).
+    pub fn room(&self, role: RoleId) -> Resources {
+        self.room
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(UNLIMITED, |(_, x)| *x)
+    }
+
+    /// Unreserved resources free beyond what the unmet guarantees require (Mesos'
+    /// `availableHeadroom - requiredHeadroom`, the surplus headroom of stage 1).
+    pub fn surplus(&self) -> Resources {
+        self.headroom.saturating_sub(&self.required)
+    }
+
+    /// Stage 2's check (Mesos' `sufficientHeadroom`, for every role alike): may
+    /// `unreserved` be given away and what stays free still cover every unmet guarantee?
+    pub fn fits_headroom(&self, unreserved: &Resources) -> bool {
+        self.required.is_zero() || self.headroom.contains(&(*unreserved + self.required))
     }
 
     /// No quota anywhere: every check passes.
@@ -99,9 +149,13 @@ impl QuotaRound {
         self.headroom.contains(&(*unreserved + self.required))
     }
 
-    /// `role` was given `unreserved` (the unreserved part of an offer).
+    /// `role` was given `unreserved` (the unreserved part of an offer; the reserved part
+    /// already counted toward its guarantee and its limit).
     pub fn on_grant(&mut self, role: RoleId, unreserved: &Resources) {
         self.headroom = self.headroom.saturating_sub(unreserved);
+        if let Some((_, x)) = self.room.iter_mut().find(|(r, _)| *r == role) {
+            *x = x.saturating_sub(unreserved);
+        }
         if let Some((_, u)) = self.unmet.iter_mut().find(|(r, _)| *r == role) {
             let before = *u;
             *u = u.saturating_sub(unreserved);

@@ -8,18 +8,21 @@
 //!    plus R's reserved part; nothing of another role's reservation.
 //! 2. Skip the agent if what is free is below the minimum allocatable
 //!    (`--min_allocatable_resources`, default `cpus:0.01|mem:32`).
-//! 3. Stage 1 (quota): roles below their guarantee, lowest weighted share first, are
-//!    served before anyone else.
+//! 3. Stage 1 (quota, Mesos 1.9+): a role below its guarantee, lowest weighted share
+//!    first, is offered the part of the unreserved resources meeting the rest of its
+//!    guarantee plus what the surplus headroom allows, within its limit (and its
+//!    reservation); what is left of the agent goes on to stage 2 in the same round.
 //! 4. Stage 2: the policy picks one framework among the eligible ones: active (not
 //!    suppressed), no decline filter on (framework, agent) with `until > now`, and a
-//!    bundle for its role that is allocatable. A role that is not below its quota is
-//!    given the unreserved part only if what stays free still covers every unmet
-//!    guarantee (quota headroom, `quota.rs`); otherwise only its reserved part.
+//!    bundle for its role that is allocatable. The unreserved part is cut, kind by
+//!    kind, to the role's quota limit, and given only if what stays free still covers
+//!    every unmet guarantee (quota headroom, `quota.rs`); otherwise only its reserved
+//!    part.
 //! 5. The chosen framework is offered its whole bundle, which is counted as allocated at
 //!    once, so the next agent sees the new shares. Then the unallocated reservations of
 //!    the other roles on the agent, which nobody else may take, are offered to their own
-//!    roles' first eligible framework. Unreserved resources go to one framework per
-//!    agent per round.
+//!    roles' first eligible framework. Unreserved resources go to at most two frameworks
+//!    per agent per round (one per stage; without quota, one).
 //!
 //! Filters are checked here, at allocation time: a filter whose `until` has passed
 //! (`now >= until`) no longer holds and is dropped when met (docs/design.md, Decline filters: a filter shorter
@@ -35,7 +38,7 @@ use super::drf::DrfKey;
 use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
 use super::policies::random_pick;
 use super::policy::{AgentView, Candidate, Candidates};
-use super::quota::QuotaRound;
+use super::quota::{QuotaRound, UNLIMITED};
 use super::{AgentId, FrameworkId, OfferDecision};
 use crate::actor::Time;
 use crate::resources::Resources;
@@ -187,24 +190,59 @@ impl HierarchicalAllocator {
                 }
             }
         }
+        let consumed = |r: RoleId| {
+            let held = unallocated_reserved.get(&r).copied().unwrap_or_default();
+            self.roles[r as usize].alloc + held
+        };
         QuotaRound::new(
-            self.quota_roles.iter().map(|&r| {
-                let role = &self.roles[r as usize];
-                let held = unallocated_reserved.get(&r).copied().unwrap_or_default();
-                (r, role.quota, role.alloc + held)
-            }),
+            self.quota_roles
+                .iter()
+                .map(|&r| (r, self.roles[r as usize].quota, consumed(r))),
             headroom,
+        )
+        .with_limits(
+            self.quota_roles
+                .iter()
+                .filter(|&&r| self.roles[r as usize].limit != UNLIMITED)
+                .map(|&r| (r, self.roles[r as usize].limit, consumed(r))),
         )
     }
 
     /// The bundle a framework of `role` would be offered from `free`, and its unreserved
     /// part.
+    ///
+    /// Stage 2: the unreserved part is first cut to the role's limit, kind by kind
+    /// (Mesos' `shrinkResources` to `limit - consumed`), then given only if what stays
+    /// free still covers every unmet guarantee (`sufficientHeadroom`).
     fn bundle(&self, role: RoleId, free: &Free, quota: &QuotaRound) -> (Resources, Resources) {
-        let unreserved = if quota.may_take(role, &free.unreserved) {
-            free.unreserved
+        let cut = kind_min(&free.unreserved, &quota.room(role));
+        let unreserved = if quota.fits_headroom(&cut) {
+            cut
         } else {
             Resources::ZERO
         };
+        let bundle = kind_min(&(unreserved + free.reserved_for(role)), &free.all);
+        (bundle, kind_min(&unreserved, &bundle))
+    }
+
+    /// Stage 1's bundle for a role below its guarantee (Mesos 1.9+ `__allocate`, stage
+    /// 1): of the unreserved part, what meets the rest of its guarantee, plus what more
+    /// the surplus headroom allows, both within its limit; and its reservation. The rest
+    /// of the agent stays for stage 2.
+    fn stage1_bundle(
+        &self,
+        role: RoleId,
+        free: &Free,
+        quota: &QuotaRound,
+    ) -> (Resources, Resources) {
+        let room = quota.room(role);
+        let guaranteed = kind_min(&kind_min(&free.unreserved, &quota.unmet(role)), &room);
+        let rest = free.unreserved.saturating_sub(&guaranteed);
+        let more = kind_min(
+            &kind_min(&rest, &quota.surplus()),
+            &room.saturating_sub(&guaranteed),
+        );
+        let unreserved = guaranteed + more;
         let bundle = kind_min(&(unreserved + free.reserved_for(role)), &free.all);
         (bundle, kind_min(&unreserved, &bundle))
     }
@@ -256,27 +294,39 @@ impl HierarchicalAllocator {
 
     /// Offers what `agent` has free (see the module doc).
     fn allocate_agent(&mut self, agent: AgentId, round: &mut Round, rng: &mut ChaCha8Rng) {
-        let free = self.free_of(self.agent(agent).expect("listed agent"));
+        let mut free = self.free_of(self.agent(agent).expect("listed agent"));
         if !self.allocatable(&free.all) {
             return;
         }
-        let chosen = self.pick(agent, &free, round, rng);
+        let mut served: Vec<RoleId> = Vec::new();
+        // Stage 1: a role below its guarantee takes its part of the agent.
+        if let Some(fw) = self.pick_quota(agent, &free, round, rng) {
+            let role = self.fw(fw).expect("picked").role;
+            let (bundle, unreserved) = self.stage1_bundle(role, &free, &round.quota);
+            self.offer(agent, fw, role, bundle, unreserved, round);
+            served.push(role);
+            free = self.free_of(self.agent(agent).expect("listed agent"));
+        }
+        // Stage 2: the rest to the policy's choice.
+        let chosen = match self.allocatable(&free.all) {
+            true => self.pick(agent, &free, round, rng),
+            false => None,
+        };
         self.drop_expired(round);
-        if chosen.is_none() && !self.rules.draws_in_pick() {
+        if chosen.is_none() && served.is_empty() && !self.rules.draws_in_pick() {
             if let Some(until) = self.filtered_by_all(agent, round.now) {
                 self.visits.park(agent, until);
                 return;
             }
         }
-        let mut served = None;
         if let Some(fw) = chosen {
             let role = self.fw(fw).expect("picked").role;
             let (bundle, unreserved) = self.bundle(role, &free, &round.quota);
             self.offer(agent, fw, role, bundle, unreserved, round);
-            served = Some(role);
+            served.push(role);
         }
         for &(role, res) in &free.reserved {
-            if Some(role) == served || self.roles[role as usize].active.is_empty() {
+            if served.contains(&role) || self.roles[role as usize].active.is_empty() {
                 continue;
             }
             let a = self.agent(agent).expect("listed agent");
@@ -292,6 +342,9 @@ impl HierarchicalAllocator {
         }
     }
 
+    /// Counts `bundle` as allocated to `fw` and offers it; a framework given parts of
+    /// one agent in both stages gets them as one offer (Mesos merges a round's
+    /// allocations per framework and agent).
     fn offer(
         &mut self,
         agent: AgentId,
@@ -307,6 +360,16 @@ impl HierarchicalAllocator {
             .expect("offered framework")
             .last_offer = Some(round.now);
         round.quota.on_grant(role, &unreserved);
+        if let Some(o) = round
+            .offers
+            .iter_mut()
+            .rev()
+            .take_while(|o| o.agent == agent)
+            .find(|o| o.framework == fw)
+        {
+            o.resources += bundle;
+            return;
+        }
         round.offers.push(OfferDecision {
             framework: fw,
             agent,
@@ -314,8 +377,38 @@ impl HierarchicalAllocator {
         });
     }
 
-    /// The framework that gets `agent`'s unreserved resources (plus its role's
-    /// reservation), if any is eligible.
+    /// Stage 1: the framework of the role below its guarantee, lowest weighted share
+    /// first, that gets its part of `agent`, if any.
+    fn pick_quota(
+        &self,
+        agent: AgentId,
+        free: &Free,
+        round: &mut Round,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<FrameworkId> {
+        if !round.quota.any_unsatisfied() {
+            return None;
+        }
+        let mut roles: Vec<(DrfKey<Arc<str>>, RoleId)> = round
+            .quota
+            .unsatisfied()
+            .filter(|&r| !self.roles[r as usize].active.is_empty())
+            .map(|r| (self.roles[r as usize].key.clone(), r))
+            .collect();
+        roles.sort_unstable();
+        for (_, r) in roles {
+            if !self.allocatable(&self.stage1_bundle(r, free, &round.quota).0) {
+                continue;
+            }
+            if let Some(fw) = self.pick_in_role(r, agent, free, round, rng) {
+                return Some(fw);
+            }
+        }
+        None
+    }
+
+    /// Stage 2: the framework that gets `agent`'s unreserved resources (plus its role's
+    /// reservation), if any is eligible: the policy's choice among everyone eligible.
     fn pick(
         &self,
         agent: AgentId,
@@ -323,25 +416,6 @@ impl HierarchicalAllocator {
         round: &mut Round,
         rng: &mut ChaCha8Rng,
     ) -> Option<FrameworkId> {
-        // Stage 1: roles below their guarantee first, lowest weighted share first.
-        if round.quota.any_unsatisfied() {
-            let mut roles: Vec<(DrfKey<Arc<str>>, RoleId)> = round
-                .quota
-                .unsatisfied()
-                .filter(|&r| !self.roles[r as usize].active.is_empty())
-                .map(|r| (self.roles[r as usize].key.clone(), r))
-                .collect();
-            roles.sort_unstable();
-            for (_, r) in roles {
-                if !self.allocatable(&self.bundle(r, free, &round.quota).0) {
-                    continue;
-                }
-                if let Some(fw) = self.pick_in_role(r, agent, free, round, rng) {
-                    return Some(fw);
-                }
-            }
-        }
-        // Stage 2: the policy's choice among everyone eligible.
         let mut c = RoundCandidates {
             alloc: self,
             agent,

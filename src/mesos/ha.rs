@@ -590,6 +590,7 @@ impl Master {
         let mut fresh = Master::new(self.cfg.clone(), &self.alloc_cfg);
         let roles = self.roles.clone();
         fresh.configure_roles(&roles.0, &roles.1);
+        fresh.configure_quota_limits(&roles.2);
         fresh.term = self.term;
         fresh.keep_leading_sabotage = self.keep_leading_sabotage;
         fresh.counters = std::mem::take(&mut self.counters);

@@ -325,8 +325,13 @@ impl MasterCounters {
     }
 }
 
-/// Role weights and quotas, as configured (kept to rebuild the allocator).
-pub type RoleConfig = (Vec<(String, f64)>, Vec<(String, Resources)>);
+/// Role weights, quota guarantees and quota limits, as configured (kept to rebuild the
+/// allocator).
+pub type RoleConfig = (
+    Vec<(String, f64)>,
+    Vec<(String, Resources)>,
+    Vec<(String, Resources)>,
+);
 
 pub struct Master {
     pub(super) cfg: MasterConfig,
@@ -426,7 +431,7 @@ impl Master {
     pub fn new(cfg: MasterConfig, alloc_cfg: &AllocatorConfig) -> Master {
         Master {
             alloc_cfg: alloc_cfg.clone(),
-            roles: (Vec::new(), Vec::new()),
+            roles: (Vec::new(), Vec::new(), Vec::new()),
             ha: None,
             leading: true,
             term: 0,
@@ -461,12 +466,22 @@ impl Master {
 
     /// Sets role weights and quotas (the `[allocator]` section of a scenario).
     pub fn configure_roles(&mut self, weights: &[(String, f64)], quotas: &[(String, Resources)]) {
-        self.roles = (weights.to_vec(), quotas.to_vec());
+        self.roles.0 = weights.to_vec();
+        self.roles.1 = quotas.to_vec();
         for (role, w) in weights {
             self.alloc.set_weight(role, *w);
         }
         for (role, q) in quotas {
             self.alloc.set_quota(role, *q);
+        }
+    }
+
+    /// Sets quota limits (Mesos 1.9+; `limit_*` keys of `[allocator.quota.<role>]`): a
+    /// kind at `u64::MAX` is unbounded.
+    pub fn configure_quota_limits(&mut self, limits: &[(String, Resources)]) {
+        self.roles.2 = limits.to_vec();
+        for (role, l) in limits {
+            self.alloc.set_quota_limit(role, *l);
         }
     }
 

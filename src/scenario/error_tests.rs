@@ -468,3 +468,46 @@ fn malformed_role_names_are_refused_where_they_are_written() {
     ]);
     assert!(Scenario::parse(&text, "s.toml").is_ok());
 }
+
+/// Quota as Mesos 1.9+: a limit below its guarantee is refused (Mesos' quota config
+/// validation), pointing at the key, in the sub-table form and the inline one.
+#[test]
+fn a_quota_limit_below_its_guarantee_is_refused() {
+    let text = file(&[
+        GREEDY,
+        "[allocator.quota.p]",
+        "cpus = 1",
+        "mem = 1",
+        "limit_mem = 2",
+        "[allocator.quota.q]",
+        "cpus = 4",
+        "mem = 1024",
+        "limit_cpus = 8",
+        "limit_mem = 512",
+    ]);
+    // q's table is lines 13-17; p's limit_mem before it is not the one named.
+    assert_eq!(
+        err(&text),
+        "s.toml:17: key `allocator.quota.q.limit_mem`: limit_mem = 512 is below the \
+         guarantee mem = 1024 (a quota limit must be at least its guarantee)"
+    );
+    let text = file(&[
+        GREEDY,
+        "[allocator.quota]",
+        "q = { cpus = 4, mem = 1024, limit_cpus = 3.5 }",
+    ]);
+    assert_eq!(
+        err(&text),
+        "s.toml:10: key `allocator.quota.q.limit_cpus`: limit_cpus = 3.5 is below the \
+         guarantee cpus = 4 (a quota limit must be at least its guarantee)"
+    );
+    // At or above the guarantee, or only a limit, is fine.
+    for q in [
+        "q = { cpus = 4, mem = 1024, limit_cpus = 4, limit_mem = 2048 }",
+        "q = { cpus = 0, mem = 0, limit_cpus = 2 }",
+        "q = { cpus = 1, mem = 1 }",
+    ] {
+        let text = file(&[GREEDY, "[allocator.quota]", q]);
+        assert!(Scenario::parse(&text, "s.toml").is_ok(), "{q}");
+    }
+}

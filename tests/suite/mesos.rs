@@ -365,3 +365,86 @@ fn declines_wait_for_batch_allocations_and_short_filters_outlive_the_next_one() 
         }
     }
 }
+
+/// Quota limits as Mesos 1.9+ (docs/quota.md "limits"; `__allocate` cuts offers to
+/// `limit - consumed`): role "a" (two greedy frameworks) is limited to 6 CPUs and
+/// 12 GiB on a <16 CPU, 32 GiB> cluster; role "b" takes the rest. By the master's view,
+/// the role's allocation (offers and tasks) never exceeds the limit after any event,
+/// and it does reach it.
+#[test]
+fn a_quota_limit_holds_after_every_event() {
+    let text = r#"
+name = "limit"
+[run]
+stop = "120s"
+stop_when_done = false
+[allocator.quota.a]
+cpus = 2
+mem = 2048
+limit_cpus = 6
+limit_mem = 12288
+[[agents]]
+count = 2
+cpus = 8
+mem = 16384
+[[frameworks]]
+name = "A1"
+role = "a"
+tasks_per_offer = 1
+accept_refuse = "0s"
+workload = { kind = "greedy", cpus = 1, mem = 1024 }
+[[frameworks]]
+name = "A2"
+role = "a"
+tasks_per_offer = 1
+accept_refuse = "0s"
+workload = { kind = "greedy", cpus = 0.5, mem = 3072 }
+[[frameworks]]
+name = "B"
+role = "b"
+tasks_per_offer = 1
+accept_refuse = "0s"
+workload = { kind = "greedy", cpus = 1, mem = 1024 }
+"#;
+    let scn = Scenario::parse(text, "limit").unwrap();
+    let limit = Resources::new(6.0, 12288);
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    let checker = Rc::new(RefCell::new(Checker::default()));
+    c.sim.set_observer(Box::new(Tap(checker.clone())));
+    let (mut peak, mut events) = (Resources::ZERO, 0u64);
+    while c.sim.peek_time().is_some_and(|t| t <= 120 * SEC) {
+        c.sim.step();
+        events += 1;
+        let m = c.master();
+        let role_a = m
+            .frameworks()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.role == "a")
+            .fold(Resources::ZERO, |acc, (i, _)| {
+                acc + m.allocator().allocated(i as u32)
+            });
+        assert!(
+            limit.contains(&role_a),
+            "event {events} at {}: role a holds {role_a}, above its limit {limit}",
+            c.sim.now()
+        );
+        peak.cpus = peak.cpus.max(role_a.cpus);
+        peak.mem = peak.mem.max(role_a.mem);
+        checker.borrow_mut().check_state(&c);
+        let v = &checker.borrow().violations;
+        assert!(v.is_empty(), "invariant violated: {v:?}");
+    }
+    let m = c.master();
+    let used = used_by_framework(m);
+    assert_eq!(m.frameworks().iter().filter(|f| f.role == "a").count(), 2);
+    assert!(
+        used[0].0 > 0 && used[1].0 > 0,
+        "both of a's frameworks run: {used:?}"
+    );
+    // CPUs and memory each reach the limit at some point (A2's tasks are memory-heavy).
+    assert_eq!(peak.cpus, limit.cpus, "peak {peak}");
+    assert_eq!(peak.mem, limit.mem, "peak {peak}");
+    // "b" gets the rest of the cluster.
+    assert!(used[2].1.cpus >= Resources::new(8.0, 0).cpus, "{used:?}");
+}
