@@ -49,7 +49,7 @@ pub(super) enum Removal {
 pub(super) enum Standing {
     Registered,
     Recovering,
-    Unreachable(Time),
+    Unreachable,
     Gone,
     Unknown,
 }
@@ -74,8 +74,8 @@ impl Master {
             Standing::Gone
         } else if a.recovering {
             Standing::Recovering
-        } else if let Some(t) = a.unreachable_since {
-            Standing::Unreachable(t)
+        } else if a.unreachable_since.is_some() {
+            Standing::Unreachable
         } else if a.removed {
             Standing::Unknown
         } else {
@@ -526,8 +526,9 @@ impl Master {
             let a = &mut self.agents[id as usize];
             a.unreachable_since = None;
             a.forgotten = true;
-            self.unreachable.retain(|_, t| t.agent != id);
         }
+        let gone: std::collections::BTreeSet<AgentId> = pruned.iter().copied().collect();
+        self.unreachable.retain(|_, t| !gone.contains(&t.agent));
         self.counters.registry_gc_removals += pruned.len() as u64;
         self.persist(ctx, pruned.into_iter().map(Record::Agent), None);
     }

@@ -782,7 +782,7 @@ impl Master {
                 }
                 let (state, agent) = match self.standing(agent) {
                     Standing::Recovering => continue,
-                    Standing::Unreachable(_) => {
+                    Standing::Unreachable => {
                         let agent = agent.expect("a standing has an agent");
                         out.push(unreachable(self, t, agent));
                         continue;
