@@ -8,7 +8,12 @@
 //!   framework it was made to and together fit in it.
 //! - Every launched task reaches a terminal state or is still running at the end (or
 //!   is still live in the master's view, its agent's failure not yet detected).
-//! - At most one master acts as the leader at any time (so at most one per epoch).
+//! - Leadership as Mesos has it: a master acts as leader only while its candidacy
+//!   leads the election; no two leaders share a registry term (the fence version they
+//!   obtained when elected); and when two act at once, every one but the newest is cut
+//!   off from the coordination service, for at most one session timeout (the
+//!   `zookeeper::Group` local timer after which it gives up, `coord/group.rs`). A
+//!   deposed leader's registry writes fail at the fence (`mesos/ha.rs`).
 //! - No task runs twice: once an agent that was removed reconnects, none of the tasks
 //!   reported LOST with it is still running there.
 //!
@@ -286,18 +291,7 @@ impl Checker {
                 }
             }
         }
-        let leaders: Vec<&str> = c
-            .live_masters()
-            .filter(|(_, m)| m.is_leading())
-            .map(|(id, _)| c.sim.name(id))
-            .collect();
-        if leaders.len() > 1 {
-            self.violations.push(format!(
-                "t={now}: {} masters act as leader at once: {}",
-                leaders.len(),
-                leaders.join(", ")
-            ));
-        }
+        self.check_leadership(c);
         for (_, m) in c.live_masters() {
             for ag in &m.agents {
                 if !ag.total.contains(&ag.used) {
@@ -309,6 +303,43 @@ impl Checker {
             }
         }
         self.check_liveness(c, false);
+    }
+
+    /// Leadership invariants (see the module doc).
+    fn check_leadership(&mut self, c: &Cluster) {
+        let now = c.sim.now();
+        let newest = c.leader_actor().map(|(id, _)| id);
+        let mut terms = BTreeMap::new();
+        for (id, m) in c.live_masters().filter(|(_, m)| m.is_leading()) {
+            let name = c.sim.name(id);
+            if !m.candidacy_leads() {
+                self.violations.push(format!(
+                    "t={now}: {name} acts as leader but its candidacy does not lead"
+                ));
+            }
+            if let Some(other) = terms.insert(m.registry_term(), name) {
+                self.violations.push(format!(
+                    "t={now}: {other} and {name} lead in the same registry term {:?}",
+                    m.registry_term()
+                ));
+            }
+            if Some(id) == newest {
+                continue;
+            }
+            let bound = m.session_timeout().unwrap_or(0);
+            match m.cut_off_since() {
+                Some(since) if now <= since + bound => {}
+                Some(since) => self.violations.push(format!(
+                    "t={now}: deposed leader {name} still acts {} ns after it was cut off \
+                     from the coordination service (bound: one session timeout, {bound} ns)",
+                    now - since
+                )),
+                None => self.violations.push(format!(
+                    "t={now}: {name} acts as leader alongside a newer leader while connected \
+                     to the coordination service"
+                )),
+            }
+        }
     }
 
     /// At the end of a run: every launched task ended, or runs on an agent, or the
@@ -323,7 +354,7 @@ impl Checker {
                 running.extend(agent.tracked());
             }
         }
-        let Some((leader, m)) = c.live_masters().find(|(_, m)| m.is_leading()) else {
+        let Some((leader, m)) = c.leader_actor() else {
             return;
         };
         for t in &self.launched {
@@ -334,9 +365,10 @@ impl Checker {
                 continue; // the master ended it (its verdict may have been lost on the way)
             };
             let agent = &m.agents[task.agent as usize];
-            let reachable = !agent.removed
-                && c.sim.is_alive(agent.actor)
-                && !c.sim.net().partitioned(leader, agent.actor);
+            // Registered with the leader under that id (a restarted agent that has not
+            // registered yet runs nothing, and the master learns so when it does).
+            let reachable =
+                !agent.removed && registered_agent(c, (leader, m), agent.actor) == Some(task.agent);
             if reachable {
                 self.violations.push(format!(
                     "task {t:?} is {:?} on {} in the master's view, but the agent does not run it",

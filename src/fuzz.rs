@@ -28,8 +28,9 @@ pub enum Sabotage {
     None,
     /// Agents told to shut down re-register without killing their tasks.
     KeepTasksOnShutdown,
-    /// A leading master that loses its coordination session goes on leading.
-    LeaderIgnoresLeaseLoss,
+    /// A leading master that loses its candidacy (its session expired, at the ensemble
+    /// or by the group's local timer) goes on leading.
+    LeaderIgnoresLostCandidacy,
     /// Agents send the status updates they generate while they have no id (while
     /// re-registering) naming no agent, so they are never acknowledged: the effect of
     /// issue 24, point 4 (caught by the checker's liveness checks).
@@ -49,7 +50,7 @@ impl From<Sabotage> for BuildHooks {
                 agent: Some(|cfg| cfg.unstamped_updates_sabotage = true),
                 ..BuildHooks::default()
             },
-            Sabotage::LeaderIgnoresLeaseLoss => BuildHooks {
+            Sabotage::LeaderIgnoresLostCandidacy => BuildHooks {
                 master: Some(|m| m.keep_leading_sabotage = true),
                 ..BuildHooks::default()
             },

@@ -52,6 +52,10 @@ pub enum TaskState {
     /// does (its record was garbage-collected): partition-aware frameworks; others see
     /// LOST. Not terminal: the master cannot tell.
     Unknown,
+    /// The agent never had the task: its answer, on re-registration, to a task the
+    /// master holds there but the agent did not report (partition-aware frameworks;
+    /// others see LOST). Terminal.
+    Dropped,
 }
 
 impl TaskState {
@@ -65,6 +69,7 @@ impl TaskState {
                 | TaskState::Error
                 | TaskState::Gone
                 | TaskState::GoneByOperator
+                | TaskState::Dropped
         )
     }
 
@@ -82,6 +87,7 @@ impl TaskState {
             TaskState::Gone => "TASK_GONE",
             TaskState::GoneByOperator => "TASK_GONE_BY_OPERATOR",
             TaskState::Unknown => "TASK_UNKNOWN",
+            TaskState::Dropped => "TASK_DROPPED",
         }
     }
 }
@@ -338,6 +344,13 @@ pub enum Msg {
     AgentRegistered {
         id: AgentId,
         ping_timeout: Time,
+        /// Tasks the master holds on the agent that its re-registration did not
+        /// report, with whether their framework is partition-aware: Mesos'
+        /// `SlaveReregisteredMessage.reconciliations` (`Master::reconcileKnownSlave`).
+        /// The agent answers LOST (DROPPED to partition-aware frameworks) for those it
+        /// does not know; one still on its way (a launch that raced with the
+        /// re-registration) arrived before this reply, on the same link.
+        reconcile: Vec<(FrameworkId, TaskId, bool)>,
     },
     RunTask {
         framework: FrameworkId,

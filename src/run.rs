@@ -250,9 +250,17 @@ impl Cluster {
             .filter_map(|&id| self.sim.actor::<Master>(id).map(|m| (id, m)))
     }
 
-    /// The master acting as leader, if any.
+    /// The master acting as leader, if any: the newest (highest registry term) when a
+    /// deposed leader, cut off from the coordination service, still acts for a while.
     pub fn leader(&self) -> Option<&Master> {
-        self.live_masters().map(|(_, m)| m).find(|m| m.is_leading())
+        self.leader_actor().map(|(_, m)| m)
+    }
+
+    /// [`Cluster::leader`] with its actor.
+    pub fn leader_actor(&self) -> Option<(ActorId, &Master)> {
+        self.live_masters()
+            .filter(|(_, m)| m.is_leading())
+            .max_by_key(|(_, m)| m.registry_term())
     }
 
     /// The leader, or else some live master (a standby knows nothing), if any.

@@ -165,9 +165,10 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
     let (sabotage, flag) = match sabotage {
         None => (Sabotage::None, ""),
         Some(SabotageArg::KeepTasks) => (Sabotage::KeepTasksOnShutdown, " --sabotage keep-tasks"),
-        Some(SabotageArg::KeepLeading) => {
-            (Sabotage::LeaderIgnoresLeaseLoss, " --sabotage keep-leading")
-        }
+        Some(SabotageArg::KeepLeading) => (
+            Sabotage::LeaderIgnoresLostCandidacy,
+            " --sabotage keep-leading",
+        ),
         Some(SabotageArg::UnackableUpdates) => (
             Sabotage::UnackableUpdatesWhileReregistering,
             " --sabotage unackable-updates",

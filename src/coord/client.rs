@@ -5,16 +5,19 @@
 //! when its server refuses (not in a quorum) or stays silent for two thirds of the
 //! timeout, resuming the *same* session there with its watches (`SetWatches`).
 //! Operations are asynchronous: each returns a [`ReqId`] and its answer comes back as a
-//! [`CoordEvent::Reply`]. Requests made while disconnected wait for the connection;
-//! those in flight when the connection drops fail with `ConnectionLoss` (a write may
-//! still have been applied, as in ZooKeeper).
+//! [`CoordEvent::Reply`]. Requests in flight when the connection drops fail with
+//! `ConnectionLoss` (a write may still have been applied). A request made while
+//! disconnected waits only for the connection attempt in progress: it is sent if that
+//! attempt succeeds and fails with `ConnectionLoss` when it fails, as ZooKeeper's
+//! clients clean up every queued request on a failed attempt (the C client Mesos links,
+//! `zookeeper.c` `handle_error` -> `cleanup_bufs(zh, 1, ZCONNECTIONLOSS)`; the Java
+//! client's `ClientCnxn.SendThread.cleanup`). Callers retry, as Mesos' `Group` does.
 //!
-//! Beyond ZooKeeper's client, it keeps a *lease*: the session is known alive until the
-//! send time of the newest answered ping plus the session timeout, and never expires at
-//! the ensemble before that (the argument is in [`super::session`]). When the lease
-//! runs out the client reports [`CoordEvent::LeaseLost`] and reconnects; anything it
-//! did because of its ephemeral nodes (leadership) must stop there. This is what lets
-//! the election recipe guarantee that two leaders never overlap.
+//! The client never decides on its own that its session expired: only the ensemble
+//! expires a session, and a client cut off from it learns so when it reconnects
+//! ([`CoordEvent::SessionExpired`]). What a recipe on top does while cut off is its
+//! own business: Mesos' `zookeeper::Group` starts a local timer of the session timeout
+//! on disconnection and gives its memberships up when it fires ([`super::group`]).
 //!
 //! One actor embeds at most one `CoordClient` (its timers are not tagged further).
 
@@ -40,9 +43,6 @@ pub enum CoordEvent {
     /// The connection to the server was lost; the client is reconnecting and the
     /// session may still be alive (ZooKeeper's `Disconnected`).
     Disconnected,
-    /// Nothing has confirmed the session for a whole session timeout: the ensemble may
-    /// have expired it. Stop acting on ephemeral state until `Connected` again.
-    LeaseLost,
     /// The ensemble expired the session: its ephemerals are gone. Call
     /// [`CoordClient::start`] for a new one.
     SessionExpired,
@@ -75,14 +75,11 @@ enum State {
 #[repr(C)]
 pub struct CoordClient {
     state: State,
-    lease_ok: bool,
     server: usize,
     session: Option<SessionId>,
     timeout: Time,
     last_heard: Time,
-    lease_end: Time,
     ping_timer: Option<TimerId>,
-    lease_timer: Option<TimerId>,
     /// Inline up to a five-server ensemble (ZooKeeper's usual sizes are three and
     /// five): a ping reads it, and a separate heap block would be one more miss.
     servers: SmallVec<[ActorId; 5]>,
@@ -111,14 +108,11 @@ impl CoordClient {
             attempts: 0,
             last_zxid: 0,
             last_heard: 0,
-            lease_end: 0,
-            lease_ok: false,
             next_req: 1,
             pending: BTreeMap::new(),
             queued: Vec::new(),
             watches: BTreeSet::new(),
             ping_timer: None,
-            lease_timer: None,
             connect_timer: None,
         }
     }
@@ -133,7 +127,6 @@ impl CoordClient {
         }
         self.session = None;
         self.watches.clear();
-        self.lease_ok = false;
         self.timeout = self.requested_timeout;
         self.server = ctx.rng().gen_range(0..self.servers.len());
         self.attempts = 0;
@@ -158,7 +151,6 @@ impl CoordClient {
         self.cancel_timers(ctx);
         self.state = State::Idle;
         self.session = None;
-        self.lease_ok = false;
         self.pending.clear();
         self.queued.clear();
         self.watches.clear();
@@ -181,11 +173,6 @@ impl CoordClient {
     /// The negotiated session timeout (the requested one before the first connection).
     pub fn session_timeout(&self) -> Time {
         self.timeout
-    }
-
-    /// True while the session is known alive at the ensemble (see the module doc).
-    pub fn has_lease(&self, now: Time) -> bool {
-        self.lease_ok && now < self.lease_end
     }
 
     /// The newest zxid this client has seen.
@@ -284,7 +271,8 @@ impl CoordClient {
         )
     }
 
-    /// Sends `op` now if connected, else when connected.
+    /// Sends `op` now if connected, else if the connection attempt in progress
+    /// succeeds (it fails with `ConnectionLoss` if that attempt fails).
     pub fn request(&mut self, ctx: &mut Ctx<impl CoordProtocol>, op: Op) -> ReqId {
         let req = self.next_req;
         self.next_req += 1;
@@ -313,13 +301,9 @@ impl CoordClient {
     }
 
     fn cancel_timers(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
-        for t in [
-            self.ping_timer.take(),
-            self.lease_timer.take(),
-            self.connect_timer.take(),
-        ]
-        .into_iter()
-        .flatten()
+        for t in [self.ping_timer.take(), self.connect_timer.take()]
+            .into_iter()
+            .flatten()
         {
             ctx.cancel_timer(t);
         }
@@ -331,20 +315,6 @@ impl CoordClient {
         }
         let every = (self.timeout / 3).max(MS);
         self.ping_timer = Some(self.timer(ctx, every, ClientTimer::Ping));
-    }
-
-    fn extend_lease(&mut self, ctx: &mut Ctx<impl CoordProtocol>, sent_at: Time) {
-        let end = sent_at + self.timeout;
-        if self.lease_ok && end <= self.lease_end {
-            return;
-        }
-        self.lease_ok = true;
-        self.lease_end = self.lease_end.max(end);
-        if let Some(t) = self.lease_timer.take() {
-            ctx.cancel_timer(t);
-        }
-        let after = self.lease_end.saturating_sub(ctx.now());
-        self.lease_timer = Some(self.timer(ctx, after, ClientTimer::Lease));
     }
 
     /// Sends a `Connect` to the current server and waits a share of the timeout.
@@ -370,9 +340,17 @@ impl CoordClient {
         self.connect_timer = Some(self.timer(ctx, after, ClientTimer::Connect));
     }
 
-    /// Moves on to the next server; after a whole round of refusals, waits a random
-    /// moment first (ZooKeeper waits up to a second) so clients do not stampede.
-    fn next_server(&mut self, ctx: &mut Ctx<impl CoordProtocol>) {
+    /// The connection attempt (or the connection) failed: every request waiting for
+    /// it fails with `ConnectionLoss` (see the module doc). Then moves on to the next
+    /// server; after a whole round of refusals, waits a random moment first (ZooKeeper
+    /// waits up to a second) so clients do not stampede.
+    fn next_server(&mut self, ctx: &mut Ctx<impl CoordProtocol>, events: &mut Vec<CoordEvent>) {
+        for (req, _) in std::mem::take(&mut self.queued) {
+            events.push(CoordEvent::Reply {
+                req,
+                result: Err(CoordError::ConnectionLoss),
+            });
+        }
         self.server = (self.server + 1) % self.servers.len();
         self.attempts += 1;
         if self.attempts.is_multiple_of(self.servers.len()) {
@@ -396,14 +374,13 @@ impl CoordClient {
                 });
             }
         }
-        self.next_server(ctx);
+        self.next_server(ctx, events);
     }
 
     fn expired(&mut self, ctx: &mut Ctx<impl CoordProtocol>, events: &mut Vec<CoordEvent>) {
         self.cancel_timers(ctx);
         self.state = State::Expired;
         self.session = None;
-        self.lease_ok = false;
         self.watches.clear();
         let failed = std::mem::take(&mut self.pending)
             .into_keys()
@@ -433,10 +410,7 @@ impl CoordClient {
         let now = ctx.now();
         match msg {
             CoordMsg::ConnectOk {
-                session,
-                timeout,
-                sent_at,
-                ..
+                session, timeout, ..
             } if self.state == State::Connecting => {
                 let renewed = self.session == Some(session);
                 if !renewed {
@@ -453,7 +427,6 @@ impl CoordClient {
                     self.timeout = timeout;
                     self.arm_ping(ctx);
                 }
-                self.extend_lease(ctx, sent_at);
                 events.push(CoordEvent::Connected { session, renewed });
                 if !self.watches.is_empty() {
                     let msg = CoordMsg::SetWatches {
@@ -467,9 +440,8 @@ impl CoordClient {
                     self.send_request(ctx, req, op);
                 }
             }
-            CoordMsg::Pong { sent_at } if self.state == State::Connected => {
+            CoordMsg::Pong { .. } if self.state == State::Connected => {
                 self.last_heard = now;
-                self.extend_lease(ctx, sent_at);
             }
             CoordMsg::Reply { req, result, zxid } if self.state == State::Connected => {
                 self.last_heard = now;
@@ -550,20 +522,10 @@ impl CoordClient {
                     }
                 }
             }
-            ClientTimer::Lease if self.lease_timer.is_some() => {
-                self.lease_timer = None;
-                if self.lease_ok && now >= self.lease_end {
-                    self.lease_ok = false;
-                    events.push(CoordEvent::LeaseLost);
-                    if self.state == State::Connected {
-                        self.disconnect(ctx, &mut events);
-                    }
-                }
-            }
             ClientTimer::Connect if self.connect_timer.is_some() => {
                 self.connect_timer = None;
                 match self.state {
-                    State::Connecting => self.next_server(ctx),
+                    State::Connecting => self.next_server(ctx, &mut events),
                     State::Backoff => self.connect(ctx),
                     _ => {}
                 }

@@ -5,10 +5,17 @@
 //! data of the candidate with the smallest sequence number; it reports the leader's data
 //! only when it changed. If the election path does not exist yet it waits for it with
 //! an `exists` watch.
+//!
+//! Like Mesos' detector on its `zookeeper::Group`, it keeps reporting the last leader
+//! while its client is cut off, until the group's local timer expires the session
+//! ([`super::group`]): then it reports no leader (`GroupProcess::expired` empties the
+//! memberships "so that clients watching the group are informed sooner") and reads the
+//! group again on a new session.
 
 use super::client::{CoordClient, CoordEvent};
 use super::election::{candidates, ElectionEvent};
-use super::msg::{CoordError, OpResult, ReqId};
+use super::group::LocalExpiry;
+use super::msg::{CoordError, CoordTimer, OpResult, ReqId};
 use super::tree::child_path;
 use super::CoordProtocol;
 use crate::actor::Ctx;
@@ -28,6 +35,7 @@ pub struct LeaderDetector {
     pending: BTreeMap<ReqId, Step>,
     leader_node: Option<String>,
     current: Option<Option<Vec<u8>>>,
+    expiry: LocalExpiry,
 }
 
 impl LeaderDetector {
@@ -37,6 +45,7 @@ impl LeaderDetector {
             pending: BTreeMap::new(),
             leader_node: None,
             current: None,
+            expiry: LocalExpiry::default(),
         }
     }
 
@@ -65,6 +74,23 @@ impl LeaderDetector {
         }
     }
 
+    /// Handles a timer of the recipe's (see [`super::Election::on_timer`]): at the
+    /// local expiry of a cut-off session, no leader is known any more.
+    pub fn on_timer(
+        &mut self,
+        client: &mut CoordClient,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        t: &CoordTimer,
+    ) -> Vec<ElectionEvent> {
+        let mut out = Vec::new();
+        if self.expiry.fired(client, ctx, t) {
+            self.pending.clear();
+            self.leader_node = None;
+            self.report(None, &mut out);
+        }
+        out
+    }
+
     /// Feeds one client event; returns `LeaderIs` when the leader changed.
     pub fn handle(
         &mut self,
@@ -73,6 +99,7 @@ impl LeaderDetector {
         ev: &CoordEvent,
     ) -> Vec<ElectionEvent> {
         let mut out = Vec::new();
+        self.expiry.observe(client, ctx, ev);
         match ev {
             CoordEvent::Connected { .. } => {
                 self.pending.clear();

@@ -12,16 +12,20 @@
 //! the create (applied or not?) the candidate finds its node by its session, as the
 //! recipe advises, instead of creating a second one.
 //!
-//! "No two leaders at once": a leader steps down ([`ElectionEvent::NotLeader`]) when its
-//! client's lease runs out ([`CoordEvent::LeaseLost`]) or its session expires, both of
-//! which happen no later than the ensemble deleting its node, and so before a
-//! successor can learn it leads.
+//! Stepping down, as Mesos' contender on its `zookeeper::Group`: a leader steps down
+//! ([`ElectionEvent::NotLeader`]) when its session expires (the ensemble says so on
+//! reconnection), when it finds its node gone, or when the group's local timer expires
+//! the session after a whole session timeout cut off ([`super::group`]). A leader cut
+//! off from the ensemble therefore goes on leading for a while after the ensemble
+//! expired its session and a successor took over, as a Mesos master does; what it does
+//! meanwhile is fenced by the registry, not by the election.
 
 use super::client::{CoordClient, CoordEvent};
-use super::msg::{CoordError, OpResult, ReqId, SessionId};
+use super::group::LocalExpiry;
+use super::msg::{CoordError, CoordTimer, OpResult, ReqId, SessionId};
 use super::tree::{child_path, name_of, sequence_of};
 use super::CoordProtocol;
-use crate::actor::Ctx;
+use crate::actor::{Ctx, Time};
 use std::collections::BTreeMap;
 
 /// What a candidate learns.
@@ -29,7 +33,8 @@ use std::collections::BTreeMap;
 pub enum ElectionEvent {
     /// This candidate leads, until `NotLeader`.
     Elected,
-    /// This candidate stopped leading (lease lost, session expired).
+    /// This candidate stopped leading (session expired at the ensemble or locally,
+    /// node gone).
     NotLeader,
     /// The current leader's data as last read (`None`: no candidate).
     LeaderIs(Option<Vec<u8>>),
@@ -68,6 +73,7 @@ pub struct Election {
     watching: Option<String>,
     leader_data: Option<Option<Vec<u8>>>,
     pending: BTreeMap<ReqId, Step>,
+    expiry: LocalExpiry,
 }
 
 impl Election {
@@ -87,6 +93,7 @@ impl Election {
             watching: None,
             leader_data: None,
             pending: BTreeMap::new(),
+            expiry: LocalExpiry::default(),
         }
     }
 
@@ -104,6 +111,12 @@ impl Election {
     /// This candidate's znode name, once created.
     pub fn node(&self) -> Option<&str> {
         self.node.as_deref()
+    }
+
+    /// Since when this candidate's session has been cut off from the ensemble, while
+    /// its local timer runs (a leader steps down one session timeout after this).
+    pub fn cut_off_since(&self) -> Option<Time> {
+        self.expiry.cut_off_since()
     }
 
     /// The predecessor it watches, if any.
@@ -208,7 +221,7 @@ impl Election {
         };
         if pos == 0 {
             self.watching = None;
-            if !self.leader && client.has_lease(ctx.now()) {
+            if !self.leader {
                 self.leader = true;
                 out.push(ElectionEvent::Elected);
             }
@@ -223,6 +236,30 @@ impl Election {
         self.pending.insert(r, Step::LeaderData);
     }
 
+    /// The session is gone (the client opens a new one, and `Connected` joins again).
+    fn forget(&mut self, out: &mut Vec<ElectionEvent>) {
+        self.step_down(out);
+        self.session = None;
+        self.node = None;
+        self.watching = None;
+        self.pending.clear();
+    }
+
+    /// Handles a timer of the recipe's (the embedding actor routes every
+    /// [`CoordTimer::Group`] here, the client's own timers to the client).
+    pub fn on_timer(
+        &mut self,
+        client: &mut CoordClient,
+        ctx: &mut Ctx<impl CoordProtocol>,
+        t: &CoordTimer,
+    ) -> Vec<ElectionEvent> {
+        let mut out = Vec::new();
+        if self.expiry.fired(client, ctx, t) {
+            self.forget(&mut out);
+        }
+        out
+    }
+
     /// Feeds one client event to the recipe; returns what the candidate must know.
     pub fn handle(
         &mut self,
@@ -231,6 +268,7 @@ impl Election {
         ev: &CoordEvent,
     ) -> Vec<ElectionEvent> {
         let mut out = Vec::new();
+        self.expiry.observe(client, ctx, ev);
         match ev {
             CoordEvent::Connected { session, renewed } => {
                 if *renewed && self.session == Some(*session) {
@@ -241,13 +279,8 @@ impl Election {
                     self.join(client, ctx, *session);
                 }
             }
-            CoordEvent::LeaseLost => self.step_down(&mut out),
             CoordEvent::SessionExpired => {
-                self.step_down(&mut out);
-                self.session = None;
-                self.node = None;
-                self.watching = None;
-                self.pending.clear();
+                self.forget(&mut out);
                 client.start(ctx);
             }
             CoordEvent::Disconnected => {}

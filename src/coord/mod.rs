@@ -21,9 +21,10 @@
 //!   `LeaderContender`/`LeaderDetector`): smallest sequence number leads, each candidate
 //!   watches only its predecessor ([`election`], [`detector`]).
 //!
-//! One addition makes "never two leaders at once" hold rather than "rarely": the
-//! client keeps a lease on its session that provably ends no later than the ensemble
-//! can expire it, and the election recipe steps down when it ends ([`session`]).
+//! On top of the client, the recipes keep Mesos' `zookeeper::Group` local session
+//! timer ([`group`]): a leader cut off from the ensemble steps down one session timeout
+//! after its client noticed, so it may overlap with its successor for a few seconds,
+//! as a Mesos master does.
 //!
 //! Everything is sans-IO on [`crate::actor::Ctx`], generic over the protocol that
 //! carries the service ([`CoordProtocol`]); servers keep their log on the actor's
@@ -60,6 +61,9 @@
 //!     }
 //!     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _: TimerId, t: Timer) {
 //!         if let Timer::Coord(t) = t {
+//!             // The recipe's own timer (Mesos' group session timer), else the client's.
+//!             let lost = self.election.on_timer(&mut self.client, ctx, &t);
+//!             self.leading &= lost.is_empty();
 //!             let evs = self.client.on_timer(ctx, t);
 //!             self.feed(ctx, evs);
 //!         }
@@ -88,6 +92,7 @@
 pub mod client;
 pub mod detector;
 pub mod election;
+pub mod group;
 pub mod log;
 pub mod msg;
 pub mod server;

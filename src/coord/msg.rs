@@ -357,6 +357,9 @@ impl CoordMsg {
 pub enum CoordTimer {
     Server(ServerTimer),
     Client(ClientTimer),
+    /// A recipe's local session timer ([`super::group::LocalExpiry`]): the session it
+    /// was armed for, which it gives up if still cut off when this fires.
+    Group(SessionId),
 }
 
 /// A server's timers.
@@ -373,8 +376,6 @@ pub enum ServerTimer {
 pub enum ClientTimer {
     /// Every third of the session timeout: ping, and notice a silent server.
     Ping,
-    /// The end of the session lease: nothing confirmed for a whole session timeout.
-    Lease,
     /// Give up on a server that did not answer a `Connect`, or wait before retrying.
     Connect,
 }

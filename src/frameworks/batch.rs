@@ -568,6 +568,7 @@ impl Scheduler for Batch {
             | TaskState::Unreachable
             | TaskState::Gone
             | TaskState::GoneByOperator
+            | TaskState::Dropped
             | TaskState::Unknown => {
                 if status.state == TaskState::Failed {
                     self.stats.tasks_failed += 1;

@@ -406,7 +406,11 @@ impl Actor<Mesos> for Agent {
             _ => return,
         };
         match msg {
-            Msg::AgentRegistered { id, ping_timeout } => {
+            Msg::AgentRegistered {
+                id,
+                ping_timeout,
+                reconcile,
+            } => {
                 let resumed = self.id.is_none();
                 self.id = Some(id);
                 self.reregistering = None;
@@ -419,6 +423,22 @@ impl Actor<Mesos> for Agent {
                 }
                 if resumed {
                     self.resume_updates(ctx);
+                }
+                // Mesos' `Slave::reregistered`: a task the master holds here that this
+                // agent does not know (never received, or forgotten) is reported LOST
+                // (DROPPED to a partition-aware framework), reliably; a known one
+                // needs nothing, its own updates tell.
+                for (fw, task, aware) in reconcile {
+                    let key = (fw, task);
+                    if self.tasks.contains_key(&key) || self.streams.contains_key(&key) {
+                        continue;
+                    }
+                    let state = if aware {
+                        TaskState::Dropped
+                    } else {
+                        TaskState::Lost
+                    };
+                    self.report(ctx, fw, task, state, Reason::Reconciliation);
                 }
             }
             Msg::Ping => {

@@ -101,7 +101,7 @@ impl MasterDetector {
                 Msg::Coord(m),
             ) => {
                 let events = client.on_message(ctx, from, m);
-                feed(client, detector, leader, ctx, events)
+                feed(client, detector, leader, ctx, Vec::new(), events)
             }
             (d, msg) if d.leader() == Some(from) => Inbound::Master(msg),
             _ => Inbound::Nothing,
@@ -118,8 +118,9 @@ impl MasterDetector {
                 },
                 Timer::Coord(t),
             ) => {
+                let expired = detector.on_timer(client, ctx, &t);
                 let events = client.on_timer(ctx, t);
-                feed(client, detector, leader, ctx, events)
+                feed(client, detector, leader, ctx, expired, events)
             }
             (_, t) => Inbound::Timer(t),
         }
@@ -131,14 +132,16 @@ fn feed(
     detector: &mut LeaderDetector,
     leader: &mut Option<ActorId>,
     ctx: &mut Ctx<Mesos>,
+    mut learnt: Vec<ElectionEvent>,
     events: Vec<CoordEvent>,
 ) -> Inbound {
     let before = *leader;
     for ev in events {
-        for e in detector.handle(client, ctx, &ev) {
-            if let ElectionEvent::LeaderIs(data) = e {
-                *leader = data.as_deref().and_then(parse_candidate);
-            }
+        learnt.extend(detector.handle(client, ctx, &ev));
+    }
+    for e in learnt {
+        if let ElectionEvent::LeaderIs(data) = e {
+            *leader = data.as_deref().and_then(parse_candidate);
         }
     }
     if *leader != before {

@@ -3,9 +3,12 @@
 //!
 //! What it models (Mesos `master/contender`, `master/registrar.cpp`, `master.cpp`):
 //! - Every master contends in the ZooKeeper leader-election recipe; the elected one
-//!   reads the registry, then serves. A master whose session lease ends stops serving
-//!   at once and starts over as a standby (a Mesos master aborts and is restarted), so
-//!   two masters never act as leader at the same time.
+//!   reads the registry, then serves. A master that loses its candidacy (its session
+//!   expired, at the ensemble or by the `zookeeper::Group` local timer one session
+//!   timeout after it was cut off, [`crate::coord::group`]) stops serving and starts
+//!   over as a standby, as a Mesos master exits and is restarted. A leader cut off from
+//!   the ensemble may thus act for a few seconds after its successor was elected; the
+//!   registry fence below keeps it from writing, as Mesos' replicated log does.
 //! - The registry holds what must survive a failover: the admitted agents (and which
 //!   were removed) and the registered frameworks. Tasks are not in it: a new leader
 //!   learns them from the agents that re-register. Admissions are replied to only once
@@ -16,10 +19,20 @@
 //!   changed. (Mesos rewrites its whole registry per batch, in a replicated log it
 //!   truncates; one znode holding 12,500 agents would be megabytes per write, kept in
 //!   every coordination server's log, which this one never truncates.)
-//! - Fencing: a new leader first bumps the root znode's version, and each write batch
-//!   starts with a write of the root conditional on the version this leader last saw,
-//!   the records only after it succeeded; so a deposed leader's batch fails at its
-//!   first step instead of overwriting its successor's records.
+//! - Fencing: a new leader first writes its identity (its session) to the root znode,
+//!   bumping its version, and each write batch starts with a write of the root
+//!   conditional on the version this leader last saw, the records only after it
+//!   succeeded; so a deposed leader's batch fails at its first step instead of
+//!   overwriting its successor's records. The fence version a leader obtained at its
+//!   election is its *term*: no two leaders ever share one.
+//! - A registry operation cut short by a lost connection (`ConnectionLoss`: it may or
+//!   may not have been applied) is not a failure: once the client reconnects within
+//!   its session, the master reads back what it wrote and goes on (its own identity on
+//!   the root, its own bytes in a record) or writes it again, and gives up only if
+//!   another leader wrote meanwhile. Mesos' registry, a replicated log among the
+//!   masters, does not see the coordination service's connection losses at all; a
+//!   failed store operation makes it abort, which is what a write fenced off does
+//!   here. Takeover steps cut short likewise are done again on reconnection.
 //! - A new leader waits `agent_reregister_timeout` (10 min) for the registry's agents;
 //!   those that do not come back are removed. Frameworks known from the registry are
 //!   inactive until they re-register (Mesos' "recovered" frameworks).
@@ -160,13 +173,32 @@ impl Registry {
 
 /// A registry write in progress: first the fence (the root, conditional), then the
 /// records.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Write {
     fence: Option<ReqId>,
     records: BTreeSet<Record>,
-    /// Record writes not yet answered.
-    pending: BTreeMap<ReqId, Record>,
+    /// Record writes not yet answered, with the bytes sent.
+    pending: BTreeMap<ReqId, (Record, Vec<u8>)>,
+    /// The fence was cut short by a lost connection: read the root back on reconnection.
+    fence_in_doubt: bool,
+    /// Record writes cut short likewise.
+    in_doubt: BTreeMap<Record, Vec<u8>>,
+    /// Reading back the root.
+    verify_fence: Option<ReqId>,
+    /// Reading back records in doubt.
+    verifying: BTreeMap<ReqId, (Record, Vec<u8>)>,
     admissions: Vec<Admission>,
+}
+
+impl Write {
+    fn finished(&self) -> bool {
+        self.fence.is_none()
+            && !self.fence_in_doubt
+            && self.verify_fence.is_none()
+            && self.pending.is_empty()
+            && self.in_doubt.is_empty()
+            && self.verifying.is_empty()
+    }
 }
 
 /// What waits for a registry write to commit.
@@ -208,6 +240,13 @@ pub struct Ha {
     phase: Phase,
     /// Version of the registry's root znode last written (the fence).
     version: u32,
+    /// The fence version obtained at election: this leadership's term.
+    term: Option<u32>,
+    /// What this leadership writes to the root: its session, to recognise its own
+    /// fence when a write of it was cut short.
+    identity: Vec<u8>,
+    /// A takeover step was cut short by a lost connection: do it again on reconnection.
+    stalled: bool,
     /// Versions of the record znodes that exist.
     versions: BTreeMap<Record, u32>,
     /// The registry write in flight.
@@ -229,6 +268,9 @@ impl Ha {
             ),
             phase: Phase::Standby,
             version: 0,
+            term: None,
+            identity: Vec::new(),
+            stalled: false,
             versions: BTreeMap::new(),
             write: None,
             waiting: Vec::new(),
@@ -245,6 +287,8 @@ impl Ha {
     /// a new session, a new candidacy (see [`Master::abdicate`]).
     fn restart(&mut self, ctx: &mut Ctx<Mesos>) {
         self.phase = Phase::Standby;
+        self.term = None;
+        self.stalled = false;
         self.write = None;
         self.waiting.clear();
         self.dirty.clear();
@@ -252,6 +296,15 @@ impl Ha {
         self.client.abandon(ctx);
         self.election = self.election.restarted();
         self.client.start(ctx);
+    }
+}
+
+/// Writes one record as this leader last saw it: conditional on its version, or
+/// created if it does not exist yet.
+fn write_record(ha: &mut Ha, ctx: &mut Ctx<Mesos>, r: Record, bytes: Vec<u8>) -> ReqId {
+    match ha.versions.get(&r) {
+        Some(&v) => ha.client.set_data(ctx, &r.path(), bytes, Some(v)),
+        None => ha.client.create(ctx, &r.path(), bytes, false, false),
     }
 }
 
@@ -271,6 +324,29 @@ impl Master {
     /// The times this master started serving as leader (empty for a lone master).
     pub fn elected_at(&self) -> &[Time] {
         self.ha.as_ref().map_or(&[], |h| &h.elected_at)
+    }
+
+    /// True while this master's candidacy leads the election (a master acts as
+    /// leader only while it does, once it has recovered the registry).
+    pub fn candidacy_leads(&self) -> bool {
+        self.ha.as_ref().is_none_or(|h| h.election.is_leader())
+    }
+
+    /// The registry term of this master's leadership (the fence version it obtained
+    /// when elected), once it has fenced; `None` for a standby or a lone master.
+    pub fn registry_term(&self) -> Option<u32> {
+        self.ha.as_ref().and_then(|h| h.term)
+    }
+
+    /// Since when this master's coordination session has been cut off from the
+    /// ensemble, while the group's local timer runs (see [`crate::coord::group`]).
+    pub fn cut_off_since(&self) -> Option<Time> {
+        self.ha.as_ref().and_then(|h| h.election.cut_off_since())
+    }
+
+    /// The negotiated coordination session timeout (`None` for a lone master).
+    pub fn session_timeout(&self) -> Option<Time> {
+        self.ha.as_ref().map(|h| h.client.session_timeout())
     }
 
     /// True if a timer of `term` still applies.
@@ -311,14 +387,15 @@ impl Master {
     /// Starts the next write batch with the fence.
     fn flush(&mut self, ctx: &mut Ctx<Mesos>) {
         let ha = self.ha.as_mut().expect("flush is for HA masters");
+        let identity = ha.identity.clone();
         let fence = ha
             .client
-            .set_data(ctx, REGISTRY_PATH, Vec::new(), Some(ha.version));
+            .set_data(ctx, REGISTRY_PATH, identity, Some(ha.version));
         ha.write = Some(Write {
             fence: Some(fence),
             records: std::mem::take(&mut ha.dirty),
-            pending: BTreeMap::new(),
             admissions: std::mem::take(&mut ha.waiting),
+            ..Write::default()
         });
     }
 
@@ -330,11 +407,8 @@ impl Master {
         let ha = self.ha.as_mut().expect("HA");
         let mut pending = BTreeMap::new();
         for (r, bytes) in data {
-            let req = match ha.versions.get(&r) {
-                Some(&v) => ha.client.set_data(ctx, &r.path(), bytes, Some(v)),
-                None => ha.client.create(ctx, &r.path(), bytes, false, false),
-            };
-            pending.insert(req, r);
+            let req = write_record(ha, ctx, r, bytes.clone());
+            pending.insert(req, (r, bytes));
         }
         ha.write.as_mut().expect("write").pending = pending;
     }
@@ -361,20 +435,34 @@ impl Master {
 
     pub(super) fn coord_timer(&mut self, ctx: &mut Ctx<Mesos>, t: CoordTimer) {
         if let Some(ha) = self.ha.as_mut() {
+            let lost = ha.election.on_timer(&mut ha.client, ctx, &t);
+            self.election_events(ctx, lost);
+        }
+        if let Some(ha) = self.ha.as_mut() {
             let events = ha.client.on_timer(ctx, t);
             self.coord_events(ctx, events);
+        }
+    }
+
+    fn election_events(&mut self, ctx: &mut Ctx<Mesos>, events: Vec<ElectionEvent>) {
+        for e in events {
+            match e {
+                ElectionEvent::Elected => self.elected(ctx),
+                // Mesos' `Master::lostCandidacy`: a leader that lost its candidacy
+                // exits ("committing suicide") and is restarted.
+                ElectionEvent::NotLeader if !self.keep_leading_sabotage => self.abdicate(ctx),
+                ElectionEvent::NotLeader | ElectionEvent::LeaderIs(_) => {}
+            }
         }
     }
 
     fn coord_events(&mut self, ctx: &mut Ctx<Mesos>, events: Vec<CoordEvent>) {
         for ev in events {
             let Some(ha) = self.ha.as_mut() else { return };
-            for e in ha.election.handle(&mut ha.client, ctx, &ev) {
-                match e {
-                    ElectionEvent::Elected => self.elected(ctx),
-                    ElectionEvent::NotLeader if !self.keep_leading_sabotage => self.abdicate(ctx),
-                    ElectionEvent::NotLeader | ElectionEvent::LeaderIs(_) => {}
-                }
+            let learnt = ha.election.handle(&mut ha.client, ctx, &ev);
+            self.election_events(ctx, learnt);
+            if let CoordEvent::Connected { renewed: true, .. } = ev {
+                self.resume_registry(ctx);
             }
             if let CoordEvent::Reply { req, result } = ev {
                 self.registry_reply(ctx, req, result);
@@ -385,8 +473,44 @@ impl Master {
     fn elected(&mut self, ctx: &mut Ctx<Mesos>) {
         self.term += 1;
         let ha = self.ha.as_mut().expect("HA master");
-        let req = ha.client.set_data(ctx, REGISTRY_PATH, Vec::new(), None);
-        ha.phase = Phase::Fencing(req);
+        let session = ha.client.session().expect("elected with a session");
+        ha.identity = format!("{session:016x}").into_bytes();
+        ha.phase = Phase::Fencing(0);
+        ha.stalled = true;
+        self.resume_registry(ctx);
+    }
+
+    /// Does again what a lost connection cut short: the takeover step in progress, or
+    /// the write batch's steps in doubt (read back first, see the module doc).
+    fn resume_registry(&mut self, ctx: &mut Ctx<Mesos>) {
+        let Some(ha) = self.ha.as_mut() else { return };
+        if std::mem::take(&mut ha.stalled) {
+            let identity = ha.identity.clone();
+            let c = &mut ha.client;
+            ha.phase = match std::mem::replace(&mut ha.phase, Phase::Standby) {
+                Phase::Fencing(_) => Phase::Fencing(c.set_data(ctx, REGISTRY_PATH, identity, None)),
+                Phase::Creating(_) => {
+                    Phase::Creating(c.create(ctx, REGISTRY_PATH, identity, false, false))
+                }
+                Phase::Listing(_) => Phase::Listing(c.get_children(ctx, REGISTRY_PATH, false)),
+                Phase::Reading(asked, read) => {
+                    let asked = asked
+                        .into_values()
+                        .map(|r| (c.get_data(ctx, &r.path(), false), r))
+                        .collect();
+                    Phase::Reading(asked, read)
+                }
+                p => p,
+            };
+        }
+        let Some(w) = ha.write.as_mut() else { return };
+        if w.fence_in_doubt && w.verify_fence.is_none() {
+            w.verify_fence = Some(ha.client.get_data(ctx, REGISTRY_PATH, false));
+        }
+        for (r, bytes) in std::mem::take(&mut w.in_doubt) {
+            let req = ha.client.get_data(ctx, &r.path(), false);
+            w.verifying.insert(req, (r, bytes));
+        }
     }
 
     fn registry_reply(
@@ -400,22 +524,24 @@ impl Master {
         match (phase, result) {
             (Phase::Fencing(r), Ok(OpResult::Set(stat))) if r == req => {
                 ha.version = stat.version;
+                ha.term = Some(stat.version);
                 let req = ha.client.get_children(ctx, REGISTRY_PATH, false);
                 ha.phase = Phase::Listing(req);
             }
             (Phase::Fencing(r), Err(CoordError::NoNode)) if r == req => {
-                let req = ha
-                    .client
-                    .create(ctx, REGISTRY_PATH, Vec::new(), false, false);
-                ha.phase = Phase::Creating(req);
+                ha.phase = Phase::Creating(0);
+                ha.stalled = true;
+                self.resume_registry(ctx);
             }
             (Phase::Creating(r), Ok(OpResult::Created(_))) if r == req => {
                 ha.version = 0;
+                ha.term = Some(0);
                 self.recover(ctx, Registry::default());
             }
             (Phase::Creating(r), Err(CoordError::NodeExists)) if r == req => {
-                let req = ha.client.set_data(ctx, REGISTRY_PATH, Vec::new(), None);
-                ha.phase = Phase::Fencing(req);
+                ha.phase = Phase::Fencing(0);
+                ha.stalled = true;
+                self.resume_registry(ctx);
             }
             (Phase::Listing(r), Ok(OpResult::Children(names))) if r == req => {
                 let Some(records) = names
@@ -453,6 +579,21 @@ impl Master {
                     }
                 }
             }
+            // A takeover step cut short by a lost connection: done again on
+            // reconnection (a lost read may leave others of its batch answered).
+            (
+                p @ (Phase::Fencing(r) | Phase::Listing(r) | Phase::Creating(r)),
+                Err(CoordError::ConnectionLoss),
+            ) if r == req => {
+                ha.phase = p;
+                ha.stalled = true;
+            }
+            (Phase::Reading(asked, read), Err(CoordError::ConnectionLoss))
+                if asked.contains_key(&req) =>
+            {
+                ha.phase = Phase::Reading(asked, read);
+                ha.stalled = true;
+            }
             // A failed step of taking over: give the leadership up (`abdicate` acts on
             // a master that is taking over, so the phase goes back first).
             (p @ (Phase::Fencing(r) | Phase::Listing(r) | Phase::Creating(r)), Err(_))
@@ -481,29 +622,102 @@ impl Master {
     ) {
         let ha = self.ha.as_mut().expect("HA master");
         let Some(w) = ha.write.as_mut() else { return };
+        let lost = matches!(result, Err(CoordError::ConnectionLoss));
         if w.fence == Some(req) {
-            let Ok(OpResult::Set(stat)) = result else {
-                // Deposed (another leader wrote) or cut off: stop serving.
-                return self.abdicate(ctx);
-            };
             w.fence = None;
-            let nothing = w.records.is_empty();
-            ha.version = stat.version;
-            if nothing {
-                return self.write_done(ctx);
+            match result {
+                Ok(OpResult::Set(stat)) => ha.version = stat.version,
+                _ if lost => {
+                    w.fence_in_doubt = true;
+                    return;
+                }
+                // Deposed (another leader wrote the root): stop serving.
+                _ => return self.abdicate(ctx),
             }
-            return self.write_records(ctx);
+            return self.fenced(ctx);
         }
-        let Some(r) = w.pending.remove(&req) else {
+        if w.verify_fence == Some(req) {
+            w.verify_fence = None;
+            match result {
+                Ok(OpResult::Data(data, stat)) if data == ha.identity => {
+                    ha.version = stat.version;
+                    w.fence_in_doubt = false;
+                }
+                _ if lost => return,
+                _ => return self.abdicate(ctx),
+            }
+            return self.fenced(ctx);
+        }
+        if let Some((r, bytes)) = w.verifying.remove(&req) {
+            match result {
+                // It was applied: the record holds what this leader wrote.
+                Ok(OpResult::Data(data, stat)) if data == bytes => {
+                    ha.versions.insert(r, stat.version);
+                }
+                // Not applied, and nobody else wrote it: write it again.
+                Ok(OpResult::Data(_, stat)) if ha.versions.get(&r) == Some(&stat.version) => {
+                    let req = write_record(ha, ctx, r, bytes.clone());
+                    ha.write
+                        .as_mut()
+                        .expect("write")
+                        .pending
+                        .insert(req, (r, bytes));
+                }
+                Err(CoordError::NoNode) if !ha.versions.contains_key(&r) => {
+                    let req = write_record(ha, ctx, r, bytes.clone());
+                    ha.write
+                        .as_mut()
+                        .expect("write")
+                        .pending
+                        .insert(req, (r, bytes));
+                }
+                _ if lost => {
+                    w.in_doubt.insert(r, bytes);
+                }
+                _ => return self.abdicate(ctx),
+            }
+            return self.maybe_done(ctx);
+        }
+        let Some((r, bytes)) = w.pending.remove(&req) else {
             return;
         };
-        let done = w.pending.is_empty();
         match result {
-            Ok(OpResult::Set(stat)) => ha.versions.insert(r, stat.version),
-            Ok(OpResult::Created(_)) => ha.versions.insert(r, 0),
+            Ok(OpResult::Set(stat)) => {
+                ha.versions.insert(r, stat.version);
+            }
+            Ok(OpResult::Created(_)) => {
+                ha.versions.insert(r, 0);
+            }
+            _ if lost => {
+                w.in_doubt.insert(r, bytes);
+            }
             _ => return self.abdicate(ctx),
-        };
-        if done {
+        }
+        self.maybe_done(ctx)
+    }
+
+    /// The fence held: the batch's records follow.
+    fn fenced(&mut self, ctx: &mut Ctx<Mesos>) {
+        let w = self
+            .ha
+            .as_ref()
+            .and_then(|h| h.write.as_ref())
+            .expect("write");
+        if w.records.is_empty() {
+            self.write_done(ctx)
+        } else {
+            self.write_records(ctx)
+        }
+    }
+
+    /// Ends the batch once every step of it is durable.
+    fn maybe_done(&mut self, ctx: &mut Ctx<Mesos>) {
+        let finished = self
+            .ha
+            .as_ref()
+            .and_then(|h| h.write.as_ref())
+            .is_some_and(Write::finished);
+        if finished {
             self.write_done(ctx);
         }
     }

@@ -30,6 +30,7 @@ use crate::actor::{ActorId, Ctx, Time};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{AgentInfo, Mesos, Msg, Reason, TaskId, TaskInfo, TaskState, TaskStatus, Timer};
 use crate::resources::Resources;
+use std::collections::BTreeSet;
 
 /// Why the master removes an agent; each has its own task states and reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,11 +92,16 @@ impl Master {
             .saturating_mul(self.cfg.max_agent_ping_timeouts as Time)
     }
 
-    /// The (re-)registration reply to agent `id`.
-    pub(super) fn registered_reply(&self, id: AgentId) -> Msg {
+    /// The (re-)registration reply to agent `id`, with the tasks to reconcile through it.
+    pub(super) fn registered_reply(
+        &self,
+        id: AgentId,
+        reconcile: Vec<(FrameworkId, TaskId, bool)>,
+    ) -> Msg {
         Msg::AgentRegistered {
             id,
             ping_timeout: self.total_ping_timeout(),
+            reconcile,
         }
     }
 
@@ -103,7 +109,7 @@ impl Master {
     /// allocator (the allocation this asks for runs after the current event, so no
     /// offer of it, nor task on it, can precede the reply), and it is pinged at once.
     pub(super) fn activate_agent(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId) {
-        let reply = self.registered_reply(id);
+        let reply = self.registered_reply(id, Vec::new());
         let a = &mut self.agents[id as usize];
         ctx.send(a.actor, reply);
         a.removed = false;
@@ -137,7 +143,7 @@ impl Master {
         // from the address of a registered agent.
         if let Some(id) = self.live_agent(from) {
             if self.agents[id as usize].incarnation == incarnation {
-                ctx.send(from, self.registered_reply(id));
+                ctx.send(from, self.registered_reply(id, Vec::new()));
                 return;
             }
             self.remove_agent(ctx, id, Removal::Restarted);
@@ -205,12 +211,27 @@ impl Master {
             return;
         }
         // Registered already (it took this master for lost): proof of life, and the
-        // health check starts over.
+        // health check starts over. The tasks this master holds there that the agent
+        // did not report are reconciled through the agent (`reconcileKnownSlave`).
+        let reported: BTreeSet<(FrameworkId, TaskId)> =
+            tasks.iter().map(|(fw, t, _)| (*fw, t.id)).collect();
+        let reconcile = self.agents[id as usize]
+            .tasks
+            .iter()
+            .filter(|k| !reported.contains(k))
+            .map(|&(fw, task)| {
+                let aware = self
+                    .frameworks
+                    .get(fw as usize)
+                    .is_some_and(|f| f.partition_aware);
+                (fw, task, aware)
+            })
+            .collect();
         let a = &mut self.agents[id as usize];
         a.set_info(info);
         a.awaiting_pong = false;
         a.missed_pongs = 0;
-        ctx.send(from, self.registered_reply(id));
+        ctx.send(from, self.registered_reply(id, reconcile));
         self.adopt(ctx, id, tasks, false);
     }
 

@@ -265,6 +265,8 @@ pub struct MasterCounters {
     pub tasks_error: u64,
     #[serde(rename = "master/tasks_gone_by_operator")]
     pub tasks_gone_by_operator: u64,
+    #[serde(rename = "master/tasks_dropped")]
+    pub tasks_dropped: u64,
     /// Gauge: tasks on unreachable agents now (set when the counters are read).
     #[serde(rename = "master/tasks_unreachable")]
     pub tasks_unreachable: u64,
@@ -304,6 +306,7 @@ impl MasterCounters {
             TaskState::Lost => self.tasks_lost += 1,
             TaskState::Error => self.tasks_error += 1,
             TaskState::GoneByOperator => self.tasks_gone_by_operator += 1,
+            TaskState::Dropped => self.tasks_dropped += 1,
             _ => {}
         }
     }

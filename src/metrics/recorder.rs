@@ -106,6 +106,7 @@ pub struct TaskCounts {
     pub finished: u64,
     pub failed: u64,
     pub killed: u64,
+    /// LOST, or its partition-aware names (DROPPED, GONE, GONE_BY_OPERATOR).
     pub lost: u64,
     pub error: u64,
     /// A task reported running on a second agent while still live on the first.
@@ -389,7 +390,10 @@ impl Recorder {
             }
             TaskState::Failed => self.counts.failed += 1,
             TaskState::Killed => self.counts.killed += 1,
-            TaskState::Lost => self.counts.lost += 1,
+            // Lost with its agent, whatever name Mesos gives it for the framework.
+            TaskState::Lost | TaskState::Dropped | TaskState::Gone | TaskState::GoneByOperator => {
+                self.counts.lost += 1
+            }
             _ => self.counts.error += 1,
         }
         self.write_row(key, &row, Some(time), reason);

@@ -117,6 +117,19 @@ impl Actor<Mesos> for Node {
     fn on_timer(&mut self, ctx: &mut Ctx<Mesos>, _: TimerId, timer: Timer) {
         match timer {
             Timer::Coord(t) => {
+                let now = ctx.now();
+                if let Some(e) = self.election.as_mut() {
+                    for out in e.on_timer(&mut self.client, ctx, &t) {
+                        self.elections.push((now, out));
+                    }
+                }
+                if let Some(d) = self.detector.as_mut() {
+                    for out in d.on_timer(&mut self.client, ctx, &t) {
+                        if let ElectionEvent::LeaderIs(data) = out {
+                            self.detected.push((now, data));
+                        }
+                    }
+                }
                 let evs = self.client.on_timer(ctx, t);
                 self.feed(ctx, evs);
             }
@@ -204,12 +217,35 @@ fn leaders(sim: &Sim<Mesos>, cands: &[ActorId]) -> Vec<ActorId> {
         .collect()
 }
 
-/// Steps to `until`, checking after every event that at most one candidate leads.
+/// Leadership as Mesos' contender on `zookeeper::Group` keeps it: at most one leading
+/// candidate is connected to the ensemble, and one that leads while cut off steps down
+/// at most one session timeout after it noticed (the group's local timer).
+fn check_leaders(sim: &Sim<Mesos>, cands: &[ActorId]) {
+    let now = sim.now();
+    let mut connected = Vec::new();
+    for c in leaders(sim, cands) {
+        let n = node(sim, c);
+        match n.election.as_ref().and_then(|e| e.cut_off_since()) {
+            Some(since) => assert!(
+                now <= since + n.client.session_timeout(),
+                "{} leads {} ns after it was cut off",
+                sim.name(c),
+                now - since
+            ),
+            None => connected.push(sim.name(c)),
+        }
+    }
+    assert!(
+        connected.len() <= 1,
+        "two connected leaders at {now} ns: {connected:?}"
+    );
+}
+
+/// Steps to `until`, checking leadership after every event ([`check_leaders`]).
 fn run_checked(sim: &mut Sim<Mesos>, cands: &[ActorId], until: Time) {
     while sim.peek_time().is_some_and(|t| t <= until) {
         sim.step();
-        let l = leaders(sim, cands);
-        assert!(l.len() <= 1, "two leaders at {} ns: {l:?}", sim.now());
+        check_leaders(sim, cands);
     }
     sim.advance_to(until);
 }
@@ -223,8 +259,7 @@ fn run_until(
 ) -> Option<Time> {
     while sim.peek_time().is_some_and(|t| t <= deadline) {
         sim.step();
-        let l = leaders(sim, cands);
-        assert!(l.len() <= 1, "two leaders at {} ns: {l:?}", sim.now());
+        check_leaders(sim, cands);
         if cond(sim) {
             return Some(sim.now());
         }
@@ -343,8 +378,13 @@ fn only_the_successor_is_woken() {
     );
 }
 
+/// Mesos' `GroupProcess::reconnecting` (`src/zookeeper/group.cpp`): a candidate cut
+/// off from the ensemble keeps its candidacy until a local timer of the negotiated
+/// session timeout, started when its client noticed the disconnection, fires; the
+/// ensemble meanwhile expires the session and elects the successor, so the two overlap
+/// (the "prolonged split-brain" the timer bounds).
 #[test]
-fn a_partitioned_leader_steps_down_before_its_successor_is_elected() {
+fn a_partitioned_leader_steps_down_one_session_timeout_after_it_was_cut_off() {
     let (mut sim, servers) = ensemble(3, 3);
     let cands: Vec<ActorId> = (0..3)
         .map(|i| {
@@ -374,26 +414,132 @@ fn a_partitioned_leader_steps_down_before_its_successor_is_elected() {
         node(s, successor).is_leader()
     })
     .expect("the successor is elected");
-    let stepped_down = node(&sim, old)
+    run_checked(&mut sim, &cands, cut + 3 * T);
+    let o = node(&sim, old);
+    let noticed = o
+        .events
+        .iter()
+        .find(|(t, e)| *t >= cut && *e == CoordEvent::Disconnected)
+        .map(|(t, _)| *t)
+        .expect("the client noticed the disconnection");
+    let stepped_down = o
         .elections
         .iter()
         .find(|(t, e)| *t >= cut && *e == ElectionEvent::NotLeader)
         .map(|(t, _)| *t)
         .expect("the cut-off leader stepped down");
+    // The client notices silence at a ping (every T/3) once 2T/3 passed without answer.
     assert!(
-        stepped_down < elected,
-        "stepped down at {stepped_down}, successor elected at {elected}"
+        noticed >= cut + T * 2 / 3 - T / 3 && noticed <= cut + T,
+        "{noticed}"
+    );
+    assert_eq!(
+        stepped_down,
+        noticed + T,
+        "exactly one session timeout later"
     );
     assert!(
-        stepped_down <= cut + T,
-        "stepped down within a session timeout"
+        elected < stepped_down,
+        "the ensemble expired the session and elected the successor ({elected}) \
+         before the local timer fired ({stepped_down})"
     );
-    // After the heal the old leader learns its session expired, rejoins, and waits.
+    assert_eq!(
+        o.count(|e| *e == CoordEvent::SessionExpired),
+        0,
+        "the client itself never declares the session expired"
+    );
+    // After the heal the old candidate, on a new session, waits at the back.
     run_checked(&mut sim, &cands, cut + 90 * SEC);
-    let o = node(&sim, old);
-    assert_eq!(o.count(|e| *e == CoordEvent::SessionExpired), 1);
-    assert!(!o.is_leader() && node(&sim, successor).is_leader());
+    assert!(!node(&sim, old).is_leader() && node(&sim, successor).is_leader());
     assert_eq!(election_order(&sim, &cands).last(), Some(&old));
+}
+
+/// ZooKeeper's clients (the C client Mesos links: `handle_error` ->
+/// `cleanup_bufs(zh, 1, ZCONNECTIONLOSS)`) fail a request made while disconnected with
+/// CONNECTIONLOSS when the connection attempt fails, instead of holding it until a
+/// connection comes back; the session is not declared expired by the client.
+#[test]
+fn a_request_made_while_cut_off_fails_with_connection_loss_at_the_failed_attempt() {
+    let (mut sim, servers) = ensemble(5, 3);
+    let s = servers.clone();
+    let n = add_node(&mut sim, "client", SEC, move || {
+        let mut n = Node::new(&s);
+        n.script = vec![(20 * SEC, "late", create("/late", false, false))];
+        n
+    });
+    sim.schedule_fault(&Fault::partition(
+        5 * SEC,
+        Some(60 * SEC),
+        &["client"],
+        &["zk*"],
+    ))
+    .unwrap();
+    run_checked(&mut sim, &[], 90 * SEC);
+    let c = node(&sim, n);
+    let (at, result) = c.replies[&c.reqs["late"]].clone();
+    assert_eq!(result, Err(CoordError::ConnectionLoss));
+    // One connection attempt waits T / (servers) before giving up (plus a back-off
+    // of at most T/10 after a whole round).
+    assert!(
+        at > 20 * SEC && at <= 20 * SEC + T / 3 + T / 10,
+        "failed at {at}, long before the partition healed"
+    );
+    assert!(
+        sim.actor::<CoordServer>(servers[0])
+            .is_some_and(|s| s.tree().get("/late").is_none()),
+        "never applied"
+    );
+    assert_eq!(
+        c.count(|e| *e == CoordEvent::SessionExpired),
+        1,
+        "learnt on reconnection"
+    );
+}
+
+/// Mesos' detector on `zookeeper::Group`: cut off, it keeps the last leader until the
+/// group's local timer expires the session, then reports no leader
+/// (`GroupProcess::expired` empties the memberships), and finds the leader again
+/// once it reconnects.
+#[test]
+fn a_cut_off_detector_reports_no_leader_one_session_timeout_after_it_noticed() {
+    let (mut sim, servers) = ensemble(9, 3);
+    let s = servers.clone();
+    let det = add_node(&mut sim, "detector", SEC, move || {
+        let mut n = Node::new(&s);
+        n.detector = Some(LeaderDetector::new("/election"));
+        n
+    });
+    let s = servers.clone();
+    let c = add_node(&mut sim, "c0", 2 * SEC, move || candidate(&s, "c0"));
+    run_checked(&mut sim, &[c], 15 * SEC);
+    sim.schedule_fault(&Fault::partition(
+        16 * SEC,
+        Some(60 * SEC),
+        &["detector"],
+        &["zk*"],
+    ))
+    .unwrap();
+    run_checked(&mut sim, &[c], 90 * SEC);
+    let d = node(&sim, det);
+    let noticed = d
+        .events
+        .iter()
+        .find(|(t, e)| *t >= 16 * SEC && *e == CoordEvent::Disconnected)
+        .map(|(t, _)| *t)
+        .expect("noticed");
+    let seen: Vec<(Time, Option<Vec<u8>>)> = d.detected.clone();
+    let c0 = Some(b"c0".to_vec());
+    assert_eq!(
+        seen.iter().map(|(_, x)| x.clone()).collect::<Vec<_>>(),
+        vec![None, c0.clone(), None, c0],
+        "{seen:?}"
+    );
+    assert_eq!(
+        seen[2].0,
+        noticed + T,
+        "no leader exactly one session timeout later"
+    );
+    assert!(seen[3].0 >= 60 * SEC, "the leader again once reconnected");
 }
 
 fn create(path: &str, ephemeral: bool, sequential: bool) -> Op {
@@ -635,7 +781,7 @@ fn without_a_majority_writes_are_never_acknowledged() {
         "{:?}",
         w.reply("x")
     );
-    assert!(w.count(|e| *e == CoordEvent::LeaseLost) >= 1);
+    assert!(w.count(|e| *e == CoordEvent::Disconnected) >= 1);
     assert!(ensemble_leader(&sim, &servers).is_none());
     let tree = server(&sim, leader).tree();
     assert!(tree.get("/x").is_none() && tree.get("/before").is_some());
@@ -862,12 +1008,7 @@ fn chaos(seed: u64) {
     while sim.peek_time().is_some_and(|t| t <= end) {
         sim.step();
         steps += 1;
-        let l = leaders(&sim, &cands);
-        assert!(
-            l.len() <= 1,
-            "seed {seed}: two leaders at {} ns: {l:?}",
-            sim.now()
-        );
+        check_leaders(&sim, &cands);
         let mut epochs: Vec<u32> = servers
             .iter()
             .filter_map(|s| sim.actor::<CoordServer>(*s))
