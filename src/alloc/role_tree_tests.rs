@@ -198,6 +198,10 @@ fn hierarchical_iteration_order() {
             Expect(&["a/b", "d/e", "d", "c"]),
             Alloc("a/b", 6.0, 6.0),
             Expect(&["d/e", "d", "a/b", "c"]),
+            // Beyond upstream: the subtree d (0.09) now goes after c (0.08) although
+            // its leaf d/. (0.03) is the lowest of all (flat names would put d first).
+            Alloc("d/e", 4.0, 4.0),
+            Expect(&["a/b", "c", "d", "d/e"]),
         ],
     );
 }
@@ -287,6 +291,23 @@ fn a_weight_applies_to_its_node_among_its_siblings() {
     run(
         "DRFSorterTest.AddChildToLeaf",
         &[&setup[..], &weights].concat(),
+    );
+    // A weight set while `a` is still a leaf stays with the node `a` when `a/c` comes:
+    // the new virtual leaf `a/.` has weight 1 (`getWeight` of the path `a/.`).
+    run(
+        "DRFSorterTest.AddChildToLeaf, weight first",
+        &[
+            Add("a"),
+            Alloc("a", 10.0, 10.0),
+            Add("b"),
+            Alloc("b", 6.0, 6.0),
+            Weight("a", 3.0),
+            Expect(&["a", "b"]),
+            Add("a/c"),
+            Alloc("a/c", 5.0, 5.0),
+            // Subtree a: 0.15 / 3 < b: 0.06; inside a, a/c 0.05 < a/. 0.10 / 1.
+            Expect(&["a/c", "a", "b"]),
+        ],
     );
     // `DRFSorterTest.WDRF` (flat): weights still order flat roles as before.
     run(
