@@ -430,6 +430,13 @@ impl Scenario {
                 key: Some(key),
                 message,
             })?;
+        scn.validate_quota_roles()
+            .map_err(|(key, role, message)| ScenarioError {
+                file: file.to_string(),
+                line: find_quota_role_line(text, &role),
+                key: Some(key),
+                message,
+            })?;
         Ok(scn)
     }
 
@@ -486,6 +493,18 @@ impl Scenario {
                     role.clone(),
                     message,
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Quota is for top-level roles only, as in Mesos (`alloc::quota::refuse_nested`,
+    /// `src/master/quota_handler.cpp`): returns (key path, role, message) of the first
+    /// nested role given quota.
+    fn validate_quota_roles(&self) -> Result<(), (String, String, String)> {
+        for role in self.allocator.quota.keys() {
+            if let Err(e) = crate::alloc::quota::refuse_nested(role) {
+                return Err((format!("allocator.quota.{role}"), role.clone(), e));
             }
         }
         Ok(())
@@ -626,6 +645,24 @@ fn find_quota_key_line(text: &str, role: &str, key: &str) -> Option<usize> {
         }
         None => find_role_line(text, role),
     }
+}
+
+/// The line that gives `role` its quota: its `[allocator.quota."role"]` header, or its
+/// entry in the `[allocator.quota]` table (else the first line naming the role).
+fn find_quota_role_line(text: &str, role: &str) -> Option<usize> {
+    let (header, quoted) = (
+        format!("[allocator.quota.\"{role}\"]"),
+        format!("\"{role}\""),
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(i) = lines.iter().position(|l| l.trim() == header) {
+        return Some(i + 1);
+    }
+    let table = lines.iter().position(|l| l.trim() == "[allocator.quota]");
+    table
+        .and_then(|t| (t..lines.len()).find(|&i| lines[i].contains(&quoted)))
+        .map(|i| i + 1)
+        .or_else(|| find_role_line(text, role))
 }
 
 /// The line where `key = ...` is first written (for errors found after parsing).

@@ -110,6 +110,13 @@ pub fn framework_name_key(fw: u32) -> u64 {
     key
 }
 
+/// [`Sorter::iter`]'s type, named so that a walk over a tree of sorters can keep one per
+/// level (`role_tree`).
+pub type SorterIter<'a, N> = std::iter::Map<
+    std::collections::btree_set::Iter<'a, (DrfKey<N>, u32)>,
+    fn(&(DrfKey<N>, u32)) -> u32,
+>;
+
 /// Clients in DRF order ([`DrfKey`]), each with a caller's id. The name breaks every
 /// tie that matters; the id only keeps entries distinct.
 #[derive(Clone, Debug)]
@@ -148,8 +155,11 @@ impl<N: Ord + Clone> Sorter<N> {
     }
 
     /// Client ids, first in DRF order first.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.set.iter().map(|(_, id)| *id)
+    pub fn iter(&self) -> SorterIter<'_, N> {
+        fn id<N>(entry: &(DrfKey<N>, u32)) -> u32 {
+            entry.1
+        }
+        self.set.iter().map(id::<N> as fn(&(DrfKey<N>, u32)) -> u32)
     }
 
     pub fn len(&self) -> usize {

@@ -2,8 +2,9 @@
 //! the bookkeeping that keeps the DRF sorters current as allocations change.
 //!
 //! This models Mesos' `HierarchicalAllocatorProcess` (`src/master/allocator/mesos/
-//! hierarchical.cpp`): a role sorter over roles (weighted DRF, role weights from
-//! `--weights` / the weights API) and, per role, a framework sorter (plain DRF). Every
+//! hierarchical.cpp`): a role sorter over the tree of roles (weighted DRF at each level
+//! of `a/b/c` names, role weights from `--weights` / the weights API; `role_tree.rs`)
+//! and, per role, a framework sorter (plain DRF). Every
 //! resource offered and not yet recovered counts as allocated, as in Mesos. The round
 //! itself (which agent goes to whom) is in `round.rs`.
 //!
@@ -17,6 +18,7 @@
 //! agent, so nothing is over-committed, and adopted when the framework registers.
 
 use super::drf::{framework_name_key, share_key, weighted_share, DrfKey, ShareKey, Sorter};
+use super::role_tree::RoleTree;
 use super::{
     AgentId, AllocationPolicy, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy,
 };
@@ -63,23 +65,20 @@ pub(crate) struct Framework {
     pub last_offer: Option<Time>,
 }
 
-/// A role: weight, quota and the sorter of its frameworks.
+/// A role: weight, quota and the sorter of its frameworks. Its place among roles is
+/// kept in the role tree (`HierarchicalAllocator::tree`).
 #[derive(Clone, Debug)]
 pub(crate) struct Role {
     pub name: String,
+    /// Its weight among its siblings in the role tree (the tree holds the same value).
     pub weight: f64,
     pub quota: Resources,
     /// Quota limit (Mesos 1.9+): never allocated beyond it; `quota::UNLIMITED` if none.
     pub limit: Resources,
-    /// Sum of its frameworks' allocations.
+    /// Sum of its frameworks' allocations (its own, without its child roles').
     pub alloc: Resources,
     /// Allocations made to its frameworks (Mesos' sorter `Allocation::count`).
     pub count: u64,
-    /// Its name as the sorter's tie-breaker.
-    pub path: Arc<str>,
-    /// Weighted DRF key among roles: (weighted share, count, name) (valid when the
-    /// allocator is not stale).
-    pub key: DrfKey<Arc<str>>,
     /// Registered frameworks of the role.
     pub members: BTreeSet<FrameworkId>,
     /// Those not suppressed, by id (FIFO order).
@@ -102,8 +101,9 @@ pub struct HierarchicalAllocator {
     pub(crate) orphans: BTreeMap<FrameworkId, BTreeMap<AgentId, Resources>>,
     pub(crate) roles: Vec<Role>,
     pub(crate) role_ids: BTreeMap<String, RoleId>,
-    /// Roles with at least one active framework, in weighted DRF order.
-    pub(crate) role_sorter: Sorter<Arc<str>>,
+    /// Roles by `/`-separated name, each level in weighted DRF order; lists the roles
+    /// with at least one active framework.
+    pub(crate) tree: RoleTree,
     /// All active (registered, not suppressed) frameworks, by id.
     pub(crate) active: BTreeSet<FrameworkId>,
     /// Roles with a non-zero guarantee or a limit.
@@ -296,15 +296,6 @@ fn fw_key(fw: FrameworkId, f: &Framework, total: &Resources) -> DrfKey<u64> {
     }
 }
 
-/// A role's place in the role sorter: weighted dominant share, allocation count, name.
-fn role_key(role: &Role, total: &Resources) -> DrfKey<Arc<str>> {
-    DrfKey {
-        share: share_key(&role.alloc, total, role.weight),
-        count: role.count,
-        name: Arc::clone(&role.path),
-    }
-}
-
 impl HierarchicalAllocator {
     pub fn new(cfg: &AllocatorConfig) -> HierarchicalAllocator {
         HierarchicalAllocator {
@@ -316,7 +307,7 @@ impl HierarchicalAllocator {
             orphans: BTreeMap::new(),
             roles: Vec::new(),
             role_ids: BTreeMap::new(),
-            role_sorter: Sorter::default(),
+            tree: RoleTree::default(),
             active: BTreeSet::new(),
             quota_roles: BTreeSet::new(),
             total: Resources::ZERO,
@@ -363,7 +354,6 @@ impl HierarchicalAllocator {
         }
         super::roles::check(name);
         let r = self.roles.len() as RoleId;
-        let path: Arc<str> = Arc::from(name);
         self.roles.push(Role {
             name: name.to_string(),
             weight: 1.0,
@@ -371,18 +361,47 @@ impl HierarchicalAllocator {
             limit: super::quota::UNLIMITED,
             alloc: Resources::ZERO,
             count: 0,
-            key: DrfKey {
-                share: ShareKey::ZERO,
-                count: 0,
-                name: Arc::clone(&path),
-            },
-            path,
             members: BTreeSet::new(),
             active: BTreeSet::new(),
             sorter: Sorter::default(),
         });
         self.role_ids.insert(name.to_string(), r);
+        let keys = self.keys();
+        self.tree.add_role(r, name, keys.as_ref());
         r
+    }
+
+    /// The cluster total if keys are to be kept current, `None` while stale.
+    fn keys(&self) -> Option<Resources> {
+        (!self.stale).then_some(self.total)
+    }
+
+    /// `res` counted as allocated to role `r` in `count` allocations, up the role tree.
+    fn role_allocated(&mut self, r: RoleId, res: Resources, count: u64) {
+        let role = &mut self.roles[r as usize];
+        role.alloc += res;
+        role.count += count;
+        let keys = self.keys();
+        self.tree.allocated(r, res, count, keys.as_ref());
+    }
+
+    /// `res` of role `r` given back, up the role tree.
+    fn role_unallocated(&mut self, r: RoleId, res: Resources) {
+        self.roles[r as usize].alloc -= res;
+        let keys = self.keys();
+        self.tree.unallocated(r, res, keys.as_ref());
+    }
+
+    /// The roles with an active framework in the order a round visits them (the role
+    /// tree walked depth first, each level in weighted DRF order).
+    pub fn role_order(&mut self) -> Vec<String> {
+        if self.stale {
+            self.resort();
+        }
+        self.tree
+            .roles()
+            .map(|r| self.roles[r as usize].name.clone())
+            .collect()
     }
 
     pub(crate) fn fw(&self, fw: FrameworkId) -> Option<&Framework> {
@@ -417,19 +436,6 @@ impl HierarchicalAllocator {
         }
     }
 
-    /// Recomputes `role`'s key and moves it in the role sorter.
-    fn refresh_role(&mut self, r: RoleId) {
-        if self.stale {
-            return;
-        }
-        let role = &mut self.roles[r as usize];
-        let new = role_key(role, &self.total);
-        let old = std::mem::replace(&mut role.key, new);
-        if !role.active.is_empty() {
-            self.role_sorter.update(r, &old, &role.key);
-        }
-    }
-
     /// Rebuilds every key and sorter (after the cluster total changed).
     pub(crate) fn resort(&mut self) {
         let total = self.total;
@@ -446,13 +452,7 @@ impl HierarchicalAllocator {
                 }
             }
         }
-        self.role_sorter.clear();
-        for (id, role) in self.roles.iter_mut().enumerate() {
-            role.key = role_key(role, &total);
-            if !role.active.is_empty() {
-                self.role_sorter.insert(role.key.clone(), id as RoleId);
-            }
-        }
+        self.tree.rebuild(&total);
         self.stale = false;
     }
 
@@ -474,10 +474,10 @@ impl HierarchicalAllocator {
         if !self.stale {
             f.key = fw_key(fw, f, &total);
             role.sorter.insert(f.key.clone(), fw);
-            if role.active.len() == 1 {
-                role.key = role_key(role, &total);
-                self.role_sorter.insert(role.key.clone(), r);
-            }
+        }
+        if role.active.len() == 1 {
+            let keys = self.keys();
+            self.tree.set_active(r, true, keys.as_ref());
         }
     }
 
@@ -496,9 +496,10 @@ impl HierarchicalAllocator {
         role.active.remove(&fw);
         if !self.stale {
             role.sorter.remove(&f.key, fw);
-            if role.active.is_empty() {
-                self.role_sorter.remove(&role.key, r);
-            }
+        }
+        if role.active.is_empty() {
+            let keys = self.keys();
+            self.tree.set_active(r, false, keys.as_ref());
         }
     }
 
@@ -518,10 +519,8 @@ impl HierarchicalAllocator {
                 f.alloc += res;
                 f.count += 1;
                 let r = f.role;
-                self.roles[r as usize].alloc += res;
-                self.roles[r as usize].count += 1;
                 self.refresh_fw(fw);
-                self.refresh_role(r);
+                self.role_allocated(r, res, 1);
             }
             None => {
                 *self
@@ -560,9 +559,8 @@ impl HierarchicalAllocator {
             Some(f) => {
                 f.alloc -= res;
                 let r = f.role;
-                self.roles[r as usize].alloc -= res;
                 self.refresh_fw(fw);
-                self.refresh_role(r);
+                self.role_unallocated(r, res);
             }
             None => {
                 let o = self.orphans.get_mut(&fw).expect("orphan allocation");
@@ -669,19 +667,14 @@ impl HierarchicalAllocator {
             if role.alloc != role_sum[id] {
                 return Err(format!("role {}: alloc not its frameworks' sum", role.name));
             }
-            if self.stale {
-                continue;
-            }
-            if role.sorter.len() != role.active.len() {
+            if !self.stale && role.sorter.len() != role.active.len() {
                 return Err(format!("role {}: sorter size", role.name));
             }
-            if role.key != role_key(role, &self.total) {
-                return Err(format!("role {}: stale key", role.name));
-            }
-            if self.role_sorter.contains(&role.key, id as RoleId) == role.active.is_empty() {
-                return Err(format!("role {}: role sorter membership", role.name));
-            }
         }
+        self.tree.check(&self.total, self.stale, |r| {
+            let role = &self.roles[r as usize];
+            (role.alloc, role.count, !role.active.is_empty())
+        })?;
         self.visits
             .check(self.agents.iter().enumerate().filter_map(|(id, a)| {
                 let a = a.as_ref()?;
@@ -689,8 +682,8 @@ impl HierarchicalAllocator {
                     .then_some(id as AgentId)
             }))?;
         let active_roles = self.roles.iter().filter(|r| !r.active.is_empty()).count();
-        if !self.stale && self.role_sorter.len() != active_roles {
-            return Err("role sorter size".into());
+        if !self.stale && self.tree.roles().count() != active_roles {
+            return Err("role tree: roles listed".into());
         }
         Ok(())
     }
@@ -709,12 +702,10 @@ impl Allocator for HierarchicalAllocator {
             }
             self.deactivate(fw);
             self.roles[old as usize].members.remove(&fw);
-            self.roles[old as usize].alloc -= alloc;
-            self.refresh_role(old);
+            self.role_unallocated(old, alloc);
             self.roles[r as usize].members.insert(fw);
-            self.roles[r as usize].alloc += alloc;
+            self.role_allocated(r, alloc, 0);
             self.fw_mut(fw).expect("known").role = r;
-            self.refresh_role(r);
             if was_active {
                 self.activate(fw);
             }
@@ -742,9 +733,7 @@ impl Allocator for HierarchicalAllocator {
             last_offer: None,
         });
         self.roles[r as usize].members.insert(fw);
-        self.roles[r as usize].alloc += alloc;
-        self.roles[r as usize].count += count;
-        self.refresh_role(r);
+        self.role_allocated(r, alloc, count);
         self.activate(fw);
     }
 
@@ -776,10 +765,8 @@ impl Allocator for HierarchicalAllocator {
                 self.note_free(agent as AgentId);
             }
         }
-        let role = &mut self.roles[f.role as usize];
-        role.members.remove(&fw);
-        role.alloc -= f.alloc;
-        self.refresh_role(f.role);
+        self.roles[f.role as usize].members.remove(&fw);
+        self.role_unallocated(f.role, f.alloc);
     }
 
     /// Adds `agent`, or updates its total if known (allocations and reservations are
@@ -829,7 +816,8 @@ impl Allocator for HierarchicalAllocator {
             {
                 Some(f) => {
                     f.alloc -= res;
-                    self.roles[f.role as usize].alloc -= res;
+                    let r = f.role;
+                    self.role_unallocated(r, res);
                 }
                 None => {
                     let o = self.orphans.get_mut(&fw).expect("orphan allocation");
@@ -903,18 +891,27 @@ impl Allocator for HierarchicalAllocator {
         );
         let r = self.role_id(role);
         self.roles[r as usize].weight = weight;
-        self.refresh_role(r);
+        let keys = self.keys();
+        self.tree.set_weight(r, weight, keys.as_ref());
     }
 
-    /// Sets (replaces) the guarantee; `Resources::ZERO` removes it.
+    /// Sets (replaces) the guarantee; `Resources::ZERO` removes it. Panics for a nested
+    /// role ([`super::quota::check_top_level`]).
     fn set_quota(&mut self, role: &str, guarantee: Resources) {
+        if !guarantee.is_zero() {
+            super::quota::check_top_level(role);
+        }
         let r = self.role_id(role);
         self.roles[r as usize].quota = guarantee;
         self.note_quota(r);
     }
 
-    /// Sets (replaces) the limit; `quota::UNLIMITED` removes it.
+    /// Sets (replaces) the limit; `quota::UNLIMITED` removes it. Panics for a nested
+    /// role ([`super::quota::check_top_level`]).
     fn set_quota_limit(&mut self, role: &str, limit: Resources) {
+        if limit != super::quota::UNLIMITED {
+            super::quota::check_top_level(role);
+        }
         let r = self.role_id(role);
         self.roles[r as usize].limit = limit;
         self.note_quota(r);

@@ -22,7 +22,8 @@
 //! | `policy`        | the policy trait, the round's view of it, the name registry   |
 //! | `policies`      | the four built-in policies, uniform random pick               |
 //! | `reference`     | the slow reference round every policy is checked against      |
-//! | `roles`         | role names (Mesos' `roles::validate`) and their tree          |
+//! | `roles`         | role names (Mesos' `roles::validate`) and their ancestors     |
+//! | `role_tree`     | the tree of roles, DRF at each level (Mesos' `DRFSorter`)     |
 //! | `fairness`      | Jain's index, max share gap                                  |
 //! | `bench`         | `bench_round`: time one round at scale                       |
 //!
@@ -54,6 +55,9 @@ pub mod quota;
 #[cfg(test)]
 mod quota_tests;
 pub mod reference;
+pub mod role_tree;
+#[cfg(test)]
+mod role_tree_tests;
 pub mod roles;
 mod round;
 #[cfg(test)]

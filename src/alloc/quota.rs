@@ -47,6 +47,29 @@ pub struct QuotaRound {
     room: Vec<(RoleId, Resources)>,
 }
 
+/// `Ok` unless `role` is nested: Mesos sets quota on top-level roles only. Its quota
+/// handler refuses a nested one ("Updating quota on nested role '...' is not supported
+/// yet", `Master::QuotaHandler::update` in `src/master/quota_handler.cpp`, MESOS-7402),
+/// and its allocator tracks consumed quota for top-level roles only, each counting its
+/// whole subtree (`__generateOffers` in `src/master/allocator/mesos/hierarchical.cpp`).
+pub fn refuse_nested(role: &str) -> Result<(), String> {
+    if role.contains('/') {
+        return Err(format!(
+            "quota on nested role '{role}' is not supported: as in Mesos (MESOS-7402), \
+             only a top-level role has quota, and it counts its whole subtree"
+        ));
+    }
+    Ok(())
+}
+
+/// Panics for a nested role ([`refuse_nested`]): the allocator API refuses what a
+/// scenario is refused earlier, with its file and line.
+pub(crate) fn check_top_level(role: &str) {
+    if let Err(e) = refuse_nested(role) {
+        panic!("allocator: {e}");
+    }
+}
+
 /// No limit: every kind unbounded (Mesos' default quota limit, "no limit").
 pub const UNLIMITED: Resources = Resources {
     cpus: u64::MAX,

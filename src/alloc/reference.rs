@@ -142,6 +142,85 @@ impl Reference {
         share_key(&alloc, total, self.weights[role])
     }
 
+    /// Roles with an active framework in Mesos' hierarchical order, from scratch: the
+    /// tree of every known role name and its ancestors, each node keyed by its subtree's
+    /// weighted share, allocation count and path (`DRFSorter::Node::compareDRF`), a role
+    /// with child roles keeping its own frameworks in a leaf `<role>/.` of weight 1
+    /// (`DRFSorter::add`, `getWeight`), listed depth first (`DRFSorter::sort`).
+    fn role_order(&self, total: &Resources) -> Vec<String> {
+        let mut out = Vec::new();
+        self.visit("", total, &mut out);
+        out
+    }
+
+    fn visit(&self, path: &str, total: &Resources, out: &mut Vec<String>) {
+        let within =
+            |name: &str, p: &str| p.is_empty() || name == p || name.starts_with(&format!("{p}/"));
+        let below = |p: &str| -> Vec<&String> {
+            let roles = self.role_order.iter();
+            roles.filter(|n| n.as_str() != p && within(n, p)).collect()
+        };
+        // (alloc, count, active) of the roles `pick` selects.
+        let sum = |pick: &dyn Fn(&str) -> bool| {
+            let mut alloc = Resources::ZERO;
+            let mut active = false;
+            for (&fw, f) in &self.frameworks {
+                if pick(&f.role) {
+                    alloc += self.held(fw);
+                    active |= !f.suppressed;
+                }
+            }
+            let count: u64 = self
+                .role_counts
+                .iter()
+                .filter(|(r, _)| pick(r))
+                .map(|(_, c)| *c)
+                .sum();
+            (alloc, count, active)
+        };
+        // (key, child path, its role if it is the virtual leaf of `path`).
+        let mut children: Vec<((ShareKey, u64, String), String, bool)> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for name in below(path) {
+            let rest = if path.is_empty() {
+                name.as_str()
+            } else {
+                &name[path.len() + 1..]
+            };
+            let comp = rest.split('/').next().expect("a component");
+            let child = if path.is_empty() {
+                comp.to_string()
+            } else {
+                format!("{path}/{comp}")
+            };
+            if seen.contains(&child) {
+                continue;
+            }
+            seen.push(child.clone());
+            let (alloc, count, active) = sum(&|r: &str| within(r, &child));
+            if active {
+                let w = self.weights.get(&child).copied().unwrap_or(1.0);
+                let key = (share_key(&alloc, total, w), count, child.clone());
+                children.push((key, child, false));
+            }
+        }
+        if !path.is_empty() && self.weights.contains_key(path) {
+            let (alloc, count, active) = sum(&|r: &str| r == path);
+            if active {
+                let key = (share_key(&alloc, total, 1.0), count, format!("{path}/."));
+                children.push((key, path.to_string(), true));
+            }
+        }
+        children.sort();
+        for (_, child, virtual_leaf) in children {
+            if virtual_leaf || below(&child).is_empty() {
+                out.push(child);
+            } else {
+                self.visit(&child, total, out);
+            }
+        }
+    }
+
     /// Role ids are dense in order of first mention; the weights map was filled from
     /// the allocator's role list in that order.
     fn role_rank(&self, role: &str) -> usize {
@@ -228,19 +307,7 @@ impl Candidates for RefCandidates<'_> {
     fn first_by_share(&mut self) -> Option<FrameworkId> {
         let r = self.r;
         let total = r.total();
-        // Roles with an active framework, by (weighted share, allocation count, name):
-        // Mesos' `DRFSorter` order (`sorter.hpp`, `Node::compareDRF`).
-        let mut roles: Vec<(ShareKey, u64, &str)> = Vec::new();
-        for role in &r.role_order {
-            if r.frameworks
-                .values()
-                .any(|f| &f.role == role && !f.suppressed)
-            {
-                roles.push((r.role_share(role, &total), r.role_counts[role], role));
-            }
-        }
-        roles.sort();
-        for (_, _, role) in roles {
+        for role in r.role_order(&total) {
             // Frameworks by (share, count, their Mesos id strings).
             let mut fws: Vec<(ShareKey, u64, String, FrameworkId)> = r
                 .frameworks
@@ -324,7 +391,9 @@ fn one_sequence(cfg: &AllocatorConfig, seed: u64, seen: &mut ReferenceCheck) -> 
     let policy = &cfg.policy;
     let mut r = ChaCha8Rng::seed_from_u64(5000 + seed);
     let mut a = HierarchicalAllocator::new(cfg);
-    let roles = ["a", "b", "c", "d"];
+    // Flat and nested names: a role with a child role (`a`, `a/x`), and a role under
+    // internal nodes that are no role (`b`, `b/y`).
+    let roles = ["a", "a/x", "b/y/z", "c"];
     let mut now: Time = 0;
     let agents = r.gen_range(4..40);
     let fws = r.gen_range(2..16);

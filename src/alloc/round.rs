@@ -34,7 +34,7 @@
 //! is parked until the first of those filters ends. With no active framework a round
 //! visits nothing. None of this changes an offer: see `policies::agent_order`.
 
-use super::drf::DrfKey;
+use super::drf::{weighted_share, DrfKey};
 use super::hierarchical::{Agent, HierarchicalAllocator, RoleId};
 use super::policies::random_pick;
 use super::policy::{AgentView, Candidate, Candidates};
@@ -175,24 +175,43 @@ impl HierarchicalAllocator {
     }
 
     /// The quota bookkeeping of a new round (nothing to do without quotas).
+    ///
+    /// A quota role is top-level (`quota::refuse_nested`) and what counts toward its
+    /// quota is its whole subtree's: the allocations of its own and its descendants'
+    /// frameworks plus their unallocated reservations (Mesos' `quotaOfferedOrConsumed`
+    /// of the role tree node, `__generateOffers` in `hierarchical.cpp`). Within a round,
+    /// offers to a descendant's frameworks do not count toward it again, as in Mesos,
+    /// where a role without quota of its own charges nobody.
     fn quota_round(&self) -> QuotaRound {
         if self.quota_roles.is_empty() {
             return QuotaRound::none();
         }
+        // Each role's top-level ancestor (or itself), if that one has quota.
+        let charged: Vec<Option<RoleId>> = self
+            .roles
+            .iter()
+            .map(|role| {
+                let top = role.name.split('/').next().expect("a name has a component");
+                self.role_ids
+                    .get(top)
+                    .copied()
+                    .filter(|t| self.quota_roles.contains(t))
+            })
+            .collect();
         let mut headroom = Resources::ZERO;
         let mut unallocated_reserved: BTreeMap<RoleId, Resources> = BTreeMap::new();
         for a in self.agents.iter().flatten() {
             let free = self.free_of(a);
             headroom += free.unreserved;
             for (r, x) in free.reserved {
-                if self.quota_roles.contains(&r) {
-                    *unallocated_reserved.entry(r).or_default() += x;
+                if let Some(q) = charged[r as usize] {
+                    *unallocated_reserved.entry(q).or_default() += x;
                 }
             }
         }
         let consumed = |r: RoleId| {
             let held = unallocated_reserved.get(&r).copied().unwrap_or_default();
-            self.roles[r as usize].alloc + held
+            self.tree.subtree_alloc(r) + held
         };
         QuotaRound::new(
             self.quota_roles
@@ -378,7 +397,9 @@ impl HierarchicalAllocator {
     }
 
     /// Stage 1: the framework of the role below its guarantee, lowest weighted share
-    /// first, that gets its part of `agent`, if any.
+    /// first, that gets its part of `agent`, if any. Quota roles are top-level, so the
+    /// order of their nodes' keys is the role tree's order (Mesos walks `roleSorter->
+    /// sort()` and skips the roles without a guarantee).
     fn pick_quota(
         &self,
         agent: AgentId,
@@ -393,7 +414,7 @@ impl HierarchicalAllocator {
             .quota
             .unsatisfied()
             .filter(|&r| !self.roles[r as usize].active.is_empty())
-            .map(|r| (self.roles[r as usize].key.clone(), r))
+            .map(|r| (self.tree.key(r).clone(), r))
             .collect();
         roles.sort_unstable();
         for (_, r) in roles {
@@ -520,7 +541,7 @@ impl Candidates for RoundCandidates<'_> {
                 .iter()
                 .find(|&fw| !self.filtered(fw));
         }
-        for r in a.role_sorter.iter() {
+        for r in a.tree.roles() {
             if !self.role_can_take(r) {
                 continue;
             }
@@ -568,11 +589,12 @@ impl Candidates for RoundCandidates<'_> {
                 continue;
             }
             let f = a.fw(fw).expect("active framework");
+            let role = &a.roles[f.role as usize];
             out.push(Candidate {
                 framework: fw,
                 role: f.role,
                 share: f.key.share.share(),
-                role_share: a.roles[f.role as usize].key.share.share(),
+                role_share: weighted_share(&role.alloc, &a.total, role.weight),
                 allocated: f.alloc,
                 last_offer: f.last_offer,
             });

@@ -511,3 +511,49 @@ fn a_quota_limit_below_its_guarantee_is_refused() {
         assert!(Scenario::parse(&text, "s.toml").is_ok(), "{q}");
     }
 }
+
+/// Quota is for top-level roles only, as in Mesos: its quota handler refuses quota on a
+/// nested role (`Master::QuotaHandler::update` in `src/master/quota_handler.cpp`,
+/// MESOS-7402), and a top-level role's quota counts its whole subtree. Refused at the
+/// line that gives the nested role quota, in the table form and the inline one, even
+/// when a framework of that role is written before it.
+#[test]
+fn quota_on_a_nested_role_is_refused() {
+    let message = "quota on nested role 'eng/web' is not supported: as in Mesos \
+                   (MESOS-7402), only a top-level role has quota, and it counts its whole \
+                   subtree";
+    let text = file(&[
+        "[[frameworks]]",                                      // 6
+        "name = \"g\"",                                        // 7
+        "role = \"eng/web\"",                                  // 8
+        "workload = { kind = \"greedy\", cpus = 1, mem = 1 }", // 9
+        "[allocator.quota]",                                   // 10
+        "eng = { cpus = 2, mem = 2 }",                         // 11
+        "\"eng/web\" = { cpus = 1, mem = 1 }",                 // 12
+    ]);
+    assert_eq!(
+        err(&text),
+        format!("s.toml:12: key `allocator.quota.eng/web`: {message}")
+    );
+    let text = file(&[
+        GREEDY,                          // 6-8
+        "[allocator.quota.\"eng/web\"]", // 9
+        "cpus = 0",                      // 10
+        "mem = 0",                       // 11
+        "limit_cpus = 4",                // 12
+    ]);
+    assert_eq!(
+        err(&text),
+        format!("s.toml:9: key `allocator.quota.eng/web`: {message}")
+    );
+    // The top-level role alone is fine, with a framework of a child role.
+    let text = file(&[
+        "[[frameworks]]",
+        "name = \"g\"",
+        "role = \"eng/web\"",
+        "workload = { kind = \"greedy\", cpus = 1, mem = 1 }",
+        "[allocator.quota]",
+        "eng = { cpus = 2, mem = 2, limit_cpus = 3 }",
+    ]);
+    assert!(Scenario::parse(&text, "s.toml").is_ok());
+}

@@ -448,3 +448,43 @@ workload = { kind = "greedy", cpus = 1, mem = 1024 }
     // "b" gets the rest of the cluster.
     assert!(used[2].1.cpus >= Resources::new(8.0, 0).cpus, "{used:?}");
 }
+
+/// Hierarchical roles through the master (issue 24 point 7(c); Mesos' hierarchical DRF
+/// sorter, `src/master/allocator/mesos/sorter/drf/sorter.cpp`, pinned upstream by
+/// `DRFSorterTest.HierarchicalIterationOrder` and friends in `src/tests/sorter_tests.cpp`):
+/// three greedy frameworks of one-CPU tasks on 16 CPUs. Under roles `eng`, `eng/web`
+/// and `ops`, the subtree `eng` shares the cluster with `ops` (8 CPUs each) and inside
+/// it `eng`'s own framework (its virtual leaf `eng/.`) shares with `eng/web` (4 each).
+/// The same frameworks under three flat roles get a third each.
+#[test]
+fn hierarchical_roles_share_by_subtree_through_the_master() {
+    let scenario = |roles: [&str; 3]| {
+        let mut text = String::from(
+            r#"
+name = "tree"
+[run]
+stop = "60s"
+stop_when_done = false
+[[agents]]
+count = 2
+cpus = 8
+mem = 16384
+"#,
+        );
+        for (name, role) in ["E", "W", "O"].iter().zip(roles) {
+            text += &format!(
+                "[[frameworks]]\nname = \"{name}\"\nrole = \"{role}\"\ntasks_per_offer = 1\n\
+                 accept_refuse = \"0s\"\nworkload = {{ kind = \"greedy\", cpus = 1, mem = 1024 }}\n"
+            );
+        }
+        Scenario::parse(&text, "tree").unwrap()
+    };
+    let tasks = |roles| {
+        let c = run_checked(&scenario(roles), 60 * SEC);
+        let used = used_by_framework(c.master());
+        used.iter().map(|(n, _)| *n).collect::<Vec<_>>()
+    };
+    assert_eq!(tasks(["eng", "eng/web", "ops"]), vec![4, 4, 8]);
+    let flat = tasks(["eng", "web", "ops"]);
+    assert!(flat.iter().all(|&n| (5..=6).contains(&n)), "{flat:?}");
+}
