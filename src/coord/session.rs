@@ -1,4 +1,4 @@
-//! Session liveness at the ensemble leader, and why a client may trust its lease.
+//! Session liveness at the ensemble leader, and what an answered ping proves.
 //!
 //! As in ZooKeeper, only the leader expires sessions (its `SessionTracker`), by
 //! proposing a `CloseSession` transaction; followers relay their clients' pings to it,
@@ -8,8 +8,10 @@
 //! Deadlines are in-memory: a new leader restarts the countdown of every session, as
 //! ZooKeeper does, so a leader change never expires a session early.
 //!
-//! The client-side lease. A client that wants "no two leaders at once" must stop
-//! acting on its ephemeral nodes *before* the ensemble can delete them. The client
+//! What an answered ping proves (a client that wanted "no two leaders at once" would
+//! have to stop acting on its ephemeral nodes *before* the ensemble can delete them;
+//! Mesos' recipes do not, they follow `zookeeper::Group`'s local timer, see
+//! [`super::group`], and neither do schedlab's). The client
 //! timestamps each ping with its send time `s`; the leader answers it only while it
 //! holds a quorum lease, and then the session's deadline at that leader is at least
 //! `s + timeout` (the leader received the ping after `s`). A newer leader could have

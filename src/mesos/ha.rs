@@ -344,6 +344,11 @@ impl Master {
         self.ha.as_ref().and_then(|h| h.election.cut_off_since())
     }
 
+    /// The coordination server this master's client is connected to (or trying).
+    pub fn coord_server(&self) -> Option<ActorId> {
+        self.ha.as_ref().map(|h| h.client.server())
+    }
+
     /// The negotiated coordination session timeout (`None` for a lone master).
     pub fn session_timeout(&self) -> Option<Time> {
         self.ha.as_ref().map(|h| h.client.session_timeout())
@@ -587,12 +592,14 @@ impl Master {
             ) if r == req => {
                 ha.phase = p;
                 ha.stalled = true;
+                self.counters.registry_retries += 1;
             }
             (Phase::Reading(asked, read), Err(CoordError::ConnectionLoss))
                 if asked.contains_key(&req) =>
             {
                 ha.phase = Phase::Reading(asked, read);
                 ha.stalled = true;
+                self.counters.registry_retries += 1;
             }
             // A failed step of taking over: give the leadership up (`abdicate` acts on
             // a master that is taking over, so the phase goes back first).
@@ -629,6 +636,7 @@ impl Master {
                 Ok(OpResult::Set(stat)) => ha.version = stat.version,
                 _ if lost => {
                     w.fence_in_doubt = true;
+                    self.counters.registry_retries += 1;
                     return;
                 }
                 // Deposed (another leader wrote the root): stop serving.
@@ -673,6 +681,7 @@ impl Master {
                 }
                 _ if lost => {
                     w.in_doubt.insert(r, bytes);
+                    self.counters.registry_retries += 1;
                 }
                 _ => return self.abdicate(ctx),
             }
@@ -690,6 +699,7 @@ impl Master {
             }
             _ if lost => {
                 w.in_doubt.insert(r, bytes);
+                self.counters.registry_retries += 1;
             }
             _ => return self.abdicate(ctx),
         }

@@ -273,6 +273,10 @@ pub struct MasterCounters {
     /// Unreachable agents pruned from the registry by its garbage collection.
     #[serde(rename = "schedlab/registry_gc_removals")]
     pub registry_gc_removals: u64,
+    /// Registry operations cut short by a lost coordination connection and done again
+    /// (or read back) once reconnected (`mesos/ha.rs`).
+    #[serde(rename = "schedlab/registry_retries")]
+    pub registry_retries: u64,
     #[serde(rename = "schedlab/elections_won")]
     pub elections_won: u64,
     #[serde(rename = "allocator/mesos/allocation_runs")]

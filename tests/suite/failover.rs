@@ -9,6 +9,7 @@ use schedlab::mesos::agent::Agent;
 use schedlab::proto::{Mesos, Msg, Timer};
 use schedlab::run::{execute, Cluster, RunOptions};
 use schedlab::scenario::Scenario;
+use schedlab::sim::fault::Fault;
 use schedlab::sim::SimConfig;
 
 fn failover_scenario(sets: &[&str]) -> Scenario {
@@ -326,4 +327,39 @@ fn no_task_stuck_starting_after_a_failover_with_a_returning_agent() {
     };
     let clean = violations(schedlab::fuzz::Sabotage::None);
     assert!(clean.is_empty(), "{clean:#?}");
+}
+
+/// A coordination server that crashes under the leader costs no failover, as Mesos'
+/// ZooKeeper client moves to another server within its session: the registry write in
+/// flight (a restarted agent's admission) is cut short by the lost connection, read back
+/// and completed once the client has reconnected, and the agent is admitted.
+#[test]
+fn a_coordination_server_crash_under_the_leader_costs_no_failover() {
+    let mut scn = failover_scenario(&[]);
+    scn.faults.clear();
+    let mut c = Cluster::build(&scn, scn.seed, SimConfig::default()).unwrap();
+    while c.sim.peek_time().is_some_and(|t| t <= 20 * SEC) {
+        c.sim.step();
+    }
+    let (leader, m) = c.leader_actor().expect("a leader");
+    let server = c.sim.name(m.coord_server().unwrap()).to_string();
+    let registered_before = m.counters().agent_registrations;
+    c.sim
+        .schedule_fault(&Fault::crash(30 * SEC, &server, Some(60 * SEC)))
+        .unwrap();
+    c.sim
+        .schedule_fault(&Fault::crash(31 * SEC, "agent-0", Some(SEC)))
+        .unwrap();
+    assert_eq!(run_checked(&mut c, scn.run.stop), None);
+    let (now_leader, m) = c.leader_actor().expect("a leader");
+    assert_eq!(now_leader, leader, "no failover");
+    assert_eq!(m.elected_at().len(), 1);
+    assert!(m.counters().registry_retries > 0, "the write was cut short");
+    assert_eq!(
+        m.counters().agent_registrations,
+        registered_before + 1,
+        "the restarted agent admitted"
+    );
+    let agent0 = c.agents[0];
+    assert!(c.sim.actor::<Agent>(agent0).unwrap().id().is_some());
 }

@@ -670,3 +670,67 @@ fn summary_counts_under_mesos_metric_names() {
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["master_metrics"]["master/slave_removals"], 2);
 }
+
+/// Mesos `Master::reconcileKnownSlave` and `Slave::reregistered`
+/// (`src/master/master.cpp`, `src/slave/slave.cpp`): a launch the agent never received
+/// (here dropped by a partition) leaves the task STAGING in the master; when the agent
+/// re-registers, the master sends the tasks it holds there that the agent did not
+/// report, and the agent answers TASK_LOST (TASK_DROPPED to a partition-aware
+/// framework) with REASON_RECONCILIATION, through its acknowledged update stream.
+#[test]
+fn a_launch_the_agent_never_got_is_reconciled_lost_when_it_reregisters() {
+    let mut w = world(MasterConfig::default());
+    w.run_to(10 * SEC);
+    let holder = w.fw(2);
+    let offer = w
+        .probe(2)
+        .got
+        .iter()
+        .rev()
+        .find_map(|(_, m)| match m {
+            Msg::Offers(o) => o.iter().find(|o| o.agent == 0).map(|o| o.id),
+            _ => None,
+        })
+        .expect("the holder holds an offer of agent-0");
+    // Cut off until just after the agent takes the master for lost (75 s of silence)
+    // and before the master's health checks remove it (five missed pings).
+    let last_ping = w.agent().last_ping();
+    w.partition_agent(10 * SEC, Some(last_ping + 75 * SEC + SEC / 2));
+    w.run_to(11 * SEC);
+    let lost_task = task_id(9);
+    w.sim.inject(
+        w.probes[2],
+        w.master,
+        Msg::Accept {
+            framework: holder,
+            offers: vec![offer].into(),
+            tasks: vec![long_task(lost_task)].into(),
+            refuse: 3600 * SEC,
+        },
+    );
+    w.run_to(12 * SEC);
+    assert!(w.master().tasks().get(&(holder, lost_task)).is_some());
+    w.run_to(last_ping + 100 * SEC);
+    assert!(w.agent().id().is_some(), "re-registered");
+    assert_eq!(w.master().counters().agents_removed, 0, "never removed");
+    let told: Vec<TaskStatus> = w
+        .probe(2)
+        .updates()
+        .into_iter()
+        .map(|(_, s)| s)
+        .filter(|s| s.task == lost_task)
+        .collect();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (told[0].state, told[0].reason, told[0].agent),
+        (TaskState::Lost, Reason::Reconciliation, Some(0))
+    );
+    assert!(told[0].uuid.is_some(), "sent by the agent, acknowledged");
+    assert!(w.master().tasks().get(&(holder, lost_task)).is_none());
+    assert!(
+        w.agent().pending_update(holder, lost_task).is_none(),
+        "acknowledged"
+    );
+    // The tasks the agent does run are untouched.
+    assert_eq!(w.agent().running().count(), 2);
+}
