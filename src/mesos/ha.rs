@@ -657,27 +657,21 @@ impl Master {
             return self.fenced(ctx);
         }
         if let Some((r, bytes)) = w.verifying.remove(&req) {
+            // Not applied, and nobody else wrote it since: to be written again.
+            let untouched = match &result {
+                Ok(OpResult::Data(_, stat)) => ha.versions.get(&r) == Some(&stat.version),
+                Err(CoordError::NoNode) => !ha.versions.contains_key(&r),
+                _ => false,
+            };
             match result {
                 // It was applied: the record holds what this leader wrote.
                 Ok(OpResult::Data(data, stat)) if data == bytes => {
                     ha.versions.insert(r, stat.version);
                 }
-                // Not applied, and nobody else wrote it: write it again.
-                Ok(OpResult::Data(_, stat)) if ha.versions.get(&r) == Some(&stat.version) => {
+                _ if untouched => {
                     let req = write_record(ha, ctx, r, bytes.clone());
-                    ha.write
-                        .as_mut()
-                        .expect("write")
-                        .pending
-                        .insert(req, (r, bytes));
-                }
-                Err(CoordError::NoNode) if !ha.versions.contains_key(&r) => {
-                    let req = write_record(ha, ctx, r, bytes.clone());
-                    ha.write
-                        .as_mut()
-                        .expect("write")
-                        .pending
-                        .insert(req, (r, bytes));
+                    let w = ha.write.as_mut().expect("write");
+                    w.pending.insert(req, (r, bytes));
                 }
                 _ if lost => {
                     w.in_doubt.insert(r, bytes);
