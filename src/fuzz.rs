@@ -20,6 +20,9 @@ use crate::workload::{TaskSize, WorkloadSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::panic::AssertUnwindSafe;
+use std::sync::Once;
 
 /// Test-only ways to break the system, to show that the checker catches them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,6 +38,9 @@ pub enum Sabotage {
     /// re-registering) naming no agent, so they are never acknowledged: the effect of
     /// issue 24, point 4 (caught by the checker's liveness checks).
     UnackableUpdatesWhileReregistering,
+    /// An agent panics when it takes its master for lost: a seed that crashes the
+    /// simulator, which the fuzzer reports and survives.
+    AgentPanicsOnMasterLoss,
 }
 
 impl From<Sabotage> for BuildHooks {
@@ -48,6 +54,10 @@ impl From<Sabotage> for BuildHooks {
             },
             Sabotage::UnackableUpdatesWhileReregistering => BuildHooks {
                 agent: Some(|cfg| cfg.unstamped_updates_sabotage = true),
+                ..BuildHooks::default()
+            },
+            Sabotage::AgentPanicsOnMasterLoss => BuildHooks {
+                agent: Some(|cfg| cfg.panic_on_master_lost_sabotage = true),
                 ..BuildHooks::default()
             },
             Sabotage::LeaderIgnoresLostCandidacy => BuildHooks {
@@ -178,27 +188,127 @@ pub struct SeedResult {
     pub seed: u64,
     pub events: u64,
     pub fingerprint: u64,
+    /// The first invariant violated, or why the seed failed otherwise (it panicked,
+    /// its scenario did not build, it executed no event).
     pub violation: Option<String>,
+    /// The seed panicked (the message, with where, is in `violation`).
+    pub panicked: bool,
 }
 
-/// Runs one seed with every invariant checked after every event.
+thread_local! {
+    /// Set while this thread runs a seed: its panics are recorded, not printed.
+    static IN_SEED: Cell<bool> = const { Cell::new(false) };
+    /// The last panic of a seed on this thread, as the panic hook formats it.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once) a panic hook that records the panics of seeds instead of printing
+/// them, and leaves every other panic to the hook that was there.
+fn record_seed_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_SEED.with(Cell::get) {
+                LAST_PANIC.with(|p| *p.borrow_mut() = Some(info.to_string()));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs one seed with every invariant checked after every event. A panic is this
+/// seed's failure, not the caller's: it is caught and reported with its message.
 pub fn run_seed(seed: u64, sabotage: Sabotage) -> SeedResult {
-    let scn = scenario(seed);
-    let mut c = Cluster::build_with(&scn, seed, SimConfig::default(), sabotage)
-        .expect("fuzz scenarios build");
-    let violation = crate::check::run_checked(&mut c, scn.run.stop);
-    SeedResult {
-        seed,
-        events: c.sim.events(),
-        fingerprint: c.sim.fingerprint(),
-        violation,
+    record_seed_panics();
+    IN_SEED.with(|s| s.set(true));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let scn = scenario(seed);
+        let mut c = match Cluster::build_with(&scn, seed, SimConfig::default(), sabotage) {
+            Ok(c) => c,
+            Err(e) => return (0, 0, Some(format!("its scenario does not build: {e}"))),
+        };
+        let violation = crate::check::run_checked(&mut c, scn.run.stop)
+            .or_else(|| (c.sim.events() == 0).then(|| "it executed no event".to_string()));
+        (c.sim.events(), c.sim.fingerprint(), violation)
+    }));
+    IN_SEED.with(|s| s.set(false));
+    match outcome {
+        Ok((events, fingerprint, violation)) => SeedResult {
+            seed,
+            events,
+            fingerprint,
+            violation,
+            panicked: false,
+        },
+        Err(payload) => {
+            let recorded = LAST_PANIC.with(|p| p.borrow_mut().take());
+            let message = recorded.unwrap_or_else(|| match payload.downcast_ref::<&str>() {
+                Some(s) => s.to_string(),
+                None => payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .unwrap_or_else(|| "a panic without a message".into()),
+            });
+            SeedResult {
+                seed,
+                events: 0,
+                fingerprint: 0,
+                violation: Some(message.replace('\n', " ")),
+                panicked: true,
+            }
+        }
     }
 }
 
 /// Runs `count` seeds from `start` in parallel; results in seed order.
+/// `count` seeds that would run past `u64::MAX` are cut there.
 pub fn run_many(start: u64, count: u64, sabotage: Sabotage) -> Vec<SeedResult> {
-    (start..start + count)
+    if count == 0 {
+        return Vec::new();
+    }
+    let last = start.saturating_add(count - 1);
+    (start..=last)
         .into_par_iter()
         .map(|s| run_seed(s, sabotage))
         .collect()
+}
+
+/// The scenario of `seed` as TOML that `run`, `check` and `validate` accept.
+///
+/// Through a JSON tree because TOML has no null: absent optional keys are left out,
+/// as a scenario file leaves them out.
+pub fn dump(seed: u64) -> String {
+    fn strip_nulls(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|_, x| !x.is_null());
+                m.values_mut().for_each(strip_nulls);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip_nulls),
+            _ => {}
+        }
+    }
+    let mut tree = serde_json::to_value(scenario(seed)).expect("a scenario serializes");
+    strip_nulls(&mut tree);
+    toml::to_string(&tree).expect("a JSON tree without nulls is TOML")
+}
+
+#[cfg(test)]
+mod dump_tests {
+    use crate::scenario::Scenario;
+
+    /// `--dump` writes what `run` reads back as the same scenario.
+    #[test]
+    fn dumped_scenarios_parse_back_to_themselves() {
+        for seed in 1..=40 {
+            let text = super::dump(seed);
+            let mut back = Scenario::parse(&text, "dump")
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+            let want = super::scenario(seed);
+            back.source.clone_from(&want.source); // the file name it was read from
+            assert_eq!(back, want, "seed {seed}");
+        }
+    }
 }

@@ -62,11 +62,18 @@ pub struct FuzzArgs {
 pub enum SabotageArg {
     /// Agents told to shut down keep their tasks running.
     KeepTasks,
-    /// A leader that lost its coordination session goes on leading.
+    /// A leader that lost its candidacy goes on leading.
     KeepLeading,
     /// Agents' updates generated while re-registering name no agent (never acked).
     UnackableUpdates,
+    /// An agent panics when it takes its master for lost (the fuzzer must survive it).
+    AgentPanics,
 }
+
+/// How many failing seeds `fuzz` lists before it only counts the rest.
+const FUZZ_LISTED_FAILURES: usize = 100;
+/// The most seeds one `fuzz` run takes: each keeps its result until the end.
+const FUZZ_MAX_SEEDS: u64 = 1_000_000;
 
 /// `schedlab run`: one simulated run of a scenario, its results written.
 pub fn run(a: RunArgs) -> ExitCode {
@@ -152,13 +159,31 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
         sabotage,
     } = a;
 
-    use crate::fuzz::{run_many, scenario, Sabotage};
+    use crate::fuzz::{run_many, Sabotage};
+    // Seeds are a range of u64: refuse an empty one or one that would wrap around.
+    if seeds == 0 {
+        eprintln!("error: --seeds 0: nothing to run (give at least 1)");
+        return ExitCode::from(2);
+    }
+    if seeds > FUZZ_MAX_SEEDS {
+        eprintln!(
+            "error: --seeds {seeds}: at most {FUZZ_MAX_SEEDS} seeds per run (about 3 h on 2 cores, \
+             and every seed's result is kept); split the range with --start"
+        );
+        return ExitCode::from(2);
+    }
+    if start.checked_add(seeds - 1).is_none() {
+        eprintln!(
+            "error: --start {start} --seeds {seeds} runs past the last seed ({}); use at most --seeds {}",
+            u64::MAX,
+            u64::MAX - start + 1
+        );
+        return ExitCode::from(2);
+    }
+    let seed_range = start..=start + (seeds - 1);
     if dump {
-        for s in start..start + seeds {
-            outln!(
-                "# seed {s}\n{}",
-                toml::to_string(&scenario(s)).expect("serializable")
-            );
+        for s in seed_range {
+            outln!("# seed {s}\n{}", crate::fuzz::dump(s));
         }
         return ExitCode::SUCCESS;
     }
@@ -173,6 +198,10 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
             Sabotage::UnackableUpdatesWhileReregistering,
             " --sabotage unackable-updates",
         ),
+        Some(SabotageArg::AgentPanics) => (
+            Sabotage::AgentPanicsOnMasterLoss,
+            " --sabotage agent-panics",
+        ),
     };
     let results = run_many(start, seeds, sabotage);
     let events: u64 = results.iter().map(|r| r.events).sum();
@@ -183,11 +212,23 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(r) => {
-            for f in &failed {
+            for f in failed.iter().take(FUZZ_LISTED_FAILURES) {
+                let what = if f.panicked {
+                    "panicked"
+                } else {
+                    "violates an invariant"
+                };
                 outln!(
-                    "fuzz: seed {} violates an invariant: {}",
+                    "fuzz: seed {} {what}: {}   (replay: schedlab fuzz --seeds 1 --start {}{flag})",
                     f.seed,
-                    f.violation.as_deref().unwrap_or_default()
+                    f.violation.as_deref().unwrap_or_default(),
+                    f.seed
+                );
+            }
+            if failed.len() > FUZZ_LISTED_FAILURES {
+                outln!(
+                    "fuzz: ... and {} more failing seeds",
+                    failed.len() - FUZZ_LISTED_FAILURES
                 );
             }
             if failed.len() > 1 {

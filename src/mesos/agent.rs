@@ -63,6 +63,9 @@ pub struct AgentConfig {
     /// no framework can acknowledge it (the effect of issue 24, point 4, kept as a
     /// switch so that the liveness checks' test outlives the fix).
     pub unstamped_updates_sabotage: bool,
+    /// Test-only defect: the agent process panics when it takes its master for lost
+    /// (a crash of the simulator, which `fuzz` must survive and name by seed).
+    pub panic_on_master_lost_sabotage: bool,
     /// Mesos `--attributes`: reported at registration, carried in offers.
     pub attributes: crate::proto::Attributes,
 }
@@ -77,6 +80,7 @@ impl AgentConfig {
             launch_delay: 100 * MS,
             keep_tasks_on_shutdown: false,
             unstamped_updates_sabotage: false,
+            panic_on_master_lost_sabotage: false,
             attributes: Default::default(),
         }
     }
@@ -271,6 +275,11 @@ impl Agent {
 
     /// The master has been silent too long: re-register under the same id.
     fn master_lost(&mut self, ctx: &mut Ctx<Mesos>) {
+        assert!(
+            !self.cfg.panic_on_master_lost_sabotage,
+            "sabotage: {} panics on losing its master",
+            self.cfg.hostname
+        );
         self.reregistering = self.id.take();
         self.backoff = REGISTER_BACKOFF_MIN;
         self.register(ctx);

@@ -179,3 +179,40 @@ fn validate_accepts_every_shipped_scenario() {
     }
     assert!(n >= 3, "quickstart, drf-paper and policies are shipped");
 }
+
+/// `fuzz` exit codes: 0 every invariant held, 1 a seed failed (each listed with its
+/// replay command, panics included), 2 bad usage (an empty, wrapping or oversized seed
+/// range); `--dump` writes a scenario that `check` runs.
+#[test]
+fn fuzz_exit_codes_seed_ranges_and_dump() {
+    let code = |args: &[&str]| {
+        let o = schedlab().arg("fuzz").args(args).output().unwrap();
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        (o.status.code(), text)
+    };
+    assert_eq!(code(&["--seeds", "2"]).0, Some(0));
+    let (c, text) = code(&["--seeds", "12", "--sabotage", "agent-panics"]);
+    assert_eq!(c, Some(1), "{text}");
+    assert!(
+        text.contains("panicked") && text.contains("replay: schedlab fuzz --seeds 1 --start"),
+        "{text}"
+    );
+    for bad in [
+        &["--seeds", "0"][..],
+        &["--seeds", "18446744073709551615"],
+        &["--start", "18446744073709551615", "--seeds", "2"],
+        &["--seeds", "nine"],
+    ] {
+        let (c, text) = code(bad);
+        assert_eq!(c, Some(2), "{bad:?}: {text}");
+        assert!(!text.contains("panicked at"), "{bad:?}: {text}");
+    }
+    let d = scratch("fuzz-dump");
+    let (c, text) = code(&["--seeds", "1", "--start", "7", "--dump"]);
+    assert_eq!(c, Some(0), "{text}");
+    let file = d.join("seed7.toml");
+    std::fs::write(&file, text).unwrap();
+    let o = schedlab().arg("check").arg(&file).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -47,3 +47,28 @@ fn an_update_never_acknowledged_is_caught() {
         .find(|v| v.contains("still unacknowledged"));
     assert!(caught.is_some(), "the sabotage is caught within 100 seeds");
 }
+
+/// A seed that crashes the simulator is that seed's failure: the others still run,
+/// and the panic's message names where it happened.
+#[test]
+fn a_panicking_seed_is_reported_and_the_others_run_on() {
+    let results = run_many(1, 60, Sabotage::AgentPanicsOnMasterLoss);
+    assert_eq!(results.len(), 60, "every seed ran");
+    let panicked: Vec<_> = results.iter().filter(|r| r.panicked).collect();
+    assert!(!panicked.is_empty(), "some seeds lose a master");
+    assert!(panicked.len() < 60, "and some do not");
+    for r in &panicked {
+        let v = r.violation.as_deref().unwrap();
+        assert!(v.contains("sabotage") && v.contains("agent.rs"), "{v}");
+    }
+    assert!(results.iter().any(|r| !r.panicked && r.violation.is_none()));
+}
+
+/// The last seed of the u64 range runs (no wraparound).
+#[test]
+fn the_last_seed_runs() {
+    let r = run_many(u64::MAX, 5, Sabotage::None);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].seed, u64::MAX);
+    assert!(r[0].events > 0);
+}
