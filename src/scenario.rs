@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+#[cfg(test)]
+mod check_tests;
 mod checks;
 #[cfg(test)]
 mod error_tests;

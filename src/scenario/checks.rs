@@ -7,6 +7,7 @@
 
 use super::limits::{check_agent_size, Limits};
 use super::{AgentGroup, Scenario};
+use crate::config::keypath::{KeyPath, Seg};
 use crate::resources::Resources;
 use crate::sim::fault::Fault;
 
@@ -178,20 +179,24 @@ impl Scenario {
         let cluster = self.agents.iter().fold(Resources::ZERO, |sum, g| {
             sum + g.resources().times(u64::from(g.count))
         });
-        let quota = self
-            .allocator
-            .quota
-            .values()
-            .fold(Resources::ZERO, |sum, q| sum + q.guarantee());
-        if !cluster.contains(&quota) {
-            return Err((
-                "allocator.quota".into(),
-                format!(
-                    "the quota guarantees add up to {}, more than the cluster's {}: they could never all be met",
-                    show(&quota),
-                    show(&cluster)
-                ),
-            ));
+        let mut quota = Resources::ZERO;
+        for (role, q) in &self.allocator.quota {
+            quota = quota + q.guarantee();
+            if !cluster.contains(&quota) {
+                let key = KeyPath(
+                    ["allocator", "quota", role]
+                        .map(|k| Seg::Key(k.into()))
+                        .to_vec(),
+                );
+                return Err((
+                    key.to_string(),
+                    format!(
+                        "the quota guarantees add up to {}, more than the cluster's {}: they could never all be met",
+                        show(&quota),
+                        show(&cluster)
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -199,7 +204,11 @@ impl Scenario {
     /// The actors the cluster builder will make (`run::Cluster::build_with`), by
     /// family, for resolving fault targets without building them.
     fn actor_names(&self) -> Names {
-        let mut f = vec![Family::numbered("coord", "coord-", self.coord.servers.into())];
+        let mut f = vec![Family::numbered(
+            "coord",
+            "coord-",
+            self.coord.servers.into(),
+        )];
         f.push(match self.masters.count {
             1 => Family::one("masters", "master"),
             n => Family::numbered("masters", "master-", n.into()),
@@ -208,7 +217,11 @@ impl Scenario {
         for fw in &self.frameworks {
             f.push(Family::one("frameworks", fw.name()));
         }
-        if self.faults.iter().any(|x| matches!(x, Fault::MarkGone { .. })) {
+        if self
+            .faults
+            .iter()
+            .any(|x| matches!(x, Fault::MarkGone { .. }))
+        {
             f.push(Family::one("operator", "operator"));
         }
         Names(f)

@@ -73,9 +73,20 @@ pub fn check_agent_size(size: [f64; 4]) -> Result<(), (&'static str, String)> {
         if v > max {
             return Err((
                 key,
-                format!("{key} = {v} is above the largest agent schedlab models ({key} <= {max})"),
+                format!(
+                    "{key} = {} is above the largest agent schedlab models ({key} <= {max})",
+                    short(v)
+                ),
             ));
         }
     }
     Ok(())
+}
+
+/// `v` as written, or in exponent form when it is too long to read (`1e300`).
+fn short(v: f64) -> String {
+    match v.abs() < 1e15 {
+        true => v.to_string(),
+        false => format!("{v:e}"),
+    }
 }
