@@ -25,7 +25,6 @@ mod checks;
 mod error_tests;
 pub mod limits;
 
-pub use checks::join_key;
 pub use limits::Limits;
 
 /// Reading strict TOML lives in [`crate::config`], below every module with a config

@@ -139,6 +139,23 @@ pub struct Demand {
     pub tasks: Option<(String, u64)>,
 }
 
+impl Demand {
+    /// `instances` tasks of `cpus` and `mem` written in the table at `at` (a Marathon
+    /// app, an Aurora job): their count is `<at>.instances`.
+    pub fn instances(at: String, instances: u32, cpus: f64, mem: f64) -> Demand {
+        use crate::units::NonNeg;
+        Demand {
+            tasks: Some((format!("{at}.instances"), instances.into())),
+            at,
+            size: TaskSize {
+                cpus: NonNeg(cpus),
+                mem: NonNeg(mem),
+                ..TaskSize::default()
+            },
+        }
+    }
+}
+
 impl WorkloadSpec {
     /// Checks values that serde cannot; the message names the key.
     pub fn validate(&self) -> Result<(), String> {

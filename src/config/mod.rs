@@ -40,6 +40,15 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// `base.key`, or `key` alone at the root.
+pub fn join_key(base: &str, key: &str) -> String {
+    match (base.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (_, true) => base.to_string(),
+        _ => format!("{base}.{key}"),
+    }
+}
+
 /// The line of the key at `path` (spelt as `--set` spells it) in `text`, or of its
 /// deepest written part: for errors found after parsing, which know the key path.
 pub fn line_of_key(text: &str, path: &str) -> Option<usize> {

@@ -172,7 +172,7 @@ impl FrameworkKind for BatchConfig {
     fn demands(&self) -> Vec<crate::workload::Demand> {
         let mut d = self.workload.demands();
         for x in &mut d {
-            x.at = crate::scenario::join_key("workload", &x.at);
+            x.at = crate::config::join_key("workload", &x.at);
             if let Some((key, _)) = &mut x.tasks {
                 *key = format!("workload.{key}");
             }

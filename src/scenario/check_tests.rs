@@ -247,3 +247,42 @@ fn quota_beyond_the_cluster_is_refused() {
     // Within the cluster: accepted.
     Scenario::parse(&text.replace("cpus = 3", "cpus = 2"), "s.toml").unwrap();
 }
+
+/// Lines 1-5 of `BASE`, then a framework of `kind` with one entry of `table` (lines
+/// 6-13): `instances` copies of a task of `cpus`.
+fn instances(kind: &str, table: &str, instances: &str, cpus: u32) -> String {
+    let head: String = BASE.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let extra = match kind {
+        "aurora" => "type = \"service\"\n",
+        _ => "\n",
+    };
+    format!(
+        "{head}[[frameworks]]\nkind = \"{kind}\"\nname = \"f\"\n[[frameworks.{table}]]\n\
+         {}\ninstances = {instances}\ncpus = {cpus}\nmem = 1\n{extra}",
+        match kind {
+            "aurora" => "name = \"j\"",
+            _ => "id = \"a\"",
+        }
+    )
+}
+
+#[test]
+fn marathon_and_aurora_instances_are_bounded_and_must_fit() {
+    for (kind, table) in [("marathon", "apps"), ("aurora", "jobs")] {
+        Scenario::parse(&instances(kind, table, "3", 1), "s.toml").unwrap();
+        assert!(
+            err(&instances(kind, table, "4000000000", 1)).starts_with(&format!(
+                "s.toml:11: key `frameworks.0.{table}.0.instances`: tasks in one job is 4000000000"
+            )),
+            "{}",
+            err(&instances(kind, table, "4000000000", 1))
+        );
+        assert!(
+            err(&instances(kind, table, "3", 5)).starts_with(&format!(
+                "s.toml:9: key `frameworks.0.{table}.0`: a task of cpus = 5"
+            )),
+            "{}",
+            err(&instances(kind, table, "3", 5))
+        );
+    }
+}

@@ -7,21 +7,13 @@
 
 use super::limits::{check_agent_size, Limits};
 use super::{AgentGroup, Scenario};
+use crate::config::join_key;
 use crate::config::keypath::{KeyPath, Seg};
 use crate::resources::Resources;
 use crate::sim::fault::Fault;
 
 /// A check that failed: the key path (as `--set` spells it) and the message.
 pub type Problem = (String, String);
-
-/// `base.key`, or `key` alone at the root.
-pub fn join_key(base: &str, key: &str) -> String {
-    match (base.is_empty(), key.is_empty()) {
-        (true, _) => key.to_string(),
-        (_, true) => base.to_string(),
-        _ => format!("{base}.{key}"),
-    }
-}
 
 impl Scenario {
     /// Every check of the whole scenario, in file order of concern: sizes first (so
@@ -181,7 +173,7 @@ impl Scenario {
         });
         let mut quota = Resources::ZERO;
         for (role, q) in &self.allocator.quota {
-            quota = quota + q.guarantee();
+            quota += q.guarantee();
             if !cluster.contains(&quota) {
                 let key = KeyPath(
                     ["allocator", "quota", role]
