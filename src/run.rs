@@ -71,6 +71,9 @@ impl Cluster {
         sim_cfg: SimConfig,
         hooks: impl Into<BuildHooks>,
     ) -> Result<Cluster, String> {
+        // The checks `schedlab validate` makes, also for a scenario built in code.
+        scn.check()
+            .map_err(|(key, message)| format!("key `{key}`: {message}"))?;
         let hooks = hooks.into();
         let mut sim = Sim::new(SimConfig { seed, ..sim_cfg });
         let gm = sim.net_mut().group("masters");
@@ -169,7 +172,6 @@ impl Cluster {
         };
 
         let mut agents = Vec::new();
-        let mut names = std::collections::BTreeSet::new();
         for g in &scn.agents {
             let reserved: Vec<(String, Resources)> = g
                 .reserve
@@ -178,12 +180,6 @@ impl Cluster {
                 .collect();
             for i in 0..g.count {
                 let name = format!("{}-{i}", g.name);
-                if !names.insert(name.clone()) {
-                    return Err(format!(
-                        "agents: two agent groups are both named `{}`; give each its own name",
-                        g.name
-                    ));
-                }
                 let mut cfg = AgentConfig::new(detector.clone(), &name, g.resources());
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
@@ -197,15 +193,6 @@ impl Cluster {
 
         let mut frameworks = Vec::new();
         for (i, f) in scn.frameworks.iter().enumerate() {
-            if names.contains(f.name())
-                || f.name().starts_with("master")
-                || f.name().starts_with("coord-")
-            {
-                return Err(format!(
-                    "framework name `{}` is already an actor name",
-                    f.name()
-                ));
-            }
             let gseed = framework_seed(seed, i);
             frameworks.push(f.add_to(&mut sim, gf, detector.clone(), gseed));
         }

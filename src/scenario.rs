@@ -19,7 +19,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 #[cfg(test)]
+mod check_tests;
+mod checks;
+#[cfg(test)]
 mod error_tests;
+pub mod limits;
+
+pub use limits::Limits;
 
 /// Reading strict TOML lives in [`crate::config`], below every module with a config
 /// section; re-exported here, where scenario readers look for it.
@@ -342,6 +348,9 @@ pub struct Scenario {
     /// Random agent crashes at a given rate (expanded into crash faults at build time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_failures: Option<AgentFailures>,
+    /// Bounds on the sizes above (`[limits]`, see [`limits`]).
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
     /// Where the scenario was read from (the file, with its `--set` overrides), for
     /// messages about it after parsing; not a key of the file.
     #[serde(skip)]
@@ -437,6 +446,12 @@ impl Scenario {
                 key: Some(key),
                 message,
             })?;
+        scn.check().map_err(|(key, message)| ScenarioError {
+            file: file.to_string(),
+            line: crate::config::line_of_key(text, &key),
+            key: Some(key),
+            message,
+        })?;
         Ok(scn)
     }
 

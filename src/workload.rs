@@ -128,6 +128,34 @@ impl<'de> Deserialize<'de> for WorkloadSpec {
     }
 }
 
+/// What a workload asks for whatever the seed, for the checks made before a run
+/// (`scenario::checks`): one task's size, written in the table at `at` (a key path
+/// relative to the workload, `""` for the workload's own table), and the key and
+/// value of the most tasks one job of that size has, if the file bounds them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Demand {
+    pub at: String,
+    pub size: TaskSize,
+    pub tasks: Option<(String, u64)>,
+}
+
+impl Demand {
+    /// `instances` tasks of `cpus` and `mem` written in the table at `at` (a Marathon
+    /// app, an Aurora job): their count is `<at>.instances`.
+    pub fn instances(at: String, instances: u32, cpus: f64, mem: f64) -> Demand {
+        use crate::units::NonNeg;
+        Demand {
+            tasks: Some((format!("{at}.instances"), instances.into())),
+            at,
+            size: TaskSize {
+                cpus: NonNeg(cpus),
+                mem: NonNeg(mem),
+                ..TaskSize::default()
+            },
+        }
+    }
+}
+
 impl WorkloadSpec {
     /// Checks values that serde cannot; the message names the key.
     pub fn validate(&self) -> Result<(), String> {
@@ -156,6 +184,35 @@ impl WorkloadSpec {
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The job sizes the file itself writes (traces and the full generator draw
+    /// theirs while the run reads them: none here).
+    pub fn demands(&self) -> Vec<Demand> {
+        match self {
+            WorkloadSpec::Greedy { size, .. } => vec![Demand {
+                at: String::new(),
+                size: *size,
+                tasks: None,
+            }],
+            WorkloadSpec::Jobs { jobs } => jobs
+                .iter()
+                .enumerate()
+                .map(|(i, j)| Demand {
+                    at: format!("jobs.{i}"),
+                    size: j.size,
+                    tasks: Some((format!("jobs.{i}.tasks"), j.tasks.into())),
+                })
+                .collect(),
+            WorkloadSpec::Synthetic {
+                size, tasks_max, ..
+            } => vec![Demand {
+                at: String::new(),
+                size: *size,
+                tasks: Some(("tasks_max".into(), (*tasks_max).into())),
+            }],
+            WorkloadSpec::Trace(_) | WorkloadSpec::Synth(_) => Vec::new(),
         }
     }
 

@@ -40,6 +40,21 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// `base.key`, or `key` alone at the root.
+pub fn join_key(base: &str, key: &str) -> String {
+    match (base.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (_, true) => base.to_string(),
+        _ => format!("{base}.{key}"),
+    }
+}
+
+/// The line of the key at `path` (spelt as `--set` spells it) in `text`, or of its
+/// deepest written part: for errors found after parsing, which know the key path.
+pub fn line_of_key(text: &str, path: &str) -> Option<usize> {
+    locate::line(text, &keypath::KeyPath::parse(path))
+}
+
 /// Parses TOML `text` into a strict (`deny_unknown_fields`) config type, with an error
 /// naming `file`, the line and the key: shared by scenarios and by the other experiment
 /// files (`scenarios/validation/`) so that every input file fails the same way. The key

@@ -148,6 +148,22 @@ impl FrameworkKind for AuroraSpec {
     const NAME: &'static str = "aurora";
     type Scheduler = Aurora;
 
+    /// Each job's instances and their size.
+    fn demands(&self) -> Vec<crate::workload::Demand> {
+        self.jobs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                crate::workload::Demand::instances(
+                    format!("jobs.{i}"),
+                    x.instances,
+                    x.cpus.0,
+                    x.mem.0,
+                )
+            })
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), (String, String)> {
         Instant::parse(&self.epoch).map_err(|m| ("epoch".to_string(), m))?;
         let mut names = BTreeSet::new();

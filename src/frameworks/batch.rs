@@ -169,6 +169,17 @@ impl FrameworkKind for BatchConfig {
             .map_err(|m| ("workload".to_string(), m))
     }
 
+    fn demands(&self) -> Vec<crate::workload::Demand> {
+        let mut d = self.workload.demands();
+        for x in &mut d {
+            x.at = crate::config::join_key("workload", &x.at);
+            if let Some((key, _)) = &mut x.tasks {
+                *key = format!("workload.{key}");
+            }
+        }
+        d
+    }
+
     fn build(&self, _common: &Common, seed: u64) -> Batch {
         Batch::new(self.clone(), seed)
     }

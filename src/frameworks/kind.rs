@@ -51,6 +51,13 @@ pub trait FrameworkKind:
         Ok(())
     }
 
+    /// The task sizes and job sizes its settings ask for, with key paths relative to
+    /// the `[[frameworks]]` entry, for the checks made before a run
+    /// (`scenario::checks`); none by default.
+    fn demands(&self) -> Vec<crate::workload::Demand> {
+        Vec::new()
+    }
+
     /// The scheduler, built when the framework actor starts and at every restart.
     fn build(&self, common: &Common, seed: u64) -> Self::Scheduler;
 }
@@ -69,6 +76,7 @@ fn with_common<S: DeserializeOwned>(mut t: toml::Table) -> Result<(Common, S), S
 trait Settings: Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     fn validate(&self) -> Result<(), (String, String)>;
+    fn demands(&self) -> Vec<crate::workload::Demand>;
     fn to_json(&self, common: &Common) -> Result<serde_json::Value, String>;
     fn spawn(
         &self,
@@ -88,6 +96,9 @@ impl<K: FrameworkKind> Settings for K {
     }
     fn validate(&self) -> Result<(), (String, String)> {
         FrameworkKind::validate(self)
+    }
+    fn demands(&self) -> Vec<crate::workload::Demand> {
+        FrameworkKind::demands(self)
     }
     fn to_json(&self, common: &Common) -> Result<serde_json::Value, String> {
         FrameworkKind::to_json(self, common)
@@ -172,6 +183,11 @@ impl FrameworkConfig {
             return Err(("weight".into(), format!("must be positive, got {w}")));
         }
         self.settings.validate()
+    }
+
+    /// What its settings ask for (see [`FrameworkKind::demands`]).
+    pub fn demands(&self) -> Vec<crate::workload::Demand> {
+        self.settings.demands()
     }
 
     /// Adds the framework's actor to `sim` (registering at its `start`).

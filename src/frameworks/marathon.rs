@@ -216,6 +216,22 @@ impl FrameworkKind for MarathonSpec {
     const NAME: &'static str = "marathon";
     type Scheduler = Marathon;
 
+    /// Each app's instances and their size.
+    fn demands(&self) -> Vec<crate::workload::Demand> {
+        self.apps
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                crate::workload::Demand::instances(
+                    format!("apps.{i}"),
+                    x.instances,
+                    x.cpus.0,
+                    x.mem.0,
+                )
+            })
+            .collect()
+    }
+
     /// Checks what serde cannot; returns (key, message).
     fn validate(&self) -> Result<(), (String, String)> {
         let mut ids = BTreeSet::new();

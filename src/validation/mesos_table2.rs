@@ -541,6 +541,7 @@ fn scenario(cfg: &Table2Config) -> Scenario {
         network: cfg.network.clone(),
         faults: Vec::new(),
         agent_failures: None,
+        limits: Default::default(),
         source: None,
     }
 }

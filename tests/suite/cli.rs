@@ -150,6 +150,48 @@ fn malformed_scenarios_exit_2_naming_file_line_and_key() {
     expect_error(&["validate"], &bad_type, &["type.toml:3", "policy"]);
 }
 
+/// Issue 25 point 4: what only `run` used to find (or found by exhausting memory or
+/// panicking) `validate` now refuses with file, line and key, and `run` the same way.
+#[test]
+fn validate_refuses_what_run_would_choke_on() {
+    let d = scratch("limits");
+    let head = "name = \"x\"\n[[agents]]\ncount = 1\ncpus = 4\nmem = 100\n";
+    let cases = [
+        (
+            "dup.toml",
+            "[[agents]]\ncount = 1\ncpus = 1\nmem = 1\n",
+            "dup.toml:6",
+            "both named",
+        ),
+        (
+            "target.toml",
+            "[[faults]]\nkind = \"crash\"\nat = \"1s\"\ntarget = [\"agent-9\"]\n",
+            "target.toml:9",
+            "`agent-9` matches no actor",
+        ),
+        ("mem.toml", "", "mem.toml:5", "mem = 1e300"),
+        ("agents.toml", "", "agents.toml:2", "limits.agents"),
+        (
+            "sample.toml",
+            "[run]\nsample_interval = \"1ns\"\n",
+            "sample.toml:7",
+            "limits.min_interval",
+        ),
+    ];
+    for (name, tail, at, what) in cases {
+        let text = match name {
+            "mem.toml" => head.replace("mem = 100", "mem = 1e300"),
+            "agents.toml" => head.replace("count = 1", "count = 10000000"),
+            _ => head.to_string(),
+        } + tail
+            + GOOD_TAIL;
+        let f = d.join(name);
+        std::fs::write(&f, text).unwrap();
+        expect_error(&["validate"], &f, &[at, what]);
+        expect_error(&["run"], &f, &[at, what]);
+    }
+}
+
 #[test]
 fn bad_set_override_is_refused() {
     let out = schedlab()

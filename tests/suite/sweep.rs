@@ -243,11 +243,16 @@ fn spec_errors_name_file_line_and_key() {
     );
     assert!(e.contains("nowhere.toml"), "{e}");
 
-    // Found only when the actors are built, still before any run: named by point.
+    // Found by the scenario's checks (once only when the actors were built): named by
+    // its line, key and point.
     let e =
         spec_error("scenario = \"base.toml\"\n[vary]\n\"agents.1.name\" = [\"big\", \"small\"]\n");
     assert!(
-        e.starts_with("DIR/bad.toml: point 1 (agents.1.name=small): agents: two agent groups"),
+        e.starts_with("DIR/bad.toml:3: key `agents.1.name`: value `small` (point 1)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("agent groups 0 and 1 are both named `small`"),
         "{e}"
     );
 
