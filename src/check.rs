@@ -16,6 +16,11 @@
 //!   deposed leader's registry writes fail at the fence (`mesos/ha.rs`).
 //! - No task runs twice: once an agent that was removed reconnects, none of the tasks
 //!   reported LOST with it is still running there.
+//! - Each framework kind keeps the rules of the scheduler it models, as the kind
+//!   records them where it decides (`Scheduler::invariant`): Marathon never launches an
+//!   instance beyond its app's target (target x (1 + `maximum_over_capacity`) while a
+//!   deployment replaces old instances); Aurora never preempts a production task for a
+//!   non-production one.
 //!
 //! Liveness (issue 24, point 9: things that must happen within a bound). A bound runs
 //! only while nothing legitimate stands in the way: a master leads (the same one
@@ -26,9 +31,10 @@
 //! A partition in progress, a crashed agent or framework, a disconnected framework or
 //! an election stops the clock, which starts again from zero once all hold again.
 //!
-//! - Every status update is acknowledged within its retry bound: an update that has
-//!   reached the leading master [`UPDATE_ATTEMPTS`] times while agent and framework
-//!   were registered with it, and is still unacknowledged, is a violation. The agent
+//! - Every status update is acknowledged within its retry bound: an update that
+//!   reaches the leading master again after [`UPDATE_ATTEMPTS`] attempts (each with
+//!   its time to be acknowledged) while agent and framework were registered with it,
+//!   and is still unacknowledged, is a violation. The agent
 //!   resends it with back-off (10 s doubling to 10 min, Mesos'
 //!   `STATUS_UPDATE_RETRY_INTERVAL_{MIN,MAX}`, `mesos/agent.rs`), so this is at least
 //!   10 + 20 + 40 + 80 s of retries. Counting attempts rather than time keeps the bound
@@ -145,6 +151,8 @@ pub struct Checker {
     lost_with_agent: BTreeMap<ActorId, BTreeSet<(FrameworkId, TaskId)>>,
     /// Agents that reconnected since the last state check.
     reconnected: BTreeSet<ActorId>,
+    /// Frameworks whose own rule broke (reported once each).
+    framework_rule_broken: BTreeSet<ActorId>,
     live: Liveness,
     pub violations: Vec<String>,
 }
@@ -292,6 +300,18 @@ impl Checker {
             }
         }
         self.check_leadership(c);
+        // Each framework kind's own rules (Marathon's capacity, Aurora's preemption
+        // tiers), recorded by the kind where it decides; reported once per framework.
+        for (i, fa) in c.frameworks.iter().enumerate() {
+            if self.framework_rule_broken.contains(&fa.id) {
+                continue;
+            }
+            if let Some(v) = c.framework_status(i).and_then(|s| s.invariant()) {
+                self.framework_rule_broken.insert(fa.id);
+                self.violations
+                    .push(format!("t={now}: {}: {v}", c.sim.name(fa.id)));
+            }
+        }
         for (_, m) in c.live_masters() {
             for ag in &m.agents {
                 if !ag.total.contains(&ag.used) {
@@ -481,7 +501,9 @@ impl Checker {
             }
             w.attempts += 1;
             let pending = agent.pending_update(fw, task).map(|(u, _)| u) == Some(uuid);
-            if w.attempts >= UPDATE_ATTEMPTS && pending {
+            // This arrival is a retry: the attempts before it all went unacknowledged
+            // (counting this one as a failure would leave the last attempt no time).
+            if w.attempts > UPDATE_ATTEMPTS && pending {
                 let status = agent_update_desc(c, agent_actor, master, fw, task);
                 self.violations.push(format!(
                     "t={now}: status update {status} of task {task:?} (framework {fw}) from {} \
@@ -572,7 +594,10 @@ impl Checker {
                 self.live.unregistered.remove(&a);
                 continue;
             };
-            let could = agent.master() == Some(leader) && !c.sim.net().partitioned(leader, a);
+            // An agent marked gone has stopped for good (Mesos' agent process exits).
+            let could = !agent.is_gone()
+                && agent.master() == Some(leader)
+                && !c.sim.net().partitioned(leader, a);
             if !could || registered_agent(c, m, a).is_some() {
                 self.live.unregistered.remove(&a);
                 continue;

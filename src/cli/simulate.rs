@@ -183,7 +183,13 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
     let seed_range = start..=start + (seeds - 1);
     if dump {
         for s in seed_range {
-            outln!("# seed {s}\n{}", crate::fuzz::dump(s));
+            match crate::fuzz::dump(s) {
+                Ok(text) => outln!("# seed {s}\n{text}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
         }
         return ExitCode::SUCCESS;
     }
@@ -205,6 +211,7 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
     };
     let results = run_many(start, seeds, sabotage);
     let events: u64 = results.iter().map(|r| r.events).sum();
+    print_coverage(&results);
     let failed: Vec<_> = results.iter().filter(|r| r.violation.is_some()).collect();
     match failed.first() {
         None => {
@@ -244,5 +251,23 @@ pub fn fuzz(a: FuzzArgs) -> ExitCode {
             );
             ExitCode::from(1)
         }
+    }
+}
+
+/// How many seeds drew each coverage tag (`fuzz::generate::TAGS`), tags no seed drew
+/// included (as 0), so that a range that misses a fault kind says so.
+fn print_coverage(results: &[crate::fuzz::SeedResult]) {
+    let tags = crate::fuzz::generate::TAGS;
+    let mut seeds = vec![0u64; tags.len()];
+    for r in results {
+        for c in &r.covers {
+            if let Some(i) = tags.iter().position(|t| t == c) {
+                seeds[i] += 1;
+            }
+        }
+    }
+    outln!("fuzz: covered (seeds drawing each):");
+    for (tag, n) in tags.iter().zip(seeds) {
+        outln!("  {n:>8}  {tag}");
     }
 }

@@ -304,6 +304,9 @@ pub struct Aurora {
     pub preempted: Vec<(usize, usize)>,
     now: Time,
     pub stats: AuroraStats,
+    /// The first preemption of a production task for a non-production one
+    /// ([`Scheduler::invariant`]).
+    wrong_victim: Option<String>,
 }
 
 /// Aurora's timers: a job's submission, the preemption round, a cron run, the start
@@ -392,6 +395,7 @@ impl Aurora {
             epoch: Instant::parse(&spec.epoch).expect("validated"),
             reserved: BTreeMap::new(),
             preempted: Vec::new(),
+            wrong_victim: None,
             now: 0,
             stats: AuroraStats::default(),
         }
@@ -526,6 +530,17 @@ impl Aurora {
                     self.jobs[vj].instances[t.index as usize].killing = true;
                     self.stats.preemptions += 1;
                     self.preempted.push((vj, j));
+                    // Aurora's rule, checked on the tiers themselves: a non-production
+                    // task never preempts a production one.
+                    if self.jobs[vj].spec.tier == Tier::Production
+                        && self.jobs[j].spec.tier != Tier::Production
+                        && self.wrong_victim.is_none()
+                    {
+                        self.wrong_victim = Some(format!(
+                            "aurora job {} (non-production) preempted production task {t:?} of job {}",
+                            self.jobs[j].spec.name, self.jobs[vj].spec.name
+                        ));
+                    }
                     core.kill(ctx, t);
                 }
                 self.reserved.insert(agent, (j, i, now + 60 * SEC));
@@ -854,6 +869,10 @@ impl Scheduler for Aurora {
                     .count()
             })
             .sum()
+    }
+
+    fn invariant(&self) -> Option<String> {
+        self.wrong_victim.clone()
     }
 
     fn stats(&self) -> Option<serde_json::Value> {

@@ -415,6 +415,13 @@ pub trait Scheduler: 'static {
     fn error(&self) -> Option<String> {
         None
     }
+    /// The first time the kind broke a rule of the real scheduler that it models
+    /// (Marathon launching beyond the deployment's capacity, Aurora preempting a
+    /// production task for a non-production one), recorded where it decided; the
+    /// invariant checker reports it (`check`, `fuzz`).
+    fn invariant(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A [`Scheduler`] as an actor.
@@ -617,6 +624,9 @@ impl<S: Scheduler> FrameworkStatus for Framework<S> {
     }
     fn error(&self) -> Option<String> {
         self.sched.error()
+    }
+    fn invariant(&self) -> Option<String> {
+        self.sched.invariant()
     }
     fn registered_with(&self) -> Option<crate::actor::ActorId> {
         self.core

@@ -437,6 +437,8 @@ pub struct Marathon {
     deployments: Vec<Deployment>,
     now: Time,
     pub stats: MarathonStats,
+    /// The first launch beyond an app's capacity ([`Scheduler::invariant`]).
+    over_capacity: Option<String>,
 }
 
 /// Marathon's timers: a deployment step, an instance's health check, the end of an
@@ -478,6 +480,7 @@ impl Marathon {
             deployments: spec.deployments,
             now: 0,
             stats: MarathonStats::default(),
+            over_capacity: None,
         }
     }
 
@@ -599,6 +602,21 @@ impl Marathon {
             },
         );
         self.stats.instances_launched += 1;
+        // Marathon's capacity rule, counted afresh: outside a deployment at most the
+        // target; while old instances remain, at most target x (1 + maximumOverCapacity).
+        let live = app.instances.values().filter(|i| !i.killing).count();
+        let bound = if app.deploying() {
+            (app.target as f64 * (1.0 + app.spec.upgrade.maximum_over_capacity) + 1e-9).floor()
+                as usize
+        } else {
+            app.target as usize
+        };
+        if live > bound && self.over_capacity.is_none() {
+            self.over_capacity = Some(format!(
+                "marathon app {} launched instance {} of {live} live, above its bound {bound}                  (target {}, maximum_over_capacity {})",
+                app.spec.id, id.index, app.target, app.spec.upgrade.maximum_over_capacity
+            ));
+        }
         true
     }
 
@@ -758,6 +776,10 @@ impl Scheduler for Marathon {
 
     fn pending(&self) -> usize {
         self.apps.iter().map(App::wanted).sum()
+    }
+
+    fn invariant(&self) -> Option<String> {
+        self.over_capacity.clone()
     }
 
     fn stats(&self) -> Option<serde_json::Value> {

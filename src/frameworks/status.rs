@@ -33,6 +33,10 @@ pub trait FrameworkStatus {
     /// as batch, whose counters are the summary's own).
     fn stats(&self) -> Option<serde_json::Value>;
     fn error(&self) -> Option<String>;
+    /// The kind's own rule it broke first, if any ([`super::core::Scheduler::invariant`]).
+    fn invariant(&self) -> Option<String> {
+        None
+    }
     /// The master this framework is registered with right now (subscribed and
     /// answered), if any: the invariant checker's liveness checks hold a master to
     /// account for a framework's status updates only while it is. `None` by default

@@ -366,6 +366,11 @@ pub struct Master {
     /// Tasks on unreachable agents, of every framework (Mesos 1.5+ policy: each
     /// framework's `unreachableTasks`), until their agent returns or is forgotten.
     pub(super) unreachable: BTreeMap<(FrameworkId, TaskId), TaskEntry>,
+    /// Tasks whose terminal update the framework has not acknowledged yet: their
+    /// resources are free, but Mesos keeps the task (in `framework->tasks`) until the
+    /// acknowledgement, so its id cannot be reused (`validateUniqueTaskID`, "Task has
+    /// duplicate ID"). With the agent and the uuid of that terminal update.
+    pub(super) ended_unacked: BTreeMap<(FrameworkId, TaskId), (AgentId, u64)>,
     /// How many agents are `recovering` (Mesos' `slaves.recovered`): while any is,
     /// reconciliation keeps quiet about tasks it does not know. A count, so that a
     /// reconciliation does not scan every agent's entry for the flag.
@@ -452,6 +457,7 @@ impl Master {
             offers: BTreeMap::new(),
             tasks: KeyMap::default(),
             unreachable: BTreeMap::new(),
+            ended_unacked: BTreeMap::new(),
             recovering_agents: 0,
             next_offer: 0,
             allocation_pending: false,
@@ -637,7 +643,12 @@ impl Master {
         let mut left = valid.iter().fold(Resources::ZERO, |a, o| a + o.resources);
         let offer = offer_ids[0];
         for t in tasks {
-            let duplicate = self.tasks.contains_key(&(fw, t.id));
+            // Mesos' `validateUniqueTaskID`: not the id of a live task, of one whose
+            // terminal update is unacknowledged, nor of one on an unreachable agent.
+            let key = (fw, t.id);
+            let duplicate = self.tasks.contains_key(&key)
+                || self.ended_unacked.contains_key(&key)
+                || self.unreachable.contains_key(&key);
             match left.checked_sub(&t.resources) {
                 Some(rest) if !duplicate && !t.resources.is_zero() => {
                     left = rest;
@@ -717,15 +728,34 @@ impl Master {
         Some(t.agent)
     }
 
-    fn status_update(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId, status: TaskStatus) {
-        if let Some(t) = self.tasks.get_mut(&(fw, status.task)) {
+    /// An agent's status update: forwarded to the framework, and applied to the task
+    /// only if the task lives on that agent. As Mesos' `Master::statusUpdate` looks the
+    /// task up on the sending agent (`slave->getTask`): a task id may be reused once its
+    /// task ended, and a late retry of the old task's terminal update (unacknowledged
+    /// while its framework was away) must not end the new task elsewhere.
+    fn status_update(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        from: AgentId,
+        fw: FrameworkId,
+        status: TaskStatus,
+    ) {
+        let entry = self
+            .tasks
+            .get_mut(&(fw, status.task))
+            .filter(|t| t.agent == from);
+        if let Some(t) = entry {
             if t.state != status.state && status.state.is_terminal() {
                 self.counters.task_ended(status.state);
             }
             t.state = status.state;
-        }
-        if status.state.is_terminal() {
-            self.finish_task(fw, status.task);
+            if status.state.is_terminal() {
+                self.finish_task(fw, status.task);
+                if let Some(uuid) = status.uuid {
+                    self.ended_unacked
+                        .insert((fw, status.task), (from, uuid.get()));
+                }
+            }
         }
         if self.frameworks.get(fw as usize).is_some_and(|f| f.active) {
             self.update(ctx, fw, status);
@@ -824,6 +854,7 @@ impl Master {
     }
 
     fn teardown(&mut self, ctx: &mut Ctx<Mesos>, fw: FrameworkId) {
+        self.ended_unacked.retain(|(f, _), _| *f != fw);
         let offers: Vec<OfferId> = self.frameworks[fw as usize]
             .offers
             .iter()
@@ -1009,6 +1040,9 @@ impl Actor<Mesos> for Master {
                 task,
                 uuid,
             } if self.known_framework(from, framework) => {
+                if self.ended_unacked.get(&(framework, task)) == Some(&(agent, uuid)) {
+                    self.ended_unacked.remove(&(framework, task));
+                }
                 if let Some(a) = self.agents.get(agent as usize) {
                     ctx.send(
                         a.actor,
@@ -1048,8 +1082,8 @@ impl Actor<Mesos> for Master {
                 ctx.send(from, Msg::OperatorReply { ok });
             }
             Msg::StatusUpdate { framework, status } => {
-                if self.live_agent(from).is_some() {
-                    self.status_update(ctx, framework, status)
+                if let Some(agent) = self.live_agent(from) {
+                    self.status_update(ctx, agent, framework, status)
                 } else {
                     self.refuse_unknown_agent(ctx, from)
                 }

@@ -257,4 +257,8 @@ fn fuzz_exit_codes_seed_ranges_and_dump() {
     std::fs::write(&file, text).unwrap();
     let o = schedlab().arg("check").arg(&file).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A seed beyond TOML's integers runs, but cannot be written as a scenario file.
+    let (c, text) = code(&["--seeds", "1", "--start", "18446744073709551615", "--dump"]);
+    assert_eq!(c, Some(2), "{text}");
+    assert!(text.contains("does not fit a scenario file"), "{text}");
 }

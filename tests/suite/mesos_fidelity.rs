@@ -734,3 +734,134 @@ fn a_launch_the_agent_never_got_is_reconciled_lost_when_it_reregisters() {
     // The tasks the agent does run are untouched.
     assert_eq!(w.agent().running().count(), 2);
 }
+
+/// Launches task 7 (1 s long) on every offer while it has none running, and withholds
+/// the acknowledgement of its terminal update until it has seen one launch refused.
+struct Reuser {
+    master: ActorId,
+    id: Option<FrameworkId>,
+    running: bool,
+    /// The terminal update it has not acknowledged yet: (agent, uuid).
+    unacked: Option<(AgentId, u64)>,
+    got: Vec<TaskStatus>,
+}
+
+impl Actor<Mesos> for Reuser {
+    fn on_start(&mut self, ctx: &mut Ctx<Mesos>) {
+        ctx.send(
+            self.master,
+            Msg::RegisterFramework(Box::new(FrameworkInfo {
+                id: None,
+                name: "reuser".into(),
+                role: "*".into(),
+                weight_milli: 1000,
+                principal: "reuser".into(),
+                partition_aware: false,
+                failover_timeout: 0,
+            })),
+        );
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<Mesos>, _from: ActorId, msg: Msg) {
+        match msg {
+            Msg::FrameworkRegistered { id } => self.id = Some(id),
+            Msg::Offers(offers) => {
+                let fw = self.id.unwrap();
+                for o in offers {
+                    let mut tasks = Vec::new();
+                    if !self.running {
+                        let mut t = long_task(task_id(7));
+                        t.run.duration = SEC;
+                        tasks.push(t);
+                        self.running = true;
+                    }
+                    ctx.send(
+                        self.master,
+                        Msg::Accept {
+                            framework: fw,
+                            offers: vec![o.id].into(),
+                            tasks: tasks.into(),
+                            refuse: 0,
+                        },
+                    );
+                }
+            }
+            Msg::Update { status } => {
+                let fw = self.id.unwrap();
+                let ack = |ctx: &mut Ctx<Mesos>, agent: AgentId, uuid: u64| {
+                    ctx.send(
+                        self.master,
+                        Msg::Acknowledge {
+                            framework: fw,
+                            agent,
+                            task: status.task,
+                            uuid,
+                        },
+                    )
+                };
+                if status.state.is_terminal() {
+                    self.running = false;
+                }
+                match (status.state, status.uuid, status.agent) {
+                    // The first FINISHED waits; a refused launch releases it.
+                    (TaskState::Finished, Some(u), Some(a)) if self.got.is_empty() => {
+                        self.unacked = Some((a, u.get()));
+                    }
+                    (TaskState::Error, _, _) => {
+                        if let Some((a, u)) = self.unacked.take() {
+                            ack(ctx, a, u);
+                        }
+                    }
+                    (_, Some(u), Some(a)) => ack(ctx, a, u.get()),
+                    _ => {}
+                }
+                if status.state.is_terminal() {
+                    self.got.push(status.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    fn on_timer(&mut self, _: &mut Ctx<Mesos>, _: TimerId, _: Timer) {}
+}
+
+/// Mesos' `validateUniqueTaskID` (master/validation.cpp; `TaskValidationTest`,
+/// master_validation_tests.cpp): a launch that reuses the id of a task the master still
+/// holds is TASK_ERROR / REASON_TASK_INVALID ("Task has duplicate ID"). The master holds
+/// a finished task until its terminal update is acknowledged, so the id is free again
+/// only then: FINISHED (unacknowledged), the relaunch refused, the acknowledgement, and
+/// the next relaunch runs.
+#[test]
+fn a_task_id_is_reusable_only_once_its_terminal_update_is_acknowledged() {
+    let mut sim: Sim<Mesos> = Sim::new(SimConfig::default());
+    let g = sim.net_mut().group("all");
+    let master = sim.add_actor("master", g, || {
+        Master::new(MasterConfig::default(), &AllocatorConfig::default())
+    });
+    sim.add_actor("agent-0", g, move || {
+        Agent::new(AgentConfig::new(
+            MasterDetector::standalone(master),
+            "agent-0",
+            Resources::new(4.0, 8192),
+        ))
+    });
+    let reuser = sim.add_actor("reuser", g, move || Reuser {
+        master,
+        id: None,
+        running: false,
+        unacked: None,
+        got: Vec::new(),
+    });
+    sim.run(Stop::at(30 * SEC));
+    let got = &sim.actor::<Reuser>(reuser).unwrap().got;
+    let states: Vec<(TaskState, Reason)> =
+        got.iter().take(3).map(|s| (s.state, s.reason)).collect();
+    assert_eq!(
+        states,
+        [
+            (TaskState::Finished, Reason::None),
+            (TaskState::Error, Reason::TaskInvalid),
+            (TaskState::Finished, Reason::None),
+        ],
+        "{got:#?}"
+    );
+}

@@ -1,24 +1,17 @@
 //! `schedlab fuzz`: many seeds of a randomized scenario, every invariant checked after
 //! every event.
 //!
-//! Each seed draws a cluster, a workload and a fault schedule (agent crashes and
-//! restarts, partitions that heal, lossy links; for half the seeds three masters on a
-//! coordination ensemble, with master and server crashes and masters cut off) from its own ChaCha stream, runs it
-//! under the [`Checker`], and reports the first violation. A failing seed replays
+//! Each seed draws a cluster, frameworks of every kind and a fault schedule over
+//! everything the engine can break ([`generate`]) from its own ChaCha stream, runs it
+//! under the [`Checker`](crate::check::Checker), and reports the first violation. A failing seed replays
 //! exactly: `schedlab fuzz --seeds 1 --start SEED` (add `--dump` to see its scenario).
 //! Seeds run in parallel on rayon; each run is single-threaded and deterministic.
 
-use crate::actor::{MS, SEC};
-use crate::frameworks::batch::BatchConfig;
+pub mod generate;
+
 use crate::run::{BuildHooks, Cluster};
-use crate::scenario::{AgentGroup, Scenario};
-use crate::sim::fault::Fault;
-use crate::sim::net::{Latency, LinkModel};
+use crate::scenario::Scenario;
 use crate::sim::SimConfig;
-use crate::units::NonNeg;
-use crate::workload::{TaskSize, WorkloadSpec};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::panic::AssertUnwindSafe;
@@ -68,118 +61,9 @@ impl From<Sabotage> for BuildHooks {
     }
 }
 
-/// The randomized scenario of one seed.
+/// The randomized scenario of one seed (see [`generate`]).
 pub fn scenario(seed: u64) -> Scenario {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let agents = rng.gen_range(4..=16u32);
-    let stop = rng.gen_range(300..=900u64) * SEC;
-    let mut text = crate::scenario::QUICKSTART.to_string();
-    text.push('\n');
-    let mut scn = Scenario::parse(&text, "fuzz").expect("quickstart parses");
-    scn.name = format!("fuzz-{seed}");
-    scn.seed = seed;
-    scn.run.stop = stop;
-    scn.run.stop_when_done = false;
-    scn.masters.flags.offer_timeout = Some(rng.gen_range(10..=60) * SEC);
-    scn.agents = vec![AgentGroup {
-        name: "agent".into(),
-        count: agents,
-        cpus: NonNeg(rng.gen_range(2..=16) as f64),
-        mem: NonNeg((rng.gen_range(4..=64) * 1024) as f64),
-        disk: NonNeg(0.0),
-        gpus: NonNeg(0.0),
-        attributes: Default::default(),
-        launch_delay: rng.gen_range(0..=500) * MS,
-        reserve: Vec::new(),
-    }];
-    let frameworks = rng.gen_range(1..=3);
-    scn.frameworks = (0..frameworks)
-        .map(|i| {
-            let mut f: BatchConfig = scn_framework(&format!("fw{i}"));
-            f.tasks_per_offer = rng.gen_range(0..=3);
-            f.failure_rate = [0.0, 0.05, 0.2][rng.gen_range(0..3)];
-            f.partition_aware = rng.gen_bool(0.5);
-            f.reconcile_interval = rng.gen_range(30..=120) * SEC;
-            f.workload = WorkloadSpec::Synthetic {
-                jobs: rng.gen_range(5..=60),
-                interarrival: rng.gen_range(1..=20) * SEC,
-                tasks_min: 1,
-                tasks_max: rng.gen_range(1..=12),
-                size: TaskSize {
-                    cpus: NonNeg(rng.gen_range(1..=4) as f64 / 2.0),
-                    mem: NonNeg((rng.gen_range(1..=8) * 512) as f64),
-                    disk: NonNeg(0.0),
-                    gpus: NonNeg(0.0),
-                },
-                duration_mean: rng.gen_range(5..=300) * SEC,
-                duration_std: rng.gen_range(1..=100) * SEC,
-                start: None,
-            };
-            crate::frameworks::FrameworkConfig::new(f.common(), f)
-        })
-        .collect();
-    if rng.gen_bool(0.5) {
-        scn.masters.flags.agent_return = crate::mesos::master::AgentReturn::Reregister;
-    }
-    // Masters and agents talk over TCP: delays but no silent loss (a broken connection
-    // is a partition). Frameworks may lose messages: retries, offer timeouts and
-    // reconciliation must cope.
-    scn.network.default = LinkModel {
-        latency: Latency::LogNormal {
-            mean: rng.gen_range(100..=2000) * 1_000,
-            std: rng.gen_range(50..=1000) * 1_000,
-        },
-        loss: 0.0,
-        duplicate: 0.0,
-        fifo: true,
-    };
-    let lossy = LinkModel {
-        loss: [0.0, 0.001, 0.01][rng.gen_range(0..3)],
-        ..scn.network.default.clone()
-    };
-    scn.network.links = vec![crate::scenario::LinkEntry {
-        from: "frameworks".into(),
-        to: "masters".into(),
-        both: true,
-        model: lossy,
-    }];
-    let mut faults = Vec::new();
-    for _ in 0..rng.gen_range(0..=6) {
-        let at = rng.gen_range(0..stop);
-        let agent = format!("agent-{}", rng.gen_range(0..agents));
-        let dur = rng.gen_range(5..=300) * SEC;
-        faults.push(match rng.gen_range(0..3) {
-            0 => Fault::crash(at, &agent, Some(dur)),
-            1 => Fault::crash(at, &agent, None),
-            _ => Fault::partition(at, Some(at + dur), &[&agent], &[]),
-        });
-    }
-    // Half the seeds run three masters on a three-server ensemble, with the masters
-    // and servers crashing and restarting and masters cut off from the ensemble.
-    if rng.gen_bool(0.5) {
-        scn.masters.count = 3;
-        scn.coord.servers = 3;
-        for _ in 0..rng.gen_range(1..=4) {
-            let at = rng.gen_range(0..stop);
-            let dur = rng.gen_range(5..=120) * SEC;
-            let master = format!("master-{}", rng.gen_range(0..3));
-            let server = format!("coord-{}", rng.gen_range(0..3));
-            faults.push(match rng.gen_range(0..4) {
-                0 | 1 => Fault::crash(at, &master, Some(dur)),
-                2 => Fault::partition(at, Some(at + dur), &[&master], &["coord"]),
-                _ => Fault::crash(at, &server, Some(dur)),
-            });
-        }
-    }
-    scn.faults = faults;
-    scn
-}
-
-fn scn_framework(name: &str) -> BatchConfig {
-    let text = format!(
-        "name = \"{name}\"\nrole = \"{name}\"\nworkload = {{ kind = \"greedy\", cpus = 1, mem = 1 }}\n"
-    );
-    toml::from_str(&text).expect("a framework table")
+    generate::generate(seed).scenario
 }
 
 /// What one seed did.
@@ -193,6 +77,8 @@ pub struct SeedResult {
     pub violation: Option<String>,
     /// The seed panicked (the message, with where, is in `violation`).
     pub panicked: bool,
+    /// What its scenario exercises ([`generate::TAGS`]).
+    pub covers: Vec<&'static str>,
 }
 
 thread_local! {
@@ -223,8 +109,11 @@ fn record_seed_panics() {
 pub fn run_seed(seed: u64, sabotage: Sabotage) -> SeedResult {
     record_seed_panics();
     IN_SEED.with(|s| s.set(true));
+    let mut covers = Vec::new();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let scn = scenario(seed);
+        let generated = generate::generate(seed);
+        covers = generated.covers;
+        let scn = generated.scenario;
         let mut c = match Cluster::build_with(&scn, seed, SimConfig::default(), sabotage) {
             Ok(c) => c,
             Err(e) => return (0, 0, Some(format!("its scenario does not build: {e}"))),
@@ -241,6 +130,7 @@ pub fn run_seed(seed: u64, sabotage: Sabotage) -> SeedResult {
             fingerprint,
             violation,
             panicked: false,
+            covers,
         },
         Err(payload) => {
             let recorded = LAST_PANIC.with(|p| p.borrow_mut().take());
@@ -257,6 +147,7 @@ pub fn run_seed(seed: u64, sabotage: Sabotage) -> SeedResult {
                 fingerprint: 0,
                 violation: Some(message.replace('\n', " ")),
                 panicked: true,
+                covers,
             }
         }
     }
@@ -279,7 +170,7 @@ pub fn run_many(start: u64, count: u64, sabotage: Sabotage) -> Vec<SeedResult> {
 ///
 /// Through a JSON tree because TOML has no null: absent optional keys are left out,
 /// as a scenario file leaves them out.
-pub fn dump(seed: u64) -> String {
+pub fn dump(seed: u64) -> Result<String, String> {
     fn strip_nulls(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -290,9 +181,16 @@ pub fn dump(seed: u64) -> String {
             _ => {}
         }
     }
+    if i64::try_from(seed).is_err() {
+        return Err(format!(
+            "seed {seed} does not fit a scenario file (a TOML integer is at most {}); \
+             replay it with `schedlab fuzz --seeds 1 --start {seed}`",
+            i64::MAX
+        ));
+    }
     let mut tree = serde_json::to_value(scenario(seed)).expect("a scenario serializes");
     strip_nulls(&mut tree);
-    toml::to_string(&tree).expect("a JSON tree without nulls is TOML")
+    Ok(toml::to_string(&tree).expect("a JSON tree without nulls is TOML"))
 }
 
 #[cfg(test)]
@@ -303,7 +201,7 @@ mod dump_tests {
     #[test]
     fn dumped_scenarios_parse_back_to_themselves() {
         for seed in 1..=40 {
-            let text = super::dump(seed);
+            let text = super::dump(seed).unwrap();
             let mut back = Scenario::parse(&text, "dump")
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
             let want = super::scenario(seed);
