@@ -24,8 +24,6 @@ pub mod job;
 pub mod keymap;
 pub mod mesos;
 pub mod metrics;
-#[cfg(test)]
-mod module_graph;
 pub mod plot;
 pub mod proto;
 pub mod real;

@@ -18,11 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-#[cfg(test)]
-mod check_tests;
 mod checks;
-#[cfg(test)]
-mod error_tests;
 pub mod limits;
 
 pub use limits::Limits;
@@ -748,31 +744,4 @@ pub fn apply_set(doc: &mut toml::Value, set: &str) -> Result<(), String> {
         };
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quickstart_parses() {
-        let s = Scenario::parse(QUICKSTART, "quickstart.toml").unwrap();
-        assert_eq!(s.name, "quickstart");
-        assert!(!s.frameworks.is_empty());
-    }
-
-    #[test]
-    fn set_overrides_nested_and_array_keys() {
-        let s = Scenario::parse_with_overrides(
-            QUICKSTART,
-            "q",
-            &[
-                "allocator.policy=fifo".into(),
-                "frameworks.0.weight=2".into(),
-            ],
-        )
-        .unwrap();
-        assert_eq!(s.allocator.policy, Policy::FIFO);
-        assert_eq!(s.frameworks[0].weight(), 2.0);
-    }
 }

@@ -34,7 +34,8 @@ pub type RoleId = u32;
 
 /// An agent as the allocator sees it.
 #[derive(Clone, Debug)]
-pub(crate) struct Agent {
+#[doc(hidden)]
+pub struct Agent {
     pub total: Resources,
     /// Sum of `by_fw`.
     pub allocated: Resources,
@@ -46,7 +47,8 @@ pub(crate) struct Agent {
 
 /// A registered framework.
 #[derive(Clone, Debug)]
-pub(crate) struct Framework {
+#[doc(hidden)]
+pub struct Framework {
     pub role: RoleId,
     /// Sum of its entries in the agents' `by_fw` (the per-agent amounts live only
     /// there: a second per-framework map over every agent would be updated on every
@@ -68,7 +70,8 @@ pub(crate) struct Framework {
 /// A role: weight, quota and the sorter of its frameworks. Its place among roles is
 /// kept in the role tree (`HierarchicalAllocator::tree`).
 #[derive(Clone, Debug)]
-pub(crate) struct Role {
+#[doc(hidden)]
+pub struct Role {
     pub name: String,
     /// Its weight among its siblings in the role tree (the tree holds the same value).
     pub weight: f64,
@@ -99,7 +102,8 @@ pub struct HierarchicalAllocator {
     pub(crate) frameworks: Vec<Option<Framework>>,
     /// Allocations of frameworks not registered yet: framework -> agent -> resources.
     pub(crate) orphans: BTreeMap<FrameworkId, BTreeMap<AgentId, Resources>>,
-    pub(crate) roles: Vec<Role>,
+    #[doc(hidden)]
+    pub roles: Vec<Role>,
     pub(crate) role_ids: BTreeMap<String, RoleId>,
     /// Roles by `/`-separated name, each level in weighted DRF order; lists the roles
     /// with at least one active framework.
@@ -404,7 +408,8 @@ impl HierarchicalAllocator {
             .collect()
     }
 
-    pub(crate) fn fw(&self, fw: FrameworkId) -> Option<&Framework> {
+    #[doc(hidden)]
+    pub fn fw(&self, fw: FrameworkId) -> Option<&Framework> {
         self.frameworks.get(fw as usize)?.as_ref()
     }
 
@@ -412,7 +417,8 @@ impl HierarchicalAllocator {
         self.frameworks.get_mut(fw as usize)?.as_mut()
     }
 
-    pub(crate) fn agent(&self, agent: AgentId) -> Option<&Agent> {
+    #[doc(hidden)]
+    pub fn agent(&self, agent: AgentId) -> Option<&Agent> {
         self.agents.get(agent as usize)?.as_ref()
     }
 

@@ -52,16 +52,10 @@ pub mod hierarchical;
 pub mod policies;
 pub mod policy;
 pub mod quota;
-#[cfg(test)]
-mod quota_tests;
 pub mod reference;
 pub mod role_tree;
-#[cfg(test)]
-mod role_tree_tests;
 pub mod roles;
 mod round;
-#[cfg(test)]
-mod tests;
 
 pub use fairness::jain_index;
 pub use hierarchical::HierarchicalAllocator;
@@ -195,7 +189,8 @@ pub struct AllocatorConfig {
     /// by the constructors, so the two never disagree).
     pub(crate) policy: Policy,
     /// The policy's decisions, built from the registry with the scenario's parameters.
-    pub(crate) rules: Arc<dyn AllocationPolicy>,
+    #[doc(hidden)]
+    pub rules: Arc<dyn AllocationPolicy>,
     /// Mesos `--min_allocatable_resources`: a bundle is offered only if it reaches at
     /// least one non-zero kind of this (an OR, as in Mesos' `cpus:0.01|mem:32`); all
     /// zero means any non-empty bundle. Default [`MESOS_MIN_ALLOCATABLE`].

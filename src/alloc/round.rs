@@ -55,7 +55,8 @@ fn kind_min(a: &Resources, b: &Resources) -> Resources {
 
 /// What an agent has free, split by who may take it.
 #[derive(Clone, Debug)]
-pub(crate) struct Free {
+#[doc(hidden)]
+pub struct Free {
     /// Everything not allocated.
     pub all: Resources,
     /// The part anyone may take.
@@ -131,7 +132,8 @@ impl HierarchicalAllocator {
     /// agent is taken from its reservation first, then from the unreserved part (the
     /// offers carry no reservation labels, so this is the accounting that never lets a
     /// role's use eat another role's reservation).
-    pub(crate) fn free_of(&self, a: &Agent) -> Free {
+    #[doc(hidden)]
+    pub fn free_of(&self, a: &Agent) -> Free {
         let all = a.total.saturating_sub(&a.allocated);
         if a.reserved.is_empty() {
             return Free {

@@ -9,10 +9,14 @@
 
 mod errors;
 pub(crate) mod flat;
-pub(crate) mod keypath;
-mod locate;
-pub(crate) mod suggest;
-pub(crate) mod tagged;
+#[doc(hidden)]
+pub mod keypath;
+#[doc(hidden)]
+pub mod locate;
+#[doc(hidden)]
+pub mod suggest;
+#[doc(hidden)]
+pub mod tagged;
 
 use std::fmt;
 

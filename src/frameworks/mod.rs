@@ -18,7 +18,8 @@ pub mod core;
 pub mod iso8601;
 mod kind;
 pub mod marathon;
-mod registry;
+#[doc(hidden)]
+pub mod registry;
 pub mod status;
 pub mod timer;
 pub mod yarn;

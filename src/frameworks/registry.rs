@@ -58,17 +58,3 @@ pub(crate) fn parser(name: &str) -> Option<Parse> {
     let r = registry().read().unwrap_or_else(|e| e.into_inner());
     r.get(name).copied()
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_built_in_kinds_are_registered_in_name_order() {
-        let kinds = super::kinds();
-        for k in ["aurora", "batch", "chronos", "marathon", "yarn"] {
-            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
-        }
-        assert!(kinds.windows(2).all(|w| w[0] < w[1]), "{kinds:?}");
-        // Registering a name again replaces its reader (here with the same one).
-        assert!(super::register_kind::<super::marathon::MarathonSpec>());
-    }
-}

@@ -300,19 +300,3 @@ impl Summary {
         s
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let mut xs: Vec<u64> = (1..=100).map(|i| i * 1_000_000_000).collect();
-        let d = Dist::of_ns(&mut xs);
-        assert_eq!(d.p50, 50.0);
-        assert_eq!(d.p90, 90.0);
-        assert_eq!(d.p99, 99.0);
-        assert_eq!(d.mean, 50.5);
-        assert_eq!(d.max, 100.0);
-    }
-}

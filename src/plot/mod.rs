@@ -134,7 +134,8 @@ pub const MAX_SERIES: usize = 10;
 pub const GANTT_MAX_AGENTS: usize = 30;
 pub const GANTT_MAX_TASKS: usize = 4000;
 /// Points kept per CDF line (quantiles of larger samples).
-const CDF_POINTS: usize = 1000;
+#[doc(hidden)]
+pub const CDF_POINTS: usize = 1000;
 
 /// Empirical CDF of `xs` as a step line (at most [`CDF_POINTS`] steps).
 pub fn cdf(xs: &[f64]) -> Vec<(f64, f64)> {
@@ -454,7 +455,8 @@ pub fn gantt(sets: &[RunSet]) -> Result<Figure, AnalysisError> {
 }
 
 /// Name order with numbers compared as numbers (agent-2 before agent-10).
-pub(crate) fn natural(s: &str) -> (String, u64) {
+#[doc(hidden)]
+pub fn natural(s: &str) -> (String, u64) {
     let digits = s.len() - s.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (head, tail) = s.split_at(s.len() - digits);
     (head.to_string(), tail.parse().unwrap_or(0))
@@ -603,36 +605,4 @@ pub fn write_all(sets: &[RunSet], dir: &Path) -> Result<Vec<PathBuf>, PlotError>
         out.extend(save(&fig, dir, stem).map_err(PlotError::Output)?);
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cdf_steps_to_one() {
-        let pts = cdf(&[3.0, 1.0, 2.0]);
-        assert_eq!(
-            pts,
-            vec![
-                (1.0, 0.0),
-                (1.0, 1.0 / 3.0),
-                (2.0, 1.0 / 3.0),
-                (2.0, 2.0 / 3.0),
-                (3.0, 2.0 / 3.0),
-                (3.0, 1.0)
-            ]
-        );
-        let big: Vec<f64> = (0..10_000).map(f64::from).collect();
-        let pts = cdf(&big);
-        assert!(pts.len() <= 2 * CDF_POINTS + 1);
-        assert_eq!(*pts.last().unwrap(), (9999.0, 1.0));
-    }
-
-    #[test]
-    fn natural_order() {
-        let mut v = vec!["agent-10", "agent-2", "big-0", "agent-1"];
-        v.sort_by_key(|a| natural(a));
-        assert_eq!(v, vec!["agent-1", "agent-2", "agent-10", "big-0"]);
-    }
 }

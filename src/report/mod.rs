@@ -237,16 +237,3 @@ pub fn write(sets: &[RunSet], opts: &ReportOptions, out: &Path) -> Result<(), Re
     }
     std::fs::write(out, html).map_err(|e| ReportError::Output(format!("{}: {e}", out.display())))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
-        );
-    }
-}

@@ -25,6 +25,7 @@ mod replay;
 mod sweep;
 mod testkit_example;
 mod traces;
+mod unit;
 mod validation_borg;
 mod validation_drf;
 mod validation_mesos;

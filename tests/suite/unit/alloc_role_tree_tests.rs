@@ -12,12 +12,12 @@
 //! keeps its role (and its allocation count): every case below has distinct shares
 //! where that could matter.
 
-use super::hierarchical::HierarchicalAllocator;
-use super::{Allocator, AllocatorConfig, FrameworkId, Policy};
-use crate::actor::{Time, SEC};
-use crate::resources::Resources;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use schedlab::actor::{Time, SEC};
+use schedlab::alloc::hierarchical::HierarchicalAllocator;
+use schedlab::alloc::{Allocator, AllocatorConfig, FrameworkId, Policy};
+use schedlab::resources::Resources;
 use std::collections::BTreeMap;
 
 /// One step of a sorter test.

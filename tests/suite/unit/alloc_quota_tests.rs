@@ -6,13 +6,13 @@
 //! `shrinkResources`), docs/quota.md ("guarantees" and "limits"), and the allocator tests
 //! in `src/tests/hierarchical_allocator_tests.cpp` named at each test.
 
-use super::hierarchical::HierarchicalAllocator;
-use super::quota::UNLIMITED;
-use super::{Allocator, AllocatorConfig, FrameworkId, Policy};
-use crate::actor::SEC;
-use crate::resources::Resources;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use schedlab::actor::SEC;
+use schedlab::alloc::hierarchical::HierarchicalAllocator;
+use schedlab::alloc::quota::UNLIMITED;
+use schedlab::alloc::{Allocator, AllocatorConfig, FrameworkId, Policy};
+use schedlab::resources::Resources;
 
 const GIB: u64 = 1024;
 

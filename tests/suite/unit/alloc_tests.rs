@@ -1,12 +1,12 @@
 //! Scenario tests of the allocator family: the DRF paper's examples, weights, filters,
 //! quota, reservations, the policies, and a randomized invariant check.
 
-use super::hierarchical::HierarchicalAllocator;
-use super::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy};
-use crate::actor::{Time, SEC};
-use crate::resources::Resources;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use schedlab::actor::{Time, SEC};
+use schedlab::alloc::hierarchical::HierarchicalAllocator;
+use schedlab::alloc::{AgentId, Allocator, AllocatorConfig, FrameworkId, OfferDecision, Policy};
+use schedlab::resources::Resources;
 
 const GIB: u64 = 1024;
 
@@ -581,8 +581,8 @@ fn recovering_more_than_held_panics() {
 
 #[test]
 fn build_returns_the_configured_policy() {
-    for p in super::policy_names() {
-        let b = super::build(&AllocatorConfig::new(p.clone()));
+    for p in schedlab::alloc::policy_names() {
+        let b = schedlab::alloc::build(&AllocatorConfig::new(p.clone()));
         assert_eq!(b.policy(), &p);
         assert_eq!(b.total(), Resources::ZERO);
     }
@@ -594,7 +594,7 @@ fn build_returns_the_configured_policy() {
 /// and never touches another role's reservation.
 #[test]
 fn random_call_sequences_keep_invariants() {
-    for policy in super::policy_names() {
+    for policy in schedlab::alloc::policy_names() {
         for seed in 0..8u64 {
             random_sequence(policy.clone(), seed, 600);
         }
@@ -765,8 +765,8 @@ fn a_role_over_its_reservation_uses_unreserved_not_another_reservation() {
 /// (`reference.rs`).
 #[test]
 fn incremental_matches_reference() {
-    for policy in super::policy_names() {
-        let seen = super::reference::check_policy_against_reference(&policy, 0..24)
+    for policy in schedlab::alloc::policy_names() {
+        let seen = schedlab::alloc::reference::check_policy_against_reference(&policy, 0..24)
             .unwrap_or_else(|e| panic!("{e}"));
         // The instances exercised the round (not only empty rounds).
         assert!(seen.rounds > 300, "{policy}: {} rounds", seen.rounds);

@@ -2,7 +2,7 @@
 //! file, line and key of the error, and the same refusal from `Cluster::build` for a
 //! scenario built in code (one code path for `validate` and `run`).
 
-use super::*;
+use schedlab::scenario::*;
 
 /// Lines 1-10: two agents of 4 CPUs and 8 GiB, one framework with one job of two tasks.
 const BASE: &str = "name = \"x\"
@@ -31,7 +31,7 @@ fn err(text: &str) -> String {
 /// built: the error `run` gives.
 fn build_err(text: &str) -> String {
     let scn: Scenario = parse_toml(text, "s.toml").unwrap();
-    match crate::run::Cluster::build(&scn, 1, Default::default()) {
+    match schedlab::run::Cluster::build(&scn, 1, Default::default()) {
         Ok(_) => panic!("built"),
         Err(e) => e,
     }

@@ -2,7 +2,11 @@
 //! itself (however deep), the key's full path, and for an unknown key the nearest valid
 //! one. Each case is a small file whose line numbers are counted in its comment.
 
-use super::*;
+use schedlab::scenario::*;
+use schedlab::sim::fault::Fault;
+use serde::Deserialize;
+use serde::Serialize;
+use std::path::Path;
 
 /// Lines 1-5: a name and one agent group.
 const HEAD: &str = "name = \"x\"\n[[agents]]\ncount = 1\ncpus = 4\nmem = 1024\n";
@@ -350,7 +354,7 @@ struct Parts {
     agents: Vec<AgentGroup>,
     network: NetworkSection,
     faults: Vec<Fault>,
-    workloads: Vec<crate::workload::WorkloadSpec>,
+    workloads: Vec<schedlab::workload::WorkloadSpec>,
 }
 
 #[test]
@@ -390,7 +394,7 @@ fn two_step_parts_of_shipped_scenarios_round_trip_through_toml() {
 /// refused, each with the reader of its kind (`schedlab validate` takes scenarios only).
 #[test]
 fn every_shipped_input_file_still_parses() {
-    use crate::validation::{borg::BorgConfig, mesos_table2::Table2Config, omega::OmegaConfig};
+    use schedlab::validation::{borg::BorgConfig, mesos_table2::Table2Config, omega::OmegaConfig};
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut seen = 0;
     for dir in [
@@ -407,10 +411,10 @@ fn every_shipped_input_file_still_parses() {
             let name = path.file_name().unwrap().to_string_lossy().to_string();
             let r = match dir {
                 "scenarios" => Scenario::load(&path).map(drop).map_err(|e| e.to_string()),
-                "scenarios/sweeps" => crate::experiment::spec::SweepSpec::load(&path)
+                "scenarios/sweeps" => schedlab::experiment::spec::SweepSpec::load(&path)
                     .map(drop)
                     .map_err(|e| e.to_string()),
-                "traces" => crate::trace::synth::SynthConfig::load(&path)
+                "traces" => schedlab::trace::synth::SynthConfig::load(&path)
                     .map(drop)
                     .map_err(|e| e.to_string()),
                 _ if name.starts_with("omega") => OmegaConfig::load(&path)
