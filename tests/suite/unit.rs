@@ -32,6 +32,7 @@ mod coord_vote;
 mod coord_watch;
 mod frameworks_iso8601;
 mod frameworks_registry;
+mod fuzz;
 mod keymap;
 mod mesos_pings;
 mod metrics;
