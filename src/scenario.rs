@@ -414,39 +414,34 @@ impl Scenario {
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let mut scn: Scenario = parse_toml(text, file)?;
         scn.source = Some(file.to_string());
-        scn.validate().map_err(|(key, message)| ScenarioError {
+        // Each check names the key; where it stands in the file depends on the check.
+        let at = |key: String, line: Option<usize>, message: String| ScenarioError {
             file: file.to_string(),
-            // A key given by its path is found by its last part.
-            line: find_key_line(text, key.rsplit('.').next().unwrap_or(&key)),
+            line,
             key: Some(key),
             message,
+        };
+        // (A key given by its path is found by its last part.)
+        let last = |key: &str| key.rsplit('.').next().unwrap_or(key).to_string();
+        scn.validate().map_err(|(key, message)| {
+            let line = find_key_line(text, &last(&key));
+            at(key, line, message)
         })?;
-        scn.validate_quota()
-            .map_err(|(key, role, message)| ScenarioError {
-                file: file.to_string(),
-                line: find_quota_key_line(text, &role, key.rsplit('.').next().unwrap_or(&key)),
-                key: Some(key),
-                message,
-            })?;
-        scn.validate_roles()
-            .map_err(|(key, role, message)| ScenarioError {
-                file: file.to_string(),
-                line: find_role_line(text, &role),
-                key: Some(key),
-                message,
-            })?;
-        scn.validate_quota_roles()
-            .map_err(|(key, role, message)| ScenarioError {
-                file: file.to_string(),
-                line: find_quota_role_line(text, &role),
-                key: Some(key),
-                message,
-            })?;
-        scn.check().map_err(|(key, message)| ScenarioError {
-            file: file.to_string(),
-            line: crate::config::line_of_key(text, &key),
-            key: Some(key),
-            message,
+        scn.validate_quota().map_err(|(key, role, message)| {
+            let line = find_quota_key_line(text, &role, &last(&key));
+            at(key, line, message)
+        })?;
+        scn.validate_roles().map_err(|(key, role, message)| {
+            let line = find_role_line(text, &role);
+            at(key, line, message)
+        })?;
+        scn.validate_quota_roles().map_err(|(key, role, message)| {
+            let line = find_quota_role_line(text, &role);
+            at(key, line, message)
+        })?;
+        scn.check().map_err(|(key, message)| {
+            let line = crate::config::line_of_key(text, &key);
+            at(key, line, message)
         })?;
         Ok(scn)
     }
