@@ -20,7 +20,9 @@
 //!   records them where it decides (`Scheduler::invariant`): Marathon never launches an
 //!   instance beyond its app's target (target x (1 + `maximum_over_capacity`) while a
 //!   deployment replaces old instances); Aurora never preempts a production task for a
-//!   non-production one.
+//!   non-production one; Chronos launches run k of a dependent job only after run k of
+//!   every parent succeeded; YARN (Myriad) never runs more than `max_nms` NodeManagers,
+//!   nor two on one host with `one_per_host`.
 //!
 //! Liveness (issue 24, point 9: things that must happen within a bound). A bound runs
 //! only while nothing legitimate stands in the way: a master leads (the same one

@@ -194,6 +194,9 @@ pub struct Chronos {
     /// Scheduled jobs with occurrences still to come.
     schedules_left: usize,
     now: Time,
+    /// The first dependent run launched before all its parents' runs of the same
+    /// period succeeded ([`Scheduler::invariant`]).
+    early_child: Option<String>,
 }
 
 /// Chronos's timers: a job's run `k` is due; the epsilon after which a run not yet
@@ -263,6 +266,7 @@ impl Chronos {
             runs: BTreeMap::new(),
             pending: BTreeSet::new(),
             now: 0,
+            early_child: None,
         }
     }
 
@@ -426,6 +430,19 @@ impl Scheduler for Chronos {
             run.attempts += 1;
             run.state = RunState::Running;
             self.pending.remove(&(due, j, period));
+            // Chronos' dependency rule, checked at the launch itself: run k of a child
+            // only after run k of every parent succeeded.
+            let waiting = self.parents[j].iter().find(|&&p| {
+                self.runs
+                    .get(&(p, period))
+                    .is_none_or(|r| r.state != RunState::Succeeded)
+            });
+            if let (Some(&p), None) = (waiting, &self.early_child) {
+                self.early_child = Some(format!(
+                    "chronos job {} run {period} launched before its parent {}'s run {period} succeeded",
+                    self.jobs[j].name, self.jobs[p].name
+                ));
+            }
         }
     }
 
@@ -493,6 +510,10 @@ impl Scheduler for Chronos {
 
     fn done(&self, core: &Core) -> bool {
         self.schedules_left == 0 && self.pending.is_empty() && core.tasks.is_empty()
+    }
+
+    fn invariant(&self) -> Option<String> {
+        self.early_child.clone()
     }
 
     fn stats(&self) -> Option<serde_json::Value> {

@@ -417,8 +417,9 @@ pub trait Scheduler: 'static {
     }
     /// The first time the kind broke a rule of the real scheduler that it models
     /// (Marathon launching beyond the deployment's capacity, Aurora preempting a
-    /// production task for a non-production one), recorded where it decided; the
-    /// invariant checker reports it (`check`, `fuzz`).
+    /// production task for a non-production one, Chronos running a child before its
+    /// parents, Myriad exceeding its NodeManager bounds), recorded where it decided;
+    /// the invariant checker reports it (`check`, `fuzz`).
     fn invariant(&self) -> Option<String> {
         None
     }

@@ -138,6 +138,9 @@ pub struct Yarn {
     apps: BTreeMap<u64, (Time, u32)>,
     now: Time,
     pub stats: YarnStats,
+    /// The first NodeManager launched beyond `max_nms` or on a host that has one
+    /// (with `one_per_host`) ([`Scheduler::invariant`]).
+    nm_rule_broken: Option<String>,
 }
 
 /// The ResourceManager's timers: the next application's arrival, a container's end,
@@ -191,6 +194,7 @@ impl Yarn {
             apps: BTreeMap::new(),
             now: 0,
             stats: YarnStats::default(),
+            nm_rule_broken: None,
         }
     }
 
@@ -369,6 +373,26 @@ impl Scheduler for Yarn {
                     submitted: self.now,
                     job_tasks: 1,
                 });
+                // Myriad's rules, counted afresh at each launch.
+                let on_host = self
+                    .nms
+                    .values()
+                    .filter(|n| !n.killing && n.hostname == slot.offer.hostname)
+                    .count();
+                if self.nm_rule_broken.is_none()
+                    && (self.active_nms() >= self.spec.max_nms as usize
+                        || (self.spec.one_per_host && on_host > 0))
+                {
+                    self.nm_rule_broken = Some(format!(
+                        "yarn launched NodeManager {} on {} with {} active (max_nms {}), {on_host} \
+                         already on that host (one_per_host {})",
+                        id.index,
+                        slot.offer.hostname,
+                        self.active_nms(),
+                        self.spec.max_nms,
+                        self.spec.one_per_host
+                    ));
+                }
                 hosts.insert(slot.offer.hostname.clone());
                 self.nms.insert(
                     id,
@@ -449,6 +473,10 @@ impl Scheduler for Yarn {
 
     fn done(&self, _core: &Core) -> bool {
         self.stream_done && self.next_job.is_none() && self.apps.is_empty()
+    }
+
+    fn invariant(&self) -> Option<String> {
+        self.nm_rule_broken.clone()
     }
 
     fn stats(&self) -> Option<serde_json::Value> {
