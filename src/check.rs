@@ -200,6 +200,26 @@ impl Checker {
                     );
                 }
             }
+            // An ACCEPT of several offers (of one agent) launches against their sum, and
+            // the master names only the first in its RunTasks: the others' resources
+            // move to the first, and an offer merged away cannot be used again.
+            Msg::Accept { offers, .. } if offers.len() > 1 => {
+                let first = offers[0];
+                let Some(fw) = self.offers.get(&first).map(|u| u.framework) else {
+                    return;
+                };
+                for o in &offers[1..] {
+                    let merged = match self.offers.get_mut(o) {
+                        Some(u) if u.framework == fw => {
+                            std::mem::replace(&mut u.offered, Resources::ZERO)
+                        }
+                        _ => continue,
+                    };
+                    if let Some(u) = self.offers.get_mut(&first) {
+                        u.offered += merged;
+                    }
+                }
+            }
             Msg::RunTask {
                 framework,
                 offer,
