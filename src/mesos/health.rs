@@ -364,7 +364,7 @@ impl Master {
     /// them.
     pub(super) fn remove_agent(&mut self, ctx: &mut Ctx<Mesos>, id: AgentId, why: Removal) {
         let now = ctx.now();
-        self.ended_unacked.retain(|_, (agent, _)| *agent != id);
+        self.ended_unacked.retain(|_, e| e.agent != id);
         let c = &mut self.counters;
         c.agents_removed += 1;
         match why {

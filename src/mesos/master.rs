@@ -207,6 +207,24 @@ pub struct OfferEntry {
     timer: Option<TimerId>,
 }
 
+/// A task whose terminal update its framework has not acknowledged yet
+/// (`Master::ended_unacked`).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EndedTask {
+    /// The agent that sent the terminal update: an acknowledgement names it.
+    pub agent: AgentId,
+    /// The terminal update's uuid: only its acknowledgement releases the id.
+    pub uuid: u64,
+    /// The terminal state, which reconciliation answers until then.
+    pub state: TaskState,
+}
+
+impl EndedTask {
+    fn acked_by(&self, agent: AgentId, uuid: u64) -> bool {
+        self.agent == agent && self.uuid == uuid
+    }
+}
+
 /// A task as the master knows it.
 #[derive(Clone, Debug)]
 pub struct TaskEntry {
@@ -369,8 +387,8 @@ pub struct Master {
     /// Tasks whose terminal update the framework has not acknowledged yet: their
     /// resources are free, but Mesos keeps the task (in `framework->tasks`) until the
     /// acknowledgement, so its id cannot be reused (`validateUniqueTaskID`, "Task has
-    /// duplicate ID"). With the agent and the uuid of that terminal update.
-    pub(super) ended_unacked: BTreeMap<(FrameworkId, TaskId), (AgentId, u64)>,
+    /// duplicate ID"), and reconciliation answers its terminal state.
+    pub(super) ended_unacked: BTreeMap<(FrameworkId, TaskId), EndedTask>,
     /// How many agents are `recovering` (Mesos' `slaves.recovered`): while any is,
     /// reconciliation keeps quiet about tasks it does not know. A count, so that a
     /// reconciliation does not scan every agent's entry for the flag.
@@ -752,8 +770,12 @@ impl Master {
             if status.state.is_terminal() {
                 self.finish_task(fw, status.task);
                 if let Some(uuid) = status.uuid {
-                    self.ended_unacked
-                        .insert((fw, status.task), (from, uuid.get()));
+                    let ended = EndedTask {
+                        agent: from,
+                        uuid: uuid.get(),
+                        state: status.state,
+                    };
+                    self.ended_unacked.insert((fw, status.task), ended);
                 }
             }
         }
@@ -764,8 +786,9 @@ impl Master {
 
     /// Reconciliation as Mesos 1.x answers it (`Master::_reconcileTasks`). Implicit
     /// (no tasks named): the latest state of every task the master knows of the
-    /// framework, and of those on unreachable agents. Explicit, per task:
-    /// known: its latest state; unknown, its agent (as the framework names it)
+    /// framework (a task whose terminal update is unacknowledged is still known: it
+    /// answers that terminal state), and of those on unreachable agents. Explicit, per
+    /// task: known: its latest state; unknown, its agent (as the framework names it)
     /// recovering after a failover: no answer yet (the framework asks again);
     /// registered: GONE; unreachable: UNREACHABLE with the time; gone:
     /// GONE_BY_OPERATOR; unknown: UNKNOWN. Frameworks that are not partition-aware
@@ -778,8 +801,8 @@ impl Master {
         tasks: Vec<(TaskId, Option<AgentId>)>,
     ) {
         let aware = self.frameworks[fw as usize].partition_aware;
-        let known = |t: TaskId, e: &TaskEntry| {
-            TaskStatus::from_master(t, e.state, Some(e.agent), Reason::Reconciliation)
+        let known = |t: TaskId, state: TaskState, agent: AgentId| {
+            TaskStatus::from_master(t, state, Some(agent), Reason::Reconciliation)
         };
         let unreachable = |m: &Self, t: TaskId, agent: AgentId| {
             let since = m.agents[agent as usize].unreachable_since.unwrap_or(0);
@@ -795,8 +818,14 @@ impl Master {
             let mut out: Vec<TaskStatus> = self
                 .framework_tasks(fw)
                 .into_iter()
-                .map(|(t, e)| known(t, e))
+                .map(|(t, e)| known(t, e.state, e.agent))
                 .collect();
+            out.extend(
+                self.ended_unacked
+                    .iter()
+                    .filter(|((f, _), _)| *f == fw)
+                    .map(|((_, t), e)| known(*t, e.state, e.agent)),
+            );
             out.extend(
                 self.unreachable
                     .iter()
@@ -810,7 +839,11 @@ impl Master {
             let mut out = Vec::with_capacity(tasks.len());
             for (t, agent) in tasks {
                 if let Some(e) = self.tasks.get(&(fw, t)) {
-                    out.push(known(t, e));
+                    out.push(known(t, e.state, e.agent));
+                    continue;
+                }
+                if let Some(e) = self.ended_unacked.get(&(fw, t)) {
+                    out.push(known(t, e.state, e.agent));
                     continue;
                 }
                 if let Some(e) = self.unreachable.get(&(fw, t)) {
@@ -1040,8 +1073,13 @@ impl Actor<Mesos> for Master {
                 task,
                 uuid,
             } if self.known_framework(from, framework) => {
-                if self.ended_unacked.get(&(framework, task)) == Some(&(agent, uuid)) {
-                    self.ended_unacked.remove(&(framework, task));
+                let key = (framework, task);
+                if self
+                    .ended_unacked
+                    .get(&key)
+                    .is_some_and(|e| e.acked_by(agent, uuid))
+                {
+                    self.ended_unacked.remove(&key);
                 }
                 if let Some(a) = self.agents.get(agent as usize) {
                     ctx.send(

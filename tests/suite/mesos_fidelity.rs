@@ -743,6 +743,9 @@ struct Reuser {
     running: bool,
     /// The terminal update it has not acknowledged yet: (agent, uuid).
     unacked: Option<(AgentId, u64)>,
+    /// Whether it asks the master about the task (explicitly and implicitly) while
+    /// the terminal update is unacknowledged.
+    reconcile: bool,
     got: Vec<TaskStatus>,
 }
 
@@ -805,6 +808,12 @@ impl Actor<Mesos> for Reuser {
                     // The first FINISHED waits; a refused launch releases it.
                     (TaskState::Finished, Some(u), Some(a)) if self.got.is_empty() => {
                         self.unacked = Some((a, u.get()));
+                        if self.reconcile {
+                            for tasks in [vec![(status.task, None)], vec![]] {
+                                let framework = fw;
+                                ctx.send(self.master, Msg::Reconcile { framework, tasks });
+                            }
+                        }
                     }
                     (TaskState::Error, _, _) => {
                         if let Some((a, u)) = self.unacked.take() {
@@ -832,6 +841,37 @@ impl Actor<Mesos> for Reuser {
 /// the next relaunch runs.
 #[test]
 fn a_task_id_is_reusable_only_once_its_terminal_update_is_acknowledged() {
+    let got = run_reuser(false);
+    let states: Vec<(TaskState, Reason)> =
+        got.iter().take(3).map(|s| (s.state, s.reason)).collect();
+    assert_eq!(
+        states,
+        [
+            (TaskState::Finished, Reason::None),
+            (TaskState::Error, Reason::TaskInvalid),
+            (TaskState::Finished, Reason::None),
+        ],
+        "{got:#?}"
+    );
+}
+
+/// Mesos' `Master::_reconcileTasks`: a task whose terminal update is unacknowledged is
+/// still in `framework->tasks`, so explicit and implicit reconciliation both answer its
+/// terminal state ("Task is known: send the latest status update state"), not GONE
+/// (LOST for a framework that is not partition-aware) as for a task the master forgot.
+#[test]
+fn reconciliation_answers_the_terminal_state_of_an_unacknowledged_task() {
+    let got = run_reuser(true);
+    let answers: Vec<TaskState> = got
+        .iter()
+        .filter(|s| s.reason == Reason::Reconciliation)
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(answers, [TaskState::Finished; 2], "{got:#?}");
+}
+
+/// The terminal updates `Reuser` hears in 30 s on a one-agent cell.
+fn run_reuser(reconcile: bool) -> Vec<TaskStatus> {
     let mut sim: Sim<Mesos> = Sim::new(SimConfig::default());
     let g = sim.net_mut().group("all");
     let master = sim.add_actor("master", g, || {
@@ -849,19 +889,9 @@ fn a_task_id_is_reusable_only_once_its_terminal_update_is_acknowledged() {
         id: None,
         running: false,
         unacked: None,
+        reconcile,
         got: Vec::new(),
     });
     sim.run(Stop::at(30 * SEC));
-    let got = &sim.actor::<Reuser>(reuser).unwrap().got;
-    let states: Vec<(TaskState, Reason)> =
-        got.iter().take(3).map(|s| (s.state, s.reason)).collect();
-    assert_eq!(
-        states,
-        [
-            (TaskState::Finished, Reason::None),
-            (TaskState::Error, Reason::TaskInvalid),
-            (TaskState::Finished, Reason::None),
-        ],
-        "{got:#?}"
-    );
+    sim.actor::<Reuser>(reuser).unwrap().got.clone()
 }
