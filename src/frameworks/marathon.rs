@@ -4,8 +4,8 @@
 //! "Health Checks", "Deployments"):
 //! - An app has `instances`, `cpus`, `mem` and placement `constraints`, each
 //!   `[field, OPERATOR, value?]` on `hostname` or an agent attribute: `UNIQUE`,
-//!   `CLUSTER value`, `GROUP_BY [n]` (spread evenly over the values seen in offers),
-//!   `LIKE regex`, `UNLIKE regex` (whole-value matches), `MAX_PER n`.
+//!   `CLUSTER [value]`, `GROUP_BY [n]`, `LIKE regex`, `UNLIKE regex`, `MAX_PER n`,
+//!   `IS value`, decided as Marathon decides them ([`super::constraints`]).
 //! - Health checks: after a task is RUNNING it is checked every `interval` (60 s);
 //!   failures within `grace` (300 s) are ignored until it first passes; after
 //!   `max_consecutive_failures` (3) the instance is killed and replaced. Whether a check
@@ -24,6 +24,7 @@
 //!   Old instances are killed while the healthy count allows it, new ones launched
 //!   while the capacity allows it, which is Marathon's TaskReplaceActor.
 
+use super::constraints::{self, Constraint, Place};
 use super::core::{exp_delay, Backoff, Common, Core, Live, Progress, Scheduler, Slot};
 use super::timer::TimerTag;
 use super::FrameworkKind;
@@ -134,83 +135,6 @@ pub struct Deployment {
     pub restart: bool,
 }
 
-/// A placement constraint, parsed.
-#[derive(Clone, Debug)]
-pub enum Constraint {
-    Unique(String),
-    Cluster(String, Option<String>),
-    GroupBy(String, Option<u32>),
-    Like(String, regex::Regex),
-    Unlike(String, regex::Regex),
-    MaxPer(String, u32),
-}
-
-impl Constraint {
-    /// Parses `[field, OPERATOR, value?]`; the error says what is wrong.
-    pub fn parse(c: &[String]) -> Result<Constraint, String> {
-        let (field, op, value) = match c {
-            [f, o] => (f.clone(), o.as_str(), None),
-            [f, o, v] => (f.clone(), o.as_str(), Some(v.clone())),
-            _ => {
-                return Err(format!(
-                    "constraint {c:?} must be [field, OPERATOR] or [field, OPERATOR, value]"
-                ))
-            }
-        };
-        let need = |v: Option<String>| v.ok_or_else(|| format!("constraint {op} needs a value"));
-        let regex = |v: Option<String>| -> Result<regex::Regex, String> {
-            let v = need(v)?;
-            regex::Regex::new(&format!("^(?:{v})$"))
-                .map_err(|e| format!("constraint {op}: bad regex `{v}`: {e}"))
-        };
-        let number = |v: Option<String>| -> Result<u32, String> {
-            let v = need(v)?;
-            v.parse()
-                .map_err(|_| format!("constraint {op}: `{v}` is not a whole number"))
-        };
-        Ok(match op {
-            "UNIQUE" => Constraint::Unique(field),
-            "CLUSTER" => Constraint::Cluster(field, value),
-            "GROUP_BY" => match value {
-                None => Constraint::GroupBy(field, None),
-                v => Constraint::GroupBy(field, Some(number(v)?)),
-            },
-            "LIKE" => Constraint::Like(field, regex(value)?),
-            "UNLIKE" => Constraint::Unlike(field, regex(value)?),
-            "MAX_PER" => Constraint::MaxPer(field, number(value)?),
-            other => {
-                return Err(format!(
-                    "unknown constraint operator `{other}` (UNIQUE, CLUSTER, GROUP_BY, LIKE, UNLIKE, MAX_PER)"
-                ))
-            }
-        })
-    }
-
-    fn field(&self) -> &str {
-        match self {
-            Constraint::Unique(f)
-            | Constraint::Cluster(f, _)
-            | Constraint::GroupBy(f, _)
-            | Constraint::Like(f, _)
-            | Constraint::Unlike(f, _)
-            | Constraint::MaxPer(f, _) => f,
-        }
-    }
-}
-
-/// The value of `field` on an agent: its hostname or one of its attributes.
-fn value_of<'a>(
-    field: &str,
-    hostname: &'a str,
-    attrs: &'a crate::proto::Attributes,
-) -> Option<&'a str> {
-    if field == "hostname" {
-        Some(hostname)
-    } else {
-        attrs.get(field).map(String::as_str)
-    }
-}
-
 /// `kind = "marathon"`.
 impl FrameworkKind for MarathonSpec {
     const NAME: &'static str = "marathon";
@@ -282,6 +206,15 @@ impl FrameworkKind for MarathonSpec {
     }
 }
 
+impl Instance {
+    fn place(&self) -> Place<'_> {
+        Place {
+            hostname: &self.hostname,
+            attributes: &self.attributes,
+        }
+    }
+}
+
 /// One running (or launching) instance, as the scheduler tracks it.
 #[derive(Clone, Debug)]
 pub struct Instance {
@@ -312,8 +245,6 @@ pub struct App {
     next_index: u32,
     failures: u32,
     next_launch_at: Time,
-    /// Values of each constraint field seen in offers (for GROUP_BY).
-    seen: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl App {
@@ -333,7 +264,6 @@ impl App {
             next_index: 0,
             failures: 0,
             next_launch_at: 0,
-            seen: BTreeMap::new(),
         }
     }
 
@@ -378,45 +308,24 @@ impl App {
         missing.min(max_total.saturating_sub(cur + old))
     }
 
-    /// Whether an instance may go on the agent of `offer`.
+    /// Whether an instance may go on the agent of `offer`: Marathon's constraints over
+    /// the instances placed for the current version (`ResourceMatcher`:
+    /// `runSpecVersion >= lastConfigChangeVersion`), those being killed included.
     fn allows(&self, offer: &Offer) -> bool {
-        let live = || self.instances.values().filter(|i| !i.killing);
-        self.constraints.iter().all(|c| {
-            let Some(v) = value_of(c.field(), &offer.hostname, &offer.attributes) else {
-                return false;
-            };
-            let same = || {
-                live()
-                    .filter(|i| value_of(c.field(), &i.hostname, &i.attributes) == Some(v))
-                    .count()
-            };
-            match c {
-                Constraint::Unique(_) => same() == 0,
-                Constraint::Cluster(_, Some(want)) => v == want,
-                Constraint::Cluster(f, None) => live()
-                    .filter_map(|i| value_of(f, &i.hostname, &i.attributes))
-                    .all(|x| x == v),
-                Constraint::GroupBy(f, _) => {
-                    let mut counts: BTreeMap<&str, usize> = self
-                        .seen
-                        .get(f)
-                        .into_iter()
-                        .flatten()
-                        .map(|s| (s.as_str(), 0))
-                        .collect();
-                    for i in live() {
-                        if let Some(x) = value_of(f, &i.hostname, &i.attributes) {
-                            *counts.entry(x).or_default() += 1;
-                        }
-                    }
-                    let min = counts.values().copied().min().unwrap_or(0);
-                    counts.get(v).copied().unwrap_or(0) <= min
-                }
-                Constraint::Like(_, re) => re.is_match(v),
-                Constraint::Unlike(_, re) => !re.is_match(v),
-                Constraint::MaxPer(_, n) => same() < *n as usize,
-            }
-        })
+        if self.constraints.is_empty() {
+            return true;
+        }
+        let placed: Vec<Place> = self
+            .instances
+            .values()
+            .filter(|i| i.version == self.version)
+            .map(Instance::place)
+            .collect();
+        let offer = Place {
+            hostname: &offer.hostname,
+            attributes: &offer.attributes,
+        };
+        constraints::meets_all(&self.constraints, &placed, offer)
     }
 }
 
@@ -494,16 +403,31 @@ impl Marathon {
         let app = &mut self.apps[a];
         let mut kill = Vec::new();
         if app.count(true) == 0 {
-            // Scale down: unhealthy first, then newest.
-            let mut cur: Vec<(bool, TaskId)> = app
+            // Scale down as Marathon's `ScalingProposition`: first the instances that
+            // even out GROUP_BY distributions (`selectInstancesToKill`), then those not
+            // running yet before running ones, newest first.
+            let mut cur: Vec<(TaskId, &Instance)> = app
                 .instances
                 .iter()
                 .filter(|(_, i)| !i.killing)
-                .map(|(t, i)| (i.healthy, *t))
+                .map(|(t, i)| (*t, i))
                 .collect();
-            cur.sort_by_key(|&(h, t)| (h, std::cmp::Reverse(t)));
+            cur.sort_by_key(|&(t, i)| (i.running_since.is_some(), std::cmp::Reverse(t)));
             let surplus = cur.len().saturating_sub(app.target as usize);
-            kill.extend(cur.into_iter().take(surplus).map(|(_, t)| t));
+            if surplus > 0 {
+                let places: Vec<(TaskId, Place)> =
+                    cur.iter().map(|(t, i)| (*t, i.place())).collect();
+                kill = constraints::select_to_kill(&app.constraints, &places, surplus);
+                let rest: Vec<TaskId> = cur.iter().map(|(t, _)| *t).collect();
+                for t in rest {
+                    if kill.len() == surplus {
+                        break;
+                    }
+                    if !kill.contains(&t) {
+                        kill.push(t);
+                    }
+                }
+            }
         } else {
             let min = app.min_healthy();
             let mut healthy = app.healthy();
@@ -679,18 +603,6 @@ impl Scheduler for Marathon {
     fn offers(&mut self, _core: &mut Core, ctx: &mut Ctx<Mesos>, slots: &mut [Slot]) {
         self.now = ctx.now();
         for slot in slots.iter_mut() {
-            for app in &mut self.apps {
-                for c in &app.constraints {
-                    if let Some(v) =
-                        value_of(c.field(), &slot.offer.hostname, &slot.offer.attributes)
-                    {
-                        app.seen
-                            .entry(c.field().to_string())
-                            .or_default()
-                            .insert(v.to_string());
-                    }
-                }
-            }
             for a in 0..self.apps.len() {
                 while self.launch(a, slot, ctx.rng()) {}
             }

@@ -14,6 +14,7 @@
 pub mod aurora;
 pub mod batch;
 pub mod chronos;
+pub mod constraints;
 pub mod core;
 pub mod iso8601;
 mod kind;

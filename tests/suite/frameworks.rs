@@ -78,6 +78,60 @@ fn marathon_unique_app_survives_two_agent_crashes() {
     tc.finish();
 }
 
+/// Marathon's GROUP_BY through the master (`Constraints.checkGroupBy`, and
+/// `selectInstancesToKill` on a scale-down): with the number of racks given, 6 instances
+/// start 3 + 3 over two racks, stay so when an agent dies, and a scale-down to 2 leaves
+/// 1 + 1 (2 + 0 without `selectInstancesToKill`); without the number, Marathon
+/// knows a rack only once an instance runs there, so the first rack offered takes all 6.
+#[test]
+fn marathon_group_by_spreads_over_racks_and_scale_down_keeps_the_spread() {
+    let per_rack = |tc: &TestCluster| {
+        let mut m = std::collections::BTreeMap::new();
+        for (host, n) in tc.per_host("marathon") {
+            *m.entry(host[..2].to_string()).or_insert(0) += n;
+        }
+        m.into_values().collect::<Vec<usize>>()
+    };
+    let cell = || {
+        ClusterBuilder::new()
+            .agent_group("r1", 3, 4.0, 8192.0, &[("rack", "r1")])
+            .agent_group("r2", 3, 4.0, 8192.0, &[("rack", "r2")])
+    };
+    let app = |group_by: &str| {
+        marathon(&format!(
+            r#"
+            [[apps]]
+            id = "cache"
+            instances = 6
+            cpus = 1
+            mem = 512
+            constraints = [{group_by}]
+            [[deployments]]
+            at = "5min"
+            app = "cache"
+            instances = 2
+            "#
+        ))
+    };
+    let mut tc = with_marathon(cell(), app(r#"["rack", "GROUP_BY", "2"]"#));
+    assert!(tc.run_until(MIN, |tc| tc.running("marathon").len() == 6));
+    assert_eq!(per_rack(&tc), [3, 3]);
+    // An agent of r1 dies; its instance is replaced in r1, so the newest instances
+    // are not spread: the newest-first order alone would keep both survivors in r2.
+    let victim = tc.per_host("marathon").keys().next().unwrap().clone();
+    tc.kill_agent(&victim);
+    assert!(tc.run_until(3 * MIN, |tc| tc.running("marathon").len() == 6));
+    assert_eq!(per_rack(&tc), [3, 3]);
+    tc.run_for(6 * MIN);
+    assert_eq!(per_rack(&tc), [1, 1]);
+    tc.finish();
+
+    let mut tc = with_marathon(cell(), app(r#"["rack", "GROUP_BY"]"#));
+    assert!(tc.run_until(MIN, |tc| tc.running("marathon").len() == 6));
+    assert_eq!(per_rack(&tc), [6]);
+    tc.finish();
+}
+
 #[test]
 fn marathon_rolling_deployment_keeps_minimum_health_capacity_at_every_event() {
     let spec = marathon(

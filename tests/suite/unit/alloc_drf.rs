@@ -53,6 +53,15 @@ fn sorter_orders_by_share_then_count_then_name() {
     assert_eq!(s.iter().collect::<Vec<_>>(), vec![3, 1, 7]);
     assert!(s.contains(&key(0.9, 10, 7), 7));
     assert_eq!(s.len(), 3);
+    assert!(!s.is_empty());
+    for (k, id) in [
+        (key(0.5, 1, 3), 3),
+        (key(0.5, 2, 1), 1),
+        (key(0.9, 10, 7), 7),
+    ] {
+        s.remove(&k, id);
+    }
+    assert!(s.is_empty() && s.iter().next().is_none());
 }
 
 /// Mesos framework ids are `<master>-%04d` strings (`Master::newFrameworkId`,
