@@ -121,16 +121,18 @@ impl Backoff {
         }
     }
 
-    /// The delay after `failures` consecutive failures (0 failures: no delay).
-    pub fn delay(&self, failures: u32) -> Time {
-        if failures == 0 {
-            return 0;
-        }
-        let d = self.initial as f64 * self.factor.powi(failures as i32 - 1);
-        if d >= self.max as f64 {
-            self.max
-        } else {
-            d.round() as Time
+    /// The launch delay after a failure at `now`, as Marathon's `RateLimiter.addDelay`
+    /// sets it: `initial` from `now` if there was no delay or it is overdue (`now` past
+    /// its reference time plus `max`: `cleanUpOverdueDelays`), else the previous delay
+    /// times `factor` (truncated to the nanosecond), at most `max`, from `now`.
+    pub fn after_failure(&self, prev: Option<LaunchDelay>, now: Time) -> LaunchDelay {
+        let current = match prev.filter(|d| now <= d.reference.saturating_add(self.max)) {
+            Some(d) => self.max.min((d.current as f64 * self.factor) as Time),
+            None => self.initial,
+        };
+        LaunchDelay {
+            reference: now,
+            current,
         }
     }
 
@@ -142,6 +144,21 @@ impl Backoff {
             return Err("backoff max must be at least initial".into());
         }
         Ok(())
+    }
+}
+
+/// A launch delay (Marathon's `RateLimiter.Delay`): no launch before
+/// [`LaunchDelay::deadline`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LaunchDelay {
+    /// The failure that set it.
+    pub reference: Time,
+    pub current: Time,
+}
+
+impl LaunchDelay {
+    pub fn deadline(&self) -> Time {
+        self.reference.saturating_add(self.current)
     }
 }
 

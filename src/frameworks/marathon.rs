@@ -12,9 +12,10 @@
 //!   passes is the app's failure model: an instance turns unhealthy after an
 //!   exponentially distributed time with mean `unhealthy_mean` (never if unset).
 //!   Without a health check, RUNNING counts as healthy.
-//! - Failed, lost and killed-unhealthy instances are replaced after a launch back-off:
-//!   1 s, times 1.15 per further failure, at most 300 s (`backoffSeconds`,
-//!   `backoffFactor`, `maxLaunchDelaySeconds`); a new deployment resets it.
+//! - Failed, lost and killed-unhealthy instances are replaced after a launch back-off
+//!   (Marathon's `RateLimiter`): 1 s, times 1.15 per further failure, at most 300 s
+//!   (`backoffSeconds`, `backoffFactor`, `maxLaunchDelaySeconds`); a delay more than
+//!   `maxLaunchDelaySeconds` past its last failure is dropped, and a deployment resets it.
 //!   `crash_mean` makes tasks exit FAILED after an exponential time.
 //! - Deployments at given times: a change of `instances` alone scales (surplus instances
 //!   are killed, unhealthy and newest first); any other change (resources, `restart`)
@@ -25,7 +26,8 @@
 //!   while the capacity allows it, which is Marathon's TaskReplaceActor.
 
 use super::constraints::{self, Constraint, Place};
-use super::core::{exp_delay, Backoff, Common, Core, Live, Progress, Scheduler, Slot};
+use super::core::Slot;
+use super::core::{exp_delay, Backoff, Common, Core, LaunchDelay, Live, Progress, Scheduler};
 use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
@@ -243,8 +245,8 @@ pub struct App {
     resources: Resources,
     pub instances: BTreeMap<TaskId, Instance>,
     next_index: u32,
-    failures: u32,
-    next_launch_at: Time,
+    /// The launch back-off since the last failure (Marathon's `RateLimiter`).
+    delay: Option<LaunchDelay>,
 }
 
 impl App {
@@ -262,9 +264,13 @@ impl App {
             spec,
             instances: BTreeMap::new(),
             next_index: 0,
-            failures: 0,
-            next_launch_at: 0,
+            delay: None,
         }
+    }
+
+    /// No launch before this time (the back-off's deadline).
+    fn launch_at(&self) -> Time {
+        self.delay.map_or(0, |d| d.deadline())
     }
 
     /// Healthy instances not being killed.
@@ -478,15 +484,14 @@ impl Marathon {
             app.version += 1;
             app.resources = Resources::new(app.spec.cpus.0, app.spec.mem.0.round() as u64);
         }
-        app.failures = 0;
-        app.next_launch_at = 0;
+        app.delay = None;
         self.converge(core, ctx, a);
     }
 
     fn launch(&mut self, a: usize, slot: &mut Slot, rng: &mut rand_chacha::ChaCha8Rng) -> bool {
         let now = self.now;
         let app = &mut self.apps[a];
-        if now < app.next_launch_at || app.wanted() == 0 || !slot.fits(&app.resources) {
+        if now < app.launch_at() || app.wanted() == 0 || !slot.fits(&app.resources) {
             return false;
         }
         if !app.allows(&slot.offer) {
@@ -638,10 +643,9 @@ impl Scheduler for Marathon {
                 }
             };
             if failed {
-                app.failures += 1;
-                let delay = app.spec.backoff.delay(app.failures);
-                app.next_launch_at = self.now + delay;
-                core.timer(ctx, delay, MarathonTimer::Backoff(a as u32));
+                let delay = app.spec.backoff.after_failure(app.delay, self.now);
+                app.delay = Some(delay);
+                core.timer(ctx, delay.current, MarathonTimer::Backoff(a as u32));
             }
         } else if status.state == TaskState::Running {
             let Some(inst) = app.instances.get_mut(&task.info.id) else {
@@ -683,7 +687,7 @@ impl Scheduler for Marathon {
     fn wants_offers(&self, _core: &Core) -> bool {
         self.apps
             .iter()
-            .any(|a| a.wanted() > 0 && self.now >= a.next_launch_at)
+            .any(|a| a.wanted() > 0 && self.now >= a.launch_at())
     }
 
     fn pending(&self) -> usize {

@@ -248,14 +248,30 @@ fn marathon_scale_constraints_and_backoff() {
     tc.finish();
 }
 
+/// Marathon's `RateLimiter` (`core/launchqueue/impl/RateLimiter.scala`, Marathon 1.10):
+/// the first failure delays 1 s; each failure while a delay is current multiplies it by
+/// 1.15 (truncated to the nanosecond), up to 300 s; a delay whose reference time is more
+/// than `maxLaunchDelaySeconds` (300 s) past is dropped (`cleanUpOverdueDelays`), so the
+/// next failure starts again at 1 s.
 #[test]
 fn marathon_backoff_follows_marathon_defaults() {
     let b = schedlab::frameworks::core::Backoff::marathon();
-    assert_eq!(b.delay(0), 0);
-    assert_eq!(b.delay(1), SEC);
-    assert_eq!(b.delay(2), 1_150_000_000);
-    assert_eq!(b.delay(3), 1_322_500_000);
-    assert_eq!(b.delay(100), 300 * SEC);
+    let d1 = b.after_failure(None, 10 * SEC);
+    assert_eq!((d1.current, d1.deadline()), (SEC, 11 * SEC));
+    let d2 = b.after_failure(Some(d1), 12 * SEC);
+    assert_eq!((d2.current, d2.deadline()), (1_150_000_000, 13_150_000_000));
+    let d3 = b.after_failure(Some(d2), 14 * SEC);
+    assert_eq!(d3.current, 1_322_500_000);
+    let mut d = d3;
+    for i in 0..100 {
+        d = b.after_failure(Some(d), 15 * SEC + i * SEC);
+    }
+    assert_eq!(d.current, 300 * SEC);
+    // Exactly max after the reference it still holds; a nanosecond later it is overdue.
+    let held = b.after_failure(Some(d), d.reference + 300 * SEC);
+    assert_eq!(held.current, 300 * SEC);
+    let reset = b.after_failure(Some(d), d.reference + 300 * SEC + 1);
+    assert_eq!(reset.current, SEC);
 }
 
 fn scenario_file(name: &str) -> Scenario {
