@@ -151,3 +151,48 @@ fn the_testkit_runs_a_cluster_under_a_registered_policy() {
     assert!(tc.run_until(600 * SEC, |tc| tc.tasks("etl").len() >= 20));
     tc.finish();
 }
+
+/// A policy that decides by what `Candidates` says of the agent: agent k goes to the
+/// (k mod n)-th eligible framework, and only while the agent has at least 2 CPUs free.
+/// Checked against the reference allocator, it pins `Candidates::agent` and
+/// `agent_free` (no built-in policy reads them).
+#[derive(Debug)]
+struct ByAgent;
+
+impl schedlab::alloc::policy::AllocationPolicy for ByAgent {
+    fn order_agents(
+        &self,
+        agents: &mut Vec<schedlab::alloc::AgentId>,
+        _: &schedlab::alloc::policy::AgentView<'_>,
+        _: &mut rand_chacha::ChaCha8Rng,
+    ) {
+        agents.sort_unstable();
+    }
+    fn pick(
+        &self,
+        c: &mut dyn schedlab::alloc::policy::Candidates,
+        _: &mut rand_chacha::ChaCha8Rng,
+    ) -> Option<schedlab::alloc::FrameworkId> {
+        if c.agent_free().cpus < Resources::new(2.0, 0).cpus {
+            return None;
+        }
+        let eligible = c.eligible();
+        let k = c.agent() as usize;
+        eligible.get(k % eligible.len().max(1)).map(|e| e.framework)
+    }
+}
+
+#[test]
+fn a_policy_reading_the_agent_and_its_free_resources_matches_the_reference() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        schedlab::alloc::policy::register_policy("by_agent_test", |p| {
+            p.finish()?;
+            Ok(Box::new(ByAgent))
+        })
+        .expect("a new name")
+    });
+    let p = Policy::named("by_agent_test").unwrap();
+    let seen = check_policy_against_reference(&p, 0..24).unwrap_or_else(|e| panic!("{e}"));
+    assert!(seen.rounds > 300 && seen.offers > 500, "{seen:?}");
+}
