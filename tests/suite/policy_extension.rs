@@ -153,9 +153,11 @@ fn the_testkit_runs_a_cluster_under_a_registered_policy() {
 }
 
 /// A policy that decides by what `Candidates` says of the agent: agent k goes to the
-/// (k mod n)-th eligible framework, and only while the agent has at least 2 CPUs free.
-/// Checked against the reference allocator, it pins `Candidates::agent` and
-/// `agent_free` (no built-in policy reads them).
+/// (k mod n)-th eligible framework, and only while the agent has CPUs free. Checked
+/// against the reference allocator, it pins `Candidates::agent` and `agent_free` (no
+/// built-in policy reads them). Registered for the whole test binary, so its name sorts
+/// after the built-in ones (tests list those) and it also passes
+/// `incremental_matches_reference`'s bar.
 #[derive(Debug)]
 struct ByAgent;
 
@@ -173,7 +175,7 @@ impl schedlab::alloc::policy::AllocationPolicy for ByAgent {
         c: &mut dyn schedlab::alloc::policy::Candidates,
         _: &mut rand_chacha::ChaCha8Rng,
     ) -> Option<schedlab::alloc::FrameworkId> {
-        if c.agent_free().cpus < Resources::new(2.0, 0).cpus {
+        if c.agent_free().cpus == 0 {
             return None;
         }
         let eligible = c.eligible();
@@ -186,13 +188,13 @@ impl schedlab::alloc::policy::AllocationPolicy for ByAgent {
 fn a_policy_reading_the_agent_and_its_free_resources_matches_the_reference() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        schedlab::alloc::policy::register_policy("by_agent_test", |p| {
+        schedlab::alloc::policy::register_policy("zz_by_agent_test", |p| {
             p.finish()?;
             Ok(Box::new(ByAgent))
         })
         .expect("a new name")
     });
-    let p = Policy::named("by_agent_test").unwrap();
+    let p = Policy::named("zz_by_agent_test").unwrap();
     let seen = check_policy_against_reference(&p, 0..24).unwrap_or_else(|e| panic!("{e}"));
-    assert!(seen.rounds > 300 && seen.offers > 500, "{seen:?}");
+    assert!(seen.rounds > 300 && seen.offers > 1000, "{seen:?}");
 }
