@@ -54,6 +54,9 @@ pub struct Constraint {
     pub op: Operator,
     /// The value as written; empty when none was given (Marathon's proto default).
     pub value: String,
+    /// MAX_PER's count, or GROUP_BY's minimum number of groups (0 without a value,
+    /// `usize::MAX` for `inf`), read once when parsed.
+    count: usize,
     /// LIKE and UNLIKE: the value anchored at both ends (Java's `String.matches`).
     regex: Option<regex::Regex>,
 }
@@ -85,26 +88,29 @@ impl Constraint {
                 Ok(())
             }
         };
-        let whole = || -> Result<(), String> {
+        let whole = || -> Result<usize, String> {
             value
                 .parse::<u32>()
-                .map(|_| ())
+                .map(|n| n as usize)
                 .map_err(|_| format!("constraint {op}: `{value}` is not a whole number"))
         };
+        let mut count = 0;
         let op = match op {
             "UNIQUE" => Operator::Unique,
             "CLUSTER" => Operator::Cluster,
             "GROUP_BY" => {
-                if !value.is_empty() && value != "inf" {
-                    whole()?;
-                }
+                count = match value.as_str() {
+                    "" => 0,
+                    "inf" => usize::MAX,
+                    _ => whole()?,
+                };
                 Operator::GroupBy
             }
             "LIKE" => Operator::Like,
             "UNLIKE" => Operator::Unlike,
             "MAX_PER" => {
                 need()?;
-                whole()?;
+                count = whole()?;
                 Operator::MaxPer
             }
             "IS" => {
@@ -131,6 +137,7 @@ impl Constraint {
             field,
             op,
             value,
+            count,
             regex,
         })
     }
@@ -160,7 +167,7 @@ impl Constraint {
             Operator::Like => self.regex.as_ref().is_some_and(|r| r.is_match(&v)),
             Operator::Unlike => self.regex.as_ref().is_some_and(|r| !r.is_match(&v)),
             Operator::Unique => with_v() == 0,
-            Operator::MaxPer => with_v() < self.value.parse::<usize>().unwrap_or(0),
+            Operator::MaxPer => with_v() < self.count,
             Operator::Cluster if self.value.is_empty() => {
                 placed.first().is_none_or(|p| self.read(*p) == Some(v))
             }
@@ -171,14 +178,10 @@ impl Constraint {
                 for x in values() {
                     *groups.entry(x).or_default() += 1;
                 }
-                let min_groups = match self.value.as_str() {
-                    "inf" => usize::MAX,
-                    n => n.parse().unwrap_or(0),
-                };
                 let smallest = groups.values().copied().min().unwrap_or(0);
                 groups
                     .get(&Some(v))
-                    .is_none_or(|&n| groups.len() >= min_groups && n == smallest)
+                    .is_none_or(|&n| groups.len() >= self.count && n == smallest)
             }
         }
     }

@@ -18,7 +18,8 @@
 //!   `maxLaunchDelaySeconds` past its last failure is dropped, and a deployment resets it.
 //!   `crash_mean` makes tasks exit FAILED after an exponential time.
 //! - Deployments at given times: a change of `instances` alone scales (surplus instances
-//!   are killed, unhealthy and newest first); any other change (resources, `restart`)
+//!   are killed as Marathon picks them: evening out GROUP_BY distributions first, then
+//!   instances not running yet, then the newest); any other change (resources, `restart`)
 //!   is a new version, rolled out under the app's upgrade strategy: with n target
 //!   instances, never fewer than ceil(n x `minimum_health_capacity`) healthy instances
 //!   and never more than floor(n x (1 + `maximum_over_capacity`)) instances in all.
@@ -26,8 +27,7 @@
 //!   while the capacity allows it, which is Marathon's TaskReplaceActor.
 
 use super::constraints::{self, Constraint, Place};
-use super::core::Slot;
-use super::core::{exp_delay, Backoff, Common, Core, LaunchDelay, Live, Progress, Scheduler};
+use super::core::{exp_delay, Backoff, Common, Core, LaunchDelay, Live, Progress, Scheduler, Slot};
 use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
@@ -208,15 +208,6 @@ impl FrameworkKind for MarathonSpec {
     }
 }
 
-impl Instance {
-    fn place(&self) -> Place<'_> {
-        Place {
-            hostname: &self.hostname,
-            attributes: &self.attributes,
-        }
-    }
-}
-
 /// One running (or launching) instance, as the scheduler tracks it.
 #[derive(Clone, Debug)]
 pub struct Instance {
@@ -234,6 +225,15 @@ pub struct Instance {
     pub killing: bool,
     /// The kill is a failure (health checks failed): the replacement backs off.
     kill_is_failure: bool,
+}
+
+impl Instance {
+    fn place(&self) -> Place<'_> {
+        Place {
+            hostname: &self.hostname,
+            attributes: &self.attributes,
+        }
+    }
 }
 
 /// An app's live state.
@@ -407,7 +407,7 @@ impl Marathon {
     /// Kills surplus and old instances as the app's state allows.
     fn converge(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
         let app = &mut self.apps[a];
-        let mut kill = Vec::new();
+        let mut kill: Vec<TaskId> = Vec::new();
         if app.count(true) == 0 {
             // Scale down as Marathon's `ScalingProposition`: first the instances that
             // even out GROUP_BY distributions (`selectInstancesToKill`), then those not
@@ -424,13 +424,12 @@ impl Marathon {
                 let places: Vec<(TaskId, Place)> =
                     cur.iter().map(|(t, i)| (*t, i.place())).collect();
                 kill = constraints::select_to_kill(&app.constraints, &places, surplus);
-                let rest: Vec<TaskId> = cur.iter().map(|(t, _)| *t).collect();
-                for t in rest {
+                for (t, _) in &cur {
                     if kill.len() == surplus {
                         break;
                     }
-                    if !kill.contains(&t) {
-                        kill.push(t);
+                    if !kill.contains(t) {
+                        kill.push(*t);
                     }
                 }
             }
