@@ -18,8 +18,8 @@
 //!   reported LOST with it is still running there.
 //! - Each framework kind keeps the rules of the scheduler it models, as the kind
 //!   records them where it decides (`Scheduler::invariant`): Marathon never launches an
-//!   instance beyond its app's target (target x (1 + `maximum_over_capacity`) while a
-//!   deployment replaces old instances); Aurora never preempts a production task for a
+//!   instance beyond its app's target (Marathon's `maxCapacity` while a deployment
+//!   replaces old instances); Aurora never preempts a production task for a
 //!   non-production one; Chronos launches run k of a dependent job only after run k of
 //!   every parent succeeded; YARN (Myriad) never runs more than `max_nms` NodeManagers,
 //!   nor two on one host with `one_per_host`.

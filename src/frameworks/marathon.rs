@@ -20,14 +20,17 @@
 //! - Deployments at given times: a change of `instances` alone scales (surplus instances
 //!   are killed as Marathon picks them: evening out GROUP_BY distributions first, then
 //!   instances not running yet, then the newest); any other change (resources, `restart`)
-//!   is a new version, rolled out under the app's upgrade strategy: with n target
-//!   instances, never fewer than ceil(n x `minimum_health_capacity`) healthy instances
-//!   and never more than floor(n x (1 + `maximum_over_capacity`)) instances in all.
-//!   Old instances are killed while the healthy count allows it, new ones launched
-//!   while the capacity allows it, which is Marathon's TaskReplaceActor.
+//!   is a new version, rolled out under the app's upgrade strategy by Marathon's
+//!   `TaskReplaceActor` ([`super::replace`]): its rounding, its one instance over
+//!   capacity at 100 % / 0 %, the excess killed first on a scale-down, and one old
+//!   instance killed per new one that becomes healthy.
+//! - Health checks run in rounds per app version, every `interval` from the time the
+//!   version's checks start (Marathon's `HealthCheckActor` tick), over the instances of
+//!   that version that are running: staging ones are not checked.
 
 use super::constraints::{self, Constraint, Place};
 use super::core::{exp_delay, Backoff, Common, Core, LaunchDelay, Live, Progress, Scheduler, Slot};
+use super::replace::{Replace, Seen};
 use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
@@ -174,12 +177,6 @@ impl FrameworkKind for MarathonSpec {
             let u = &a.upgrade;
             super::core::unit_interval("minimum_health_capacity", u.minimum_health_capacity)?;
             super::core::unit_interval("maximum_over_capacity", u.maximum_over_capacity)?;
-            if u.minimum_health_capacity == 1.0 && u.maximum_over_capacity == 0.0 {
-                return Err((
-                    "maximum_over_capacity".into(),
-                    "minimum_health_capacity 1 with maximum_over_capacity 0 can never replace an instance (Marathon refuses it too)".into(),
-                ));
-            }
             if let Some(h) = &a.health {
                 if h.interval == 0 || h.max_consecutive_failures == 0 {
                     return Err((
@@ -228,6 +225,12 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Marathon's goal Running: not being killed, or killed for failed health checks
+    /// (then relaunched once it has ended).
+    fn goal_running(&self) -> bool {
+        !self.killing || self.kill_is_failure
+    }
+
     fn place(&self) -> Place<'_> {
         Place {
             hostname: &self.hostname,
@@ -247,6 +250,8 @@ pub struct App {
     next_index: u32,
     /// The launch back-off since the last failure (Marathon's `RateLimiter`).
     delay: Option<LaunchDelay>,
+    /// The replacement of old instances by the current version, while one runs.
+    replace: Option<Replace>,
 }
 
 impl App {
@@ -265,6 +270,7 @@ impl App {
             instances: BTreeMap::new(),
             next_index: 0,
             delay: None,
+            replace: None,
         }
     }
 
@@ -281,37 +287,40 @@ impl App {
             .count()
     }
 
-    /// ceil(n x minimum_health_capacity) for the current target.
-    pub fn min_healthy(&self) -> usize {
-        (self.target as f64 * self.spec.upgrade.minimum_health_capacity - 1e-9).ceil() as usize
-    }
-
-    /// True while instances of an older version remain.
+    /// True while a new version replaces old instances.
     pub fn deploying(&self) -> bool {
-        self.instances
-            .values()
-            .any(|i| i.version < self.version && !i.killing)
+        self.replace.is_some()
     }
 
-    fn count(&self, old: bool) -> usize {
+    /// The replacement in progress (its restart strategy, for tests and reports).
+    pub fn replacement(&self) -> Option<&Replace> {
+        self.replace.as_ref()
+    }
+
+    /// Live instances of the current version whose goal is Running.
+    fn current(&self) -> usize {
         self.instances
             .values()
-            .filter(|i| !i.killing && (i.version < self.version) == old)
+            .filter(|i| i.version == self.version && i.goal_running())
             .count()
     }
 
-    /// How many instances to launch now (ignoring back-off).
+    /// How many instances to launch now (ignoring back-off): those Marathon's launch
+    /// queue holds. During a replacement, the new instances it started
+    /// (`launchInstances`); otherwise the target.
     fn wanted(&self) -> usize {
-        let cur = self.count(false);
-        let old = self.count(true);
-        let missing = (self.target as usize).saturating_sub(cur);
-        if old == 0 {
-            return missing;
+        let queued = self
+            .replace
+            .as_ref()
+            .map_or(self.target as usize, Replace::started);
+        queued.saturating_sub(self.current())
+    }
+
+    /// Drops the replacement once Marathon's `checkFinished` holds.
+    fn end_replace_if_done(&mut self) {
+        if self.replace.as_ref().is_some_and(Replace::finished) {
+            self.replace = None;
         }
-        let max_total = (self.target as f64 * (1.0 + self.spec.upgrade.maximum_over_capacity)
-            + 1e-9)
-            .floor() as usize;
-        missing.min(max_total.saturating_sub(cur + old))
     }
 
     /// Whether an instance may go on the agent of `offer`: Marathon's constraints over
@@ -361,7 +370,7 @@ pub struct Marathon {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarathonTimer {
     Deploy(u32),
-    Health { app: u32, index: u32 },
+    Health { app: u32, version: u32 },
     Backoff(u32),
 }
 
@@ -370,7 +379,7 @@ impl TimerTag for MarathonTimer {
     fn to_timer(&self) -> Timer {
         let (kind, a, b) = match *self {
             MarathonTimer::Deploy(i) => (1, 0, i),
-            MarathonTimer::Health { app, index } => (2, app, index),
+            MarathonTimer::Health { app, version } => (2, app, version),
             MarathonTimer::Backoff(app) => (3, app, 0),
         };
         Timer::Framework(FrameworkTimer::new(kind, a, b))
@@ -381,7 +390,7 @@ impl TimerTag for MarathonTimer {
         };
         Some(match kind {
             1 => MarathonTimer::Deploy(b),
-            2 => MarathonTimer::Health { app: a, index: b },
+            2 => MarathonTimer::Health { app: a, version: b },
             3 => MarathonTimer::Backoff(a),
             _ => return None,
         })
@@ -404,61 +413,66 @@ impl Marathon {
         self.apps.iter().find(|a| a.spec.id == id)
     }
 
-    /// Kills surplus and old instances as the app's state allows.
-    fn converge(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
-        let app = &mut self.apps[a];
-        let mut kill: Vec<TaskId> = Vec::new();
-        if app.count(true) == 0 {
-            // Scale down as Marathon's `ScalingProposition`: first the instances that
-            // even out GROUP_BY distributions (`selectInstancesToKill`), then those not
-            // running yet before running ones, newest first.
-            let mut cur: Vec<(TaskId, &Instance)> = app
-                .instances
-                .iter()
-                .filter(|(_, i)| !i.killing)
-                .map(|(t, i)| (*t, i))
-                .collect();
-            cur.sort_by_key(|&(t, i)| (i.running_since.is_some(), std::cmp::Reverse(t)));
-            let surplus = cur.len().saturating_sub(app.target as usize);
-            if surplus > 0 {
-                let places: Vec<(TaskId, Place)> =
-                    cur.iter().map(|(t, i)| (*t, i.place())).collect();
-                kill = constraints::select_to_kill(&app.constraints, &places, surplus);
-                for (t, _) in &cur {
-                    if kill.len() == surplus {
-                        break;
-                    }
-                    if !kill.contains(t) {
-                        kill.push(*t);
-                    }
-                }
+    /// Scales down to the target outside a replacement, as Marathon's
+    /// `ScalingProposition`: first the instances that even out GROUP_BY distributions
+    /// (`selectInstancesToKill`), then those not running yet before running ones, newest
+    /// first.
+    fn scale_down(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
+        let app = &self.apps[a];
+        if app.replace.is_some() {
+            return;
+        }
+        let mut cur: Vec<(TaskId, &Instance)> = app
+            .instances
+            .iter()
+            .filter(|(_, i)| i.goal_running())
+            .map(|(t, i)| (*t, i))
+            .collect();
+        let surplus = cur.len().saturating_sub(app.target as usize);
+        if surplus == 0 {
+            return;
+        }
+        cur.sort_by_key(|&(t, i)| (i.running_since.is_some(), std::cmp::Reverse(t)));
+        let places: Vec<(TaskId, Place)> = cur.iter().map(|(t, i)| (*t, i.place())).collect();
+        let mut kill = constraints::select_to_kill(&app.constraints, &places, surplus);
+        for (t, _) in &cur {
+            if kill.len() == surplus {
+                break;
             }
-        } else {
-            let min = app.min_healthy();
-            let mut healthy = app.healthy();
-            let mut old: Vec<(bool, TaskId)> = app
-                .instances
-                .iter()
-                .filter(|(_, i)| !i.killing && i.version < app.version)
-                .map(|(t, i)| (i.healthy, *t))
-                .collect();
-            old.sort();
-            for (h, t) in old {
-                if h {
-                    if healthy <= min {
-                        break;
-                    }
-                    healthy -= 1;
-                }
-                kill.push(t);
+            if !kill.contains(t) {
+                kill.push(*t);
             }
         }
+        self.decommission(core, ctx, a, kill);
+    }
+
+    /// Kills instances for a deployment or a scale-down: they are not replaced.
+    fn decommission(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize, kill: Vec<TaskId>) {
+        let app = &mut self.apps[a];
         for t in kill {
             if let Some(i) = app.instances.get_mut(&t) {
                 i.killing = true;
+                i.kill_is_failure = false;
                 self.stats.killed_by_deployment += 1;
                 core.kill(ctx, t);
             }
+        }
+    }
+
+    /// A new-version instance became healthy: the replacement kills its next old one.
+    fn became_healthy(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize, id: TaskId) {
+        let app = &mut self.apps[a];
+        let Some(r) = app.replace.as_mut() else {
+            return;
+        };
+        if app
+            .instances
+            .get(&id)
+            .is_some_and(|i| i.version == app.version)
+        {
+            let old = r.became_healthy(id);
+            self.decommission(core, ctx, a, old.into_iter().collect());
+            self.apps[a].end_replace_if_done();
         }
     }
 
@@ -482,9 +496,37 @@ impl Marathon {
         if new_version {
             app.version += 1;
             app.resources = Resources::new(app.spec.cpus.0, app.spec.mem.0.round() as u64);
+            self.start_health_rounds(core, ctx, a);
         }
+        let app = &mut self.apps[a];
         app.delay = None;
-        self.converge(core, ctx, a);
+        if !new_version && app.replace.is_none() {
+            self.scale_down(core, ctx, a);
+            return;
+        }
+        // A new version, or a change while one rolls out (Marathon's forced deployment
+        // starts a new replacement from the instances as they are).
+        let seen: Vec<Seen> = app
+            .instances
+            .iter()
+            .map(|(t, i)| Seen {
+                id: *t,
+                new: i.version == app.version,
+                goal_running: i.goal_running(),
+                healthy: i.healthy,
+            })
+            .collect();
+        let u = &app.spec.upgrade;
+        let (mut r, kill) = Replace::start(
+            app.target,
+            u.minimum_health_capacity,
+            u.maximum_over_capacity,
+            &seen,
+        );
+        r.launch();
+        app.replace = Some(r);
+        app.end_replace_if_done();
+        self.decommission(core, ctx, a, kill);
     }
 
     fn launch(&mut self, a: usize, slot: &mut Slot, rng: &mut rand_chacha::ChaCha8Rng) -> bool {
@@ -530,63 +572,98 @@ impl Marathon {
             },
         );
         self.stats.instances_launched += 1;
-        // Marathon's capacity rule, counted afresh: outside a deployment at most the
-        // target; while old instances remain, at most target x (1 + maximumOverCapacity).
-        let live = app.instances.values().filter(|i| !i.killing).count();
-        let bound = if app.deploying() {
-            (app.target as f64 * (1.0 + app.spec.upgrade.maximum_over_capacity) + 1e-9).floor()
-                as usize
-        } else {
-            app.target as usize
-        };
+        // Marathon's capacity rule, counted afresh: outside a replacement at most the
+        // target run; during one, old and new instances together stay within
+        // `maxCapacity` (or within what there was when it started).
+        let live = app.instances.values().filter(|i| i.goal_running()).count();
+        let bound = app
+            .replace
+            .as_ref()
+            .map_or(app.target as usize, |r| r.capacity());
         if live > bound && self.over_capacity.is_none() {
             self.over_capacity = Some(format!(
-                "marathon app {} launched instance {} of {live} live, above its bound {bound}                  (target {}, maximum_over_capacity {})",
+                "marathon app {} launched instance {} of {live} live, above its bound {bound} \
+                 (target {}, maximum_over_capacity {})",
                 app.spec.id, id.index, app.target, app.spec.upgrade.maximum_over_capacity
             ));
         }
         true
     }
 
-    fn health_check(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize, index: u32) {
+    /// One round of an app version's health checks (Marathon's `HealthCheckActor`: a
+    /// tick every `interval` from the time the version's checks start, checking each
+    /// instance of that version that is running). Staging instances are not checked and
+    /// instances being killed no longer are; an unreachable instance is no longer live
+    /// here (the framework gives it up). The round stops once the version is neither
+    /// current nor has instances.
+    fn health_round(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize, version: u32) {
         let now = ctx.now();
         let app = &mut self.apps[a];
         let Some(h) = app.spec.health.clone() else {
             return;
         };
-        let Some((&id, inst)) = app.instances.iter_mut().find(|(t, _)| t.index == index) else {
+        if version != app.version && !app.instances.values().any(|i| i.version == version) {
             return;
-        };
-        let (Some(since), false) = (inst.running_since, inst.killing) else {
-            return;
-        };
-        let passes = inst
-            .unhealthy_after
-            .is_none_or(|d| now < since.saturating_add(d));
-        if passes {
-            inst.healthy = true;
-            inst.passed_once = true;
-            inst.failures = 0;
-        } else if inst.passed_once || now >= since + h.grace {
-            inst.healthy = false;
-            inst.failures += 1;
-            if inst.failures >= h.max_consecutive_failures {
-                inst.killing = true;
-                inst.kill_is_failure = true;
-                self.stats.killed_unhealthy += 1;
-                core.kill(ctx, id);
-                return;
-            }
         }
         core.timer(
             ctx,
             h.interval,
             MarathonTimer::Health {
                 app: a as u32,
-                index,
+                version,
             },
         );
-        self.converge(core, ctx, a);
+        let mut now_healthy = Vec::new();
+        let mut unhealthy = Vec::new();
+        for (&id, inst) in app.instances.iter_mut() {
+            let (true, Some(since), false) =
+                (inst.version == version, inst.running_since, inst.killing)
+            else {
+                continue;
+            };
+            let passes = inst
+                .unhealthy_after
+                .is_none_or(|d| now < since.saturating_add(d));
+            if passes {
+                if !inst.healthy {
+                    now_healthy.push(id);
+                }
+                inst.healthy = true;
+                inst.passed_once = true;
+                inst.failures = 0;
+            } else if inst.passed_once || now >= since + h.grace {
+                // Failures count once the grace period is over or the check has passed.
+                inst.healthy = false;
+                inst.failures += 1;
+                if inst.failures >= h.max_consecutive_failures {
+                    inst.killing = true;
+                    inst.kill_is_failure = true;
+                    unhealthy.push(id);
+                }
+            }
+        }
+        for id in unhealthy {
+            self.stats.killed_unhealthy += 1;
+            core.kill(ctx, id);
+        }
+        for id in now_healthy {
+            self.became_healthy(core, ctx, a, id);
+        }
+    }
+
+    /// Starts the health-check rounds of the app's current version.
+    fn start_health_rounds(&self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
+        let app = &self.apps[a];
+        if let Some(h) = &app.spec.health {
+            core.timer(
+                ctx,
+                h.interval,
+                MarathonTimer::Health {
+                    app: a as u32,
+                    version: app.version,
+                },
+            );
+        }
     }
 }
 
@@ -601,6 +678,9 @@ impl Scheduler for Marathon {
                 d.at.saturating_sub(self.now),
                 MarathonTimer::Deploy(i as u32),
             );
+        }
+        for a in 0..self.apps.len() {
+            self.start_health_rounds(core, ctx, a);
         }
     }
 
@@ -626,8 +706,9 @@ impl Scheduler for Marathon {
         let Some(app) = self.apps.get_mut(a) else {
             return;
         };
+        let id = task.info.id;
         if ended {
-            let Some(inst) = app.instances.remove(&task.info.id) else {
+            let Some(inst) = app.instances.remove(&id) else {
                 return;
             };
             let failed = match status.state {
@@ -635,48 +716,51 @@ impl Scheduler for Marathon {
                     self.stats.instances_failed += 1;
                     true
                 }
-                TaskState::Killed => !inst.killing || inst.kill_is_failure,
+                TaskState::Killed => inst.goal_running(),
                 _ => {
                     self.stats.instances_lost += 1;
                     true
                 }
             };
-            if failed {
+            let current = inst.version == app.version;
+            if let Some(r) = app.replace.as_mut() {
+                if current {
+                    r.new_ended(id);
+                } else {
+                    r.old_ended(id);
+                    r.launch();
+                }
+                app.end_replace_if_done();
+            }
+            // The launch delay is the current version's (Marathon keys it by version).
+            if failed && current {
                 let delay = app.spec.backoff.after_failure(app.delay, self.now);
                 app.delay = Some(delay);
                 core.timer(ctx, delay.current, MarathonTimer::Backoff(a as u32));
             }
         } else if status.state == TaskState::Running {
-            let Some(inst) = app.instances.get_mut(&task.info.id) else {
+            let Some(inst) = app.instances.get_mut(&id) else {
                 return;
             };
             if inst.running_since.is_none() {
                 inst.running_since = Some(self.now);
                 inst.unhealthy_after = app.spec.unhealthy_mean.map(|m| exp_delay(ctx.rng(), m));
-                match &app.spec.health {
-                    Some(h) => {
-                        core.timer(
-                            ctx,
-                            h.interval,
-                            MarathonTimer::Health {
-                                app: a as u32,
-                                index: task.info.id.index,
-                            },
-                        );
-                    }
-                    None => inst.healthy = true,
+                if app.spec.health.is_none() {
+                    // Without health checks, running is healthy (and ready).
+                    inst.healthy = true;
+                    self.became_healthy(core, ctx, a, id);
                 }
             }
         }
-        self.converge(core, ctx, a);
+        self.scale_down(core, ctx, a);
     }
 
     fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: MarathonTimer) {
         self.now = ctx.now();
         match t {
             MarathonTimer::Deploy(i) => self.deploy(core, ctx, i as usize),
-            MarathonTimer::Health { app, index } => {
-                self.health_check(core, ctx, app as usize, index)
+            MarathonTimer::Health { app, version } => {
+                self.health_round(core, ctx, app as usize, version)
             }
             // The launch delay is over; offers are wanted again.
             MarathonTimer::Backoff(_) => {}

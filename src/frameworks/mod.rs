@@ -21,6 +21,7 @@ mod kind;
 pub mod marathon;
 #[doc(hidden)]
 pub mod registry;
+pub mod replace;
 pub mod status;
 pub mod timer;
 pub mod yarn;

@@ -322,8 +322,8 @@ fn framework(g: &mut Gen, name: &str, kind: &'static str, stop: u64) -> String {
                     t,
                     "upgrade = {{ minimum_health_capacity = {}, maximum_over_capacity = {} }}",
                     g.pick(&[0.0, 0.5, 0.8, 1.0]),
-                    // (1, 0) could never replace an instance: Marathon refuses it.
-                    g.pick(&[0.2, 0.5, 1.0]),
+                    // (1, 0) replaces with one instance over capacity, as Marathon does.
+                    g.pick(&[0.0, 0.2, 0.5, 1.0]),
                 );
             }
             for _ in 0..g.rng.gen_range(0..=2) {

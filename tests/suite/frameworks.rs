@@ -187,6 +187,66 @@ fn marathon_rolling_deployment_keeps_minimum_health_capacity_at_every_event() {
     tc.finish();
 }
 
+/// Marathon's `TaskReplaceActor` through the master, on the settings its test
+/// "Downscale with rolling upgrade" and the issue name: 4 healthy instances, a new
+/// version with 2 instances under minimumHealthCapacity 1 and maximumOverCapacity 0.
+/// Marathon kills the 2 in excess at once (`runSpec.instances < currentInstances`),
+/// allows one instance over capacity (`minHealthy == maxCapacity`), so the deployment
+/// neither deadlocks nor drops below 2 healthy, and kills one old instance per new one
+/// that passes its health check. New instances count only once healthy.
+#[test]
+fn marathon_upgrade_at_full_capacity_scales_down_old_first_and_allows_one_over() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "api"
+        instances = 4
+        cpus = 1
+        mem = 512
+        health = { interval = "10s" }
+        upgrade = { minimum_health_capacity = 1.0, maximum_over_capacity = 0.0 }
+        [[deployments]]
+        at = "2min"
+        app = "api"
+        mem = 768
+        instances = 2
+        "#,
+    );
+    assert!(spec.validate().is_ok(), "Marathon accepts 100 % / 0 %");
+    let mut tc = with_marathon(ClusterBuilder::new().agents(4, 4.0, 8192.0), spec);
+    assert!(tc.run_until(2 * MIN, |tc| app_healthy(tc) == 4));
+    let mut killed_at_start = None;
+    let mut most_live = 0;
+    let mut lowest = usize::MAX;
+    tc.step_until(10 * MIN, |tc| {
+        let m = tc.scheduler::<Marathon>("marathon").unwrap();
+        let app = &m.apps[0];
+        if app.version == 1 && app.deploying() {
+            killed_at_start.get_or_insert(m.stats.killed_by_deployment);
+            let live = app.instances.values().filter(|i| !i.killing).count();
+            most_live = most_live.max(live);
+            // Healthy: passed the last check and not being killed; a new instance that
+            // runs but has not passed yet does not count.
+            lowest = lowest.min(app.healthy());
+        }
+        false
+    });
+    assert_eq!(
+        killed_at_start,
+        Some(2),
+        "the excess old instances go first"
+    );
+    assert_eq!(most_live, 3, "one over the 2 wanted, never more");
+    assert_eq!(lowest, 2, "never below ceil(2 x 1.0) healthy");
+    let m = tc.scheduler::<Marathon>("marathon").unwrap();
+    let app = &m.apps[0];
+    assert!(!app.deploying(), "the deployment finished");
+    assert_eq!(app.healthy(), 2);
+    assert!(app.instances.values().all(|i| i.version == 1));
+    assert_eq!(m.stats.killed_by_deployment, 4);
+    tc.finish();
+}
+
 #[test]
 fn marathon_scale_constraints_and_backoff() {
     let spec = marathon(

@@ -33,6 +33,7 @@ mod coord_watch;
 mod frameworks_constraints;
 mod frameworks_iso8601;
 mod frameworks_registry;
+mod frameworks_replace;
 mod fuzz;
 mod keymap;
 mod mesos_pings;
