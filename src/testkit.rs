@@ -29,7 +29,11 @@
 //! let hosts = tc.running("marathon").iter().map(|t| t.host.clone()).collect::<std::collections::BTreeSet<_>>();
 //! assert_eq!(hosts.len(), 3); // UNIQUE hostname
 //! tc.kill_agent(&hosts.iter().next().unwrap().clone());
-//! tc.run_for(200 * SEC); // removed after 75 s, its instance replaced elsewhere
+//! // Removed after 75 s; Marathon replaces its instance elsewhere once it has been
+//! // unreachable for 300 s (`unreachableStrategy`'s default).
+//! tc.run_for(200 * SEC);
+//! assert_eq!(tc.running("marathon").len(), 2);
+//! tc.run_for(200 * SEC);
 //! assert_eq!(tc.running("marathon").len(), 3);
 //! ```
 //!

@@ -413,6 +413,13 @@ pub trait Scheduler: 'static {
         status: &TaskStatus,
         ended: bool,
     );
+    /// Whether the scheduler keeps a task it is told is unreachable or lost (its agent
+    /// removed) as live, waiting for it to come back (Marathon's `unreachableStrategy`);
+    /// by default it gives such a task up at once. A kept task stays in
+    /// [`Core::tasks`] until the scheduler removes it.
+    fn keeps(&self, _status: &TaskStatus) -> bool {
+        false
+    }
     /// A timer set with [`Core::timer`] fired.
     fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, tag: Self::Timer);
     /// Whether the framework has work it wants offers for (else it suppresses).
@@ -517,9 +524,10 @@ impl<S: Scheduler> Framework<S> {
             return;
         };
         // UNREACHABLE and UNKNOWN are not terminal in Mesos, but the framework gives the
-        // task up (and may relaunch it) rather than wait.
-        let ended = status.state.is_terminal()
-            || matches!(status.state, TaskState::Unreachable | TaskState::Unknown);
+        // task up (and may relaunch it) rather than wait, unless its scheduler keeps it.
+        let ended = (status.state.is_terminal()
+            || matches!(status.state, TaskState::Unreachable | TaskState::Unknown))
+            && !self.sched.keeps(&status);
         if status.state == live.state && !ended {
             return; // a repeated update or a reconciliation answer: nothing new
         }

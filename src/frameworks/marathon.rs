@@ -35,7 +35,7 @@ use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
 use crate::proto::{FrameworkTimer, Timer};
-use crate::proto::{Mesos, Offer, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
+use crate::proto::{Mesos, Offer, Reason, TaskId, TaskInfo, TaskRun, TaskState, TaskStatus};
 use crate::resources::Resources;
 use crate::units::NonNeg;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,8 @@ pub struct AppSpec {
     pub backoff: Backoff,
     #[serde(default)]
     pub upgrade: UpgradeStrategy,
+    #[serde(default)]
+    pub unreachable: UnreachableStrategy,
     /// Mean time from RUNNING until an instance's health checks start failing.
     #[serde(
         default,
@@ -118,6 +120,28 @@ impl Default for UpgradeStrategy {
         UpgradeStrategy {
             minimum_health_capacity: 1.0,
             maximum_over_capacity: 1.0,
+        }
+    }
+}
+
+/// Marathon's `unreachableStrategy` (defaults 300 s and 600 s): an instance whose agent
+/// is unreachable (or removed, and so might come back) stays an instance; after
+/// `inactive_after` it no longer counts and a replacement is launched; after
+/// `expunge_after` it is forgotten, and killed should it ever come back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UnreachableStrategy {
+    #[serde(with = "crate::units::duration")]
+    pub inactive_after: Time,
+    #[serde(with = "crate::units::duration")]
+    pub expunge_after: Time,
+}
+
+impl Default for UnreachableStrategy {
+    fn default() -> Self {
+        UnreachableStrategy {
+            inactive_after: 300 * SEC,
+            expunge_after: 600 * SEC,
         }
     }
 }
@@ -177,6 +201,12 @@ impl FrameworkKind for MarathonSpec {
             let u = &a.upgrade;
             super::core::unit_interval("minimum_health_capacity", u.minimum_health_capacity)?;
             super::core::unit_interval("maximum_over_capacity", u.maximum_over_capacity)?;
+            if a.unreachable.inactive_after > a.unreachable.expunge_after {
+                return Err((
+                    "unreachable".into(),
+                    "inactive_after must not exceed expunge_after (Marathon refuses it too)".into(),
+                ));
+            }
             if let Some(h) = &a.health {
                 if h.interval == 0 || h.max_consecutive_failures == 0 {
                     return Err((
@@ -222,6 +252,10 @@ pub struct Instance {
     pub killing: bool,
     /// The kill is a failure (health checks failed): the replacement backs off.
     kill_is_failure: bool,
+    /// Since when its agent is unreachable (Marathon's condition Unreachable).
+    pub unreachable_since: Option<Time>,
+    /// Unreachable for longer than `inactive_after`: replaced, no longer counted.
+    pub inactive: bool,
 }
 
 impl Instance {
@@ -297,11 +331,11 @@ impl App {
         self.replace.as_ref()
     }
 
-    /// Live instances of the current version whose goal is Running.
+    /// Live instances of the current version whose goal is Running, not inactive.
     fn current(&self) -> usize {
         self.instances
             .values()
-            .filter(|i| i.version == self.version && i.goal_running())
+            .filter(|i| i.version == self.version && i.goal_running() && !i.inactive)
             .count()
     }
 
@@ -344,6 +378,15 @@ impl App {
     }
 }
 
+/// Whether Marathon takes a task's update as its agent being unreachable: UNREACHABLE,
+/// or LOST for a reason after which it might come back (`MesosTaskStatus.MightComeBack`:
+/// the agent removed or disconnected, or a reconciliation answer).
+fn might_come_back(status: &TaskStatus) -> bool {
+    status.state == TaskState::Unreachable
+        || (status.state == TaskState::Lost
+            && matches!(status.reason, Reason::AgentRemoved | Reason::Reconciliation))
+}
+
 /// Counters for the summary.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MarathonStats {
@@ -370,8 +413,21 @@ pub struct Marathon {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarathonTimer {
     Deploy(u32),
-    Health { app: u32, version: u32 },
+    Health {
+        app: u32,
+        version: u32,
+    },
     Backoff(u32),
+    /// An unreachable instance (by index) may turn inactive.
+    Inactive {
+        app: u32,
+        index: u32,
+    },
+    /// An unreachable instance (by index) may be expunged.
+    Expunge {
+        app: u32,
+        index: u32,
+    },
 }
 
 /// Carried as a [`FrameworkTimer`] of kinds 1, 2, 3 (the numbering the fingerprints were taken with).
@@ -381,6 +437,8 @@ impl TimerTag for MarathonTimer {
             MarathonTimer::Deploy(i) => (1, 0, i),
             MarathonTimer::Health { app, version } => (2, app, version),
             MarathonTimer::Backoff(app) => (3, app, 0),
+            MarathonTimer::Inactive { app, index } => (4, app, index),
+            MarathonTimer::Expunge { app, index } => (5, app, index),
         };
         Timer::Framework(FrameworkTimer::new(kind, a, b))
     }
@@ -392,6 +450,8 @@ impl TimerTag for MarathonTimer {
             1 => MarathonTimer::Deploy(b),
             2 => MarathonTimer::Health { app: a, version: b },
             3 => MarathonTimer::Backoff(a),
+            4 => MarathonTimer::Inactive { app: a, index: b },
+            5 => MarathonTimer::Expunge { app: a, index: b },
             _ => return None,
         })
     }
@@ -415,8 +475,8 @@ impl Marathon {
 
     /// Scales down to the target outside a replacement, as Marathon's
     /// `ScalingProposition`: first the instances that even out GROUP_BY distributions
-    /// (`selectInstancesToKill`), then those not running yet before running ones, newest
-    /// first.
+    /// (`selectInstancesToKill`), then by `sortByConditionAndDate`: unreachable, then
+    /// staging, then running instances, newest first.
     fn scale_down(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, a: usize) {
         let app = &self.apps[a];
         if app.replace.is_some() {
@@ -425,14 +485,23 @@ impl Marathon {
         let mut cur: Vec<(TaskId, &Instance)> = app
             .instances
             .iter()
-            .filter(|(_, i)| i.goal_running())
+            .filter(|(_, i)| i.goal_running() && !i.inactive)
             .map(|(t, i)| (*t, i))
             .collect();
         let surplus = cur.len().saturating_sub(app.target as usize);
         if surplus == 0 {
             return;
         }
-        cur.sort_by_key(|&(t, i)| (i.running_since.is_some(), std::cmp::Reverse(t)));
+        // `ScalingProposition`'s order: unreachable, then staging, then running; newest
+        // first within each.
+        cur.sort_by_key(|&(t, i)| {
+            let condition = match (i.unreachable_since, i.running_since) {
+                (Some(_), _) => 0,
+                (None, None) => 1,
+                (None, Some(_)) => 2,
+            };
+            (condition, std::cmp::Reverse(t))
+        });
         let places: Vec<(TaskId, Place)> = cur.iter().map(|(t, i)| (*t, i.place())).collect();
         let mut kill = constraints::select_to_kill(&app.constraints, &places, surplus);
         for (t, _) in &cur {
@@ -569,13 +638,19 @@ impl Marathon {
                 unhealthy_after: None,
                 killing: false,
                 kill_is_failure: false,
+                unreachable_since: None,
+                inactive: false,
             },
         );
         self.stats.instances_launched += 1;
         // Marathon's capacity rule, counted afresh: outside a replacement at most the
         // target run; during one, old and new instances together stay within
         // `maxCapacity` (or within what there was when it started).
-        let live = app.instances.values().filter(|i| i.goal_running()).count();
+        let live = app
+            .instances
+            .values()
+            .filter(|i| i.goal_running() && !i.inactive)
+            .count();
         let bound = app
             .replace
             .as_ref()
@@ -616,9 +691,15 @@ impl Marathon {
         let mut now_healthy = Vec::new();
         let mut unhealthy = Vec::new();
         for (&id, inst) in app.instances.iter_mut() {
-            let (true, Some(since), false) =
-                (inst.version == version, inst.running_since, inst.killing)
-            else {
+            // Staging, unreachable and dying instances are not checked (so never killed
+            // for failed checks: `HealthCheckActor` checks running instances only and
+            // "performs no kill" on an unreachable one).
+            let (true, Some(since), false, None) = (
+                inst.version == version,
+                inst.running_since,
+                inst.killing,
+                inst.unreachable_since,
+            ) else {
                 continue;
             };
             let passes = inst
@@ -648,6 +729,49 @@ impl Marathon {
         }
         for id in now_healthy {
             self.became_healthy(core, ctx, a, id);
+        }
+    }
+
+    /// An instance's agent has been unreachable for `inactive_after` (it stops counting
+    /// and is replaced) or `expunge_after` (it is forgotten: should it come back, the
+    /// framework kills it). Nothing happens if it came back meanwhile.
+    fn unreachable_for_long(
+        &mut self,
+        core: &mut Core,
+        ctx: &mut Ctx<Mesos>,
+        a: usize,
+        index: u32,
+        expunge: bool,
+    ) {
+        let now = ctx.now();
+        let app = &mut self.apps[a];
+        let u = &app.spec.unreachable;
+        let after = if expunge {
+            u.expunge_after
+        } else {
+            u.inactive_after
+        };
+        let Some((&id, inst)) = app.instances.iter_mut().find(|(t, _)| t.index == index) else {
+            return;
+        };
+        if inst.unreachable_since.map(|t| t.saturating_add(after)) != Some(now) {
+            return;
+        }
+        inst.inactive = true;
+        if !expunge {
+            return;
+        }
+        let inst = app.instances.remove(&id).expect("present");
+        core.tasks.remove(&id);
+        self.stats.instances_lost += 1;
+        if let Some(r) = app.replace.as_mut() {
+            if inst.version == app.version {
+                r.new_ended(id);
+            } else {
+                r.old_ended(id);
+                r.launch();
+            }
+            app.end_replace_if_done();
         }
     }
 
@@ -738,10 +862,28 @@ impl Scheduler for Marathon {
                 app.delay = Some(delay);
                 core.timer(ctx, delay.current, MarathonTimer::Backoff(a as u32));
             }
+        } else if might_come_back(status) {
+            let u = app.spec.unreachable.clone();
+            let Some(inst) = app.instances.get_mut(&id) else {
+                return;
+            };
+            if inst.unreachable_since.is_none() {
+                inst.unreachable_since = Some(self.now);
+                let (app, index) = (a as u32, id.index);
+                core.timer(
+                    ctx,
+                    u.inactive_after,
+                    MarathonTimer::Inactive { app, index },
+                );
+                core.timer(ctx, u.expunge_after, MarathonTimer::Expunge { app, index });
+            }
         } else if status.state == TaskState::Running {
             let Some(inst) = app.instances.get_mut(&id) else {
                 return;
             };
+            // Reachable again (a surplus this makes is scaled down below).
+            inst.unreachable_since = None;
+            inst.inactive = false;
             if inst.running_since.is_none() {
                 inst.running_since = Some(self.now);
                 inst.unhealthy_after = app.spec.unhealthy_mean.map(|m| exp_delay(ctx.rng(), m));
@@ -755,6 +897,19 @@ impl Scheduler for Marathon {
         self.scale_down(core, ctx, a);
     }
 
+    /// Marathon keeps an instance whose agent is unreachable, or was removed and so
+    /// might come back (`MesosTaskStatus.MightComeBack`), under its
+    /// `unreachableStrategy`.
+    /// An instance being killed is not kept (Marathon expunges a decommissioned one).
+    fn keeps(&self, status: &TaskStatus) -> bool {
+        might_come_back(status)
+            && self
+                .apps
+                .get(status.task.job as usize)
+                .and_then(|a| a.instances.get(&status.task))
+                .is_some_and(Instance::goal_running)
+    }
+
     fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: MarathonTimer) {
         self.now = ctx.now();
         match t {
@@ -764,6 +919,12 @@ impl Scheduler for Marathon {
             }
             // The launch delay is over; offers are wanted again.
             MarathonTimer::Backoff(_) => {}
+            MarathonTimer::Inactive { app, index } => {
+                self.unreachable_for_long(core, ctx, app as usize, index, false)
+            }
+            MarathonTimer::Expunge { app, index } => {
+                self.unreachable_for_long(core, ctx, app as usize, index, true)
+            }
         }
     }
 
