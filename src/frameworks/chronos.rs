@@ -495,7 +495,6 @@ impl Chronos {
             return;
         };
         let Some(due) = clock.next_due(now) else {
-            self.clocks[j] = None;
             self.schedules_left -= 1;
             return;
         };
