@@ -1,8 +1,23 @@
 //! Chronos-like: jobs on ISO 8601 repeating schedules, and dependent jobs forming a DAG.
 //!
-//! What it models (Chronos README and API docs, "Job Configuration"):
+//! What it models (Chronos README and API docs, "Job Configuration"; the schedule
+//! rules follow Chronos 2.x's scheduler loop, see [`Clock`]):
 //! - A scheduled job has `schedule = "R[n]/<start>/<period>"` ([`super::iso8601`]);
-//!   scenario time 0 is the instant `epoch`. Occurrences before the epoch are skipped.
+//!   scenario time 0 is the instant `epoch`, and Chronos reads the jobs when the
+//!   framework registers. `Rn` runs n times (every occurrence counts, run or
+//!   skipped), `R` forever, `R0` never. An empty start (`R//PT1H`) is the moment the
+//!   job is read less one second: it runs at once. A start more than `epsilon` in
+//!   the past is skipped forward: the job runs at the next occurrence (or at once if
+//!   the latest one is less than epsilon late), with its count reduced by the
+//!   occurrences skipped. After each run the job's schedule is rewritten, one run
+//!   fewer and one period on ([`Chronos::schedule_now`]).
+//! - `schedule_time_zone` (Chronos' `scheduleTimeZone`) replaces the start's offset
+//!   and keeps its wall clock; calendar periods (P1D, P1M) keep the wall clock
+//!   across daylight-saving changes.
+//! - `disabled = true`: the job never runs (a disabled dependent job is not run when
+//!   its parents succeed, so its own children never run either).
+//! - A zero period (`PT0S`) with `Rn` launches the n runs at once; with `R` it is
+//!   refused (Chronos' scheduler would loop forever at one instant).
 //! - A dependent job has `parents` instead: run k of the child starts once every parent
 //!   has succeeded in its run k (the same period). The jobs must form a DAG.
 //! - A failed attempt is retried at once, up to `retries` times (Chronos' default 2);
@@ -16,7 +31,7 @@
 //!   deterministic failure model for tests and teaching).
 
 use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
-use super::iso8601::{Instant, Schedule};
+use super::iso8601::{Instant, Schedule, Zone};
 use super::timer::TimerTag;
 use super::FrameworkKind;
 use crate::actor::{Ctx, Time, SEC};
@@ -51,6 +66,14 @@ pub struct JobSpec {
     /// `R[n]/<start>/<period>`; absent for a dependent job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Chronos' `scheduleTimeZone`: a tz database name (or a Java ID such as `PST`)
+    /// whose wall clock the schedule's start is read in, replacing the string's offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_time_zone: Option<String>,
+    /// Chronos' `disabled`: the job never runs (nor, for a dependent job, when its
+    /// parents succeed).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
     /// Jobs that must all succeed (in the same period) before this one runs.
     #[serde(default)]
     pub parents: Vec<String>,
@@ -92,12 +115,38 @@ impl FrameworkKind for ChronosSpec {
         if names.len() != self.jobs.len() {
             return Err(("name".into(), "two jobs have the same name".into()));
         }
+        let epoch = Instant::parse(&self.epoch).expect("checked above");
         for j in &self.jobs {
             match (&j.schedule, j.parents.is_empty()) {
                 (Some(s), true) => {
-                    Schedule::parse(s).map_err(|m| ("schedule".to_string(), m))?;
+                    let named =
+                        |key: &str, m: String| (key.to_string(), format!("job `{}`: {m}", j.name));
+                    if let Some(z) = &j.schedule_time_zone {
+                        Zone::java(z).map_err(|m| named("schedule_time_zone", m))?;
+                    }
+                    let s = Schedule::parse_in(s, j.schedule_time_zone.as_deref())
+                        .map_err(|m| named("schedule", m))?;
+                    if s.period.is_zero() && s.repeats.is_none() {
+                        return Err(named(
+                            "schedule",
+                            format!(
+                                "`{s}` repeats forever with a zero period: Chronos' scheduler would \
+                                 launch it forever at one instant (JobScheduler.scheduleStream); \
+                                 give a period or a repetition count Rn"
+                            ),
+                        ));
+                    }
+                    // Chronos fails to register it (registration is about the epoch).
+                    Clock::new(&s, j.epsilon, epoch).map_err(|m| named("schedule", m))?;
                 }
-                (None, false) => {}
+                (None, false) => {
+                    if j.schedule_time_zone.is_some() {
+                        return Err((
+                            "schedule_time_zone".into(),
+                            format!("job `{}` has parents: only a scheduled job has a schedule_time_zone", j.name),
+                        ));
+                    }
+                }
                 _ => {
                     return Err((
                         "schedule".into(),
@@ -154,6 +203,139 @@ impl FrameworkKind for ChronosSpec {
     }
 }
 
+/// A scheduled job's place in its schedule, as Chronos 2.x keeps it: the head of its
+/// `ScheduleStream`, which is also the job's `schedule` as Chronos rewrites it after
+/// every run (`R3/2026-01-01T02:00:00.000Z/P1D` becomes `R2/2026-01-02T02:00:00.000Z/P1D`).
+///
+/// Follows `JobUtils.makeScheduleStream`/`skipForward`/`calculateSkips` (a start
+/// older than epsilon is skipped forward when the job is registered),
+/// `JobScheduler.next` (a run more than epsilon late is skipped; `R0` is finished)
+/// and `ScheduleStream.tail` (one run fewer, the start one period on, printed by
+/// `Iso8601Expressions.create` and read back with the job's time zone).
+#[derive(Clone, Debug)]
+pub struct Clock {
+    schedule: Schedule,
+    epsilon: i128,
+    /// Runs left (None: forever), the next occurrence and the zone its text is
+    /// printed in. None: the stream has ended (or Chronos filtered the job).
+    head: Option<(Option<u64>, Instant, Zone)>,
+}
+
+impl Clock {
+    /// The stream of a job registered at `now` (`JobUtils.makeScheduleStream`). An
+    /// empty start is `now` less one second, in UTC (`Iso8601Expressions.parse`). Err
+    /// where Chronos' own registration fails (`calculateSkips` on a start older than
+    /// epsilon: Joda cannot turn years into seconds, and a period under a second
+    /// divides by zero).
+    pub fn new(schedule: &Schedule, epsilon: Time, now: Instant) -> Result<Clock, String> {
+        let (start, zone) = match schedule.start {
+            Some(s) => (s, schedule.zone.clone()),
+            None => (Instant(now.0 - SEC as i128), Zone::UTC),
+        };
+        let mut c = Clock {
+            schedule: schedule.clone(),
+            epsilon: epsilon as i128,
+            head: Some((schedule.repeats, start, zone)),
+        };
+        if start.0 + c.epsilon < now.0 {
+            c.skip_forward(now)?;
+        }
+        Ok(c)
+    }
+
+    /// `JobUtils.skipForward`: k = the periods between the start and `now` (months:
+    /// added one by one until not before now; else whole seconds over the period's
+    /// standard seconds, rounded down), the start moved k periods on, k runs fewer
+    /// (a count below k: the job is filtered and never runs).
+    fn skip_forward(&mut self, now: Instant) -> Result<(), String> {
+        let Some((rec, start, zone)) = self.head.take() else {
+            return Ok(());
+        };
+        let p = self.schedule.period;
+        let skip: u64 = if p.months >= 1 {
+            let (mut d, mut k) = (start, 0u64);
+            while d < now {
+                let Some(n) = p.add_to(d, &zone) else {
+                    return Ok(());
+                };
+                d = n;
+                k += 1;
+            }
+            k
+        } else {
+            let secs = p.standard_seconds().ok_or_else(|| {
+                format!(
+                    "`{}` starts more than epsilon in the past with a period of years: \
+                     Chronos fails to register it (Joda's Period.toStandardSeconds throws \
+                     in JobUtils.calculateSkips)",
+                    self.schedule
+                )
+            })?;
+            if secs == 0 {
+                return Err(format!(
+                    "`{}` starts more than epsilon in the past with a period under one \
+                     second: Chronos fails to register it (division by zero in \
+                     JobUtils.calculateSkips)",
+                    self.schedule
+                ));
+            }
+            ((now.0 - start.0) / SEC as i128 / secs) as u64
+        };
+        let Some(n_start) = p.times(skip).and_then(|q| q.add_to(start, &zone)) else {
+            return Ok(());
+        };
+        let rec = match rec {
+            None => None,
+            Some(r) if r < skip => return Ok(()),
+            Some(r) => Some(r - skip),
+        };
+        self.head = self
+            .schedule
+            .reread(n_start, &zone)
+            .map(|(s, z)| (rec, s, z));
+        Ok(())
+    }
+
+    /// The occurrence to run next, seen at `now` (`JobScheduler.next`): None once the
+    /// count is spent (`R0`); an occurrence more than epsilon before `now` is skipped
+    /// (and counts as a run); one less late runs at once; a later one at its time.
+    pub fn next_due(&mut self, now: Instant) -> Option<Instant> {
+        loop {
+            let (rec, start, _) = self.head.as_ref()?;
+            if *rec == Some(0) {
+                return None;
+            }
+            if start.0 > now.0 - self.epsilon {
+                return Some(*start);
+            }
+            self.advance();
+        }
+    }
+
+    /// The head was scheduled (or skipped): the stream moves to its tail.
+    pub fn advance(&mut self) {
+        let Some((rec, start, zone)) = self.head.take() else {
+            return;
+        };
+        if rec == Some(0) {
+            return;
+        }
+        let Some(next) = self.schedule.period.add_to(start, &zone) else {
+            return;
+        };
+        self.head = self
+            .schedule
+            .reread(next, &zone)
+            .map(|(s, z)| (rec.map(|r| r - 1), s, z));
+    }
+
+    /// The job's `schedule` as Chronos has rewritten it; None once the stream ended.
+    pub fn text(&self) -> Option<String> {
+        let (rec, start, zone) = self.head.as_ref()?;
+        Some(self.schedule.create(*rec, *start, zone))
+    }
+}
+
 /// What became of one run (one period) of a job.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -191,7 +373,12 @@ pub struct Chronos {
     /// Every run, by (job, period).
     pub runs: BTreeMap<(usize, u32), Run>,
     pending: BTreeSet<(Time, usize, u32)>,
-    /// Scheduled jobs with occurrences still to come.
+    /// Each scheduled job's clock, from registration on.
+    clocks: Vec<Option<Clock>>,
+    /// Each scheduled job's next run number, and the occurrence its armed timer is for.
+    next_run: Vec<u32>,
+    due_at: Vec<Option<Instant>>,
+    /// Enabled scheduled jobs with occurrences still to come.
     schedules_left: usize,
     now: Time,
     /// The first dependent run launched before all its parents' runs of the same
@@ -251,14 +438,19 @@ impl Chronos {
             .jobs
             .iter()
             .map(|j| {
-                j.schedule
-                    .as_ref()
-                    .map(|s| Schedule::parse(s).expect("validated"))
+                j.schedule.as_ref().map(|s| {
+                    Schedule::parse_in(s, j.schedule_time_zone.as_deref()).expect("validated")
+                })
             })
             .collect();
         Chronos {
             epoch: Instant::parse(&spec.epoch).expect("validated"),
-            schedules_left: schedules.iter().flatten().count(),
+            schedules_left: (0..spec.jobs.len())
+                .filter(|&j| schedules[j].is_some() && !spec.jobs[j].disabled)
+                .count(),
+            clocks: vec![None; spec.jobs.len()],
+            next_run: vec![0; spec.jobs.len()],
+            due_at: vec![None; spec.jobs.len()],
             schedules,
             children,
             parents,
@@ -286,32 +478,57 @@ impl Chronos {
             .collect()
     }
 
-    /// Arms the timer of occurrence `k` of scheduled job `j`, if there is one.
-    fn arm(&mut self, core: &Core, ctx: &mut Ctx<Mesos>, j: usize, k: u64) {
-        let s = self.schedules[j].as_ref().expect("scheduled");
-        if s.repeats.is_some_and(|n| k >= n) || k > u32::MAX as u64 {
+    /// Job `name`'s `schedule` as Chronos has rewritten it so far (one run fewer and
+    /// one period on after every run); None for a dependent, disabled or ended job.
+    pub fn schedule_now(&self, name: &str) -> Option<String> {
+        self.clocks[self.job(name)?].as_ref()?.text()
+    }
+
+    fn instant(&self, t: Time) -> Instant {
+        Instant(self.epoch.0 + t as i128)
+    }
+
+    /// Arms the timer of scheduled job `j`'s next run, if its schedule has one.
+    fn arm(&mut self, core: &Core, ctx: &mut Ctx<Mesos>, j: usize) {
+        let now = self.instant(self.now);
+        let Some(clock) = self.clocks[j].as_mut() else {
+            return;
+        };
+        let Some(due) = clock.next_due(now) else {
             self.schedules_left -= 1;
             return;
-        }
-        let at = s.nth(k).0 - self.epoch.0;
+        };
+        self.due_at[j] = Some(due);
+        let delay = (due.0 - now.0).clamp(0, (Time::MAX / 2) as i128) as Time;
         core.timer(
             ctx,
-            (at.max(0) as Time).saturating_sub(self.now),
+            delay,
             ChronosTimer::Due {
                 job: j as u32,
-                run: k as u32,
+                run: self.next_run[j],
             },
         );
     }
 
-    fn enqueue(&mut self, core: &Core, ctx: &mut Ctx<Mesos>, j: usize, period: u32, epsilon: bool) {
-        if self.runs.contains_key(&(j, period)) {
+    /// Queues run `period` of job `j`. A scheduled run (`due`: its occurrence, which
+    /// may be up to epsilon late) is missed if not launched by its time plus epsilon.
+    fn enqueue(
+        &mut self,
+        core: &Core,
+        ctx: &mut Ctx<Mesos>,
+        j: usize,
+        period: u32,
+        due: Option<Instant>,
+    ) {
+        if self.runs.contains_key(&(j, period)) || self.jobs[j].disabled {
             return;
         }
-        let deadline = if epsilon {
-            self.now + self.jobs[j].epsilon
-        } else {
-            Time::MAX
+        let (due_t, deadline) = match due {
+            Some(d) => {
+                let at = (d.0 - self.epoch.0).clamp(0, Time::MAX as i128) as Time;
+                (at, at.saturating_add(self.jobs[j].epsilon))
+            }
+            None => (self.now, Time::MAX),
         };
         self.runs.insert(
             (j, period),
@@ -320,17 +537,17 @@ impl Chronos {
                 period,
                 state: RunState::Pending,
                 attempts: 0,
-                due: self.now,
+                due: due_t,
                 started: None,
                 ended: None,
                 deadline,
             },
         );
-        self.pending.insert((self.now, j, period));
-        if epsilon {
+        self.pending.insert((due_t, j, period));
+        if due.is_some() {
             core.timer(
                 ctx,
-                self.jobs[j].epsilon + 1,
+                (deadline + 1).saturating_sub(self.now),
                 ChronosTimer::Epsilon {
                     job: j as u32,
                     run: period,
@@ -358,7 +575,7 @@ impl Chronos {
                     .is_some_and(|r| r.state == RunState::Succeeded)
             });
             if all {
-                self.enqueue(core, ctx, c, period, false);
+                self.enqueue(core, ctx, c, period, None);
             }
         }
     }
@@ -384,16 +601,23 @@ impl Scheduler for Chronos {
 
     fn registered(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>) {
         self.now = ctx.now();
+        let now = self.instant(self.now);
         for j in 0..self.jobs.len() {
-            if let Some(s) = &self.schedules[j] {
-                // The first occurrence not older than epsilon (one due at time 0 still
-                // runs although the framework registers a moment later).
-                let since = self.now.saturating_sub(self.jobs[j].epsilon) as i128;
-                let first = (0..)
-                    .take_while(|&k| s.repeats.is_none_or(|n| k < n))
-                    .find(|&k| s.nth(k).0 - self.epoch.0 >= since)
-                    .unwrap_or(u64::MAX);
-                self.arm(core, ctx, j, first);
+            let Some(s) = self.schedules[j]
+                .as_ref()
+                .filter(|_| !self.jobs[j].disabled)
+            else {
+                continue;
+            };
+            // Chronos reads the job now (JobUtils.makeScheduleStream). Registration
+            // failures are refused at validation, against the epoch; one that only
+            // shows at the (later) registration instant leaves the job without runs.
+            match Clock::new(s, self.jobs[j].epsilon, now) {
+                Ok(c) => {
+                    self.clocks[j] = Some(c);
+                    self.arm(core, ctx, j);
+                }
+                Err(_) => self.schedules_left -= 1,
             }
         }
     }
@@ -484,8 +708,13 @@ impl Scheduler for Chronos {
         match t {
             ChronosTimer::Due { job, run: k } => {
                 let j = job as usize;
-                self.enqueue(core, ctx, j, k, true);
-                self.arm(core, ctx, j, k as u64 + 1);
+                let due = self.due_at[j].take();
+                if let Some(c) = self.clocks[j].as_mut() {
+                    c.advance();
+                }
+                self.next_run[j] = k + 1;
+                self.enqueue(core, ctx, j, k, Some(due.unwrap_or(self.instant(self.now))));
+                self.arm(core, ctx, j);
             }
             ChronosTimer::Epsilon { job, run: k } => {
                 let j = job as usize;

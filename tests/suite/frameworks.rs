@@ -405,8 +405,8 @@ fn iso8601_repeating_intervals_parse() {
     assert_eq!(
         s.period,
         Period {
-            months: 0,
-            nanos: 86_400 * SEC as u128
+            days: 1,
+            ..Period::default()
         }
     );
     let epoch = Instant::parse("2026-01-01T00:00:00Z").unwrap();
@@ -422,16 +422,14 @@ fn iso8601_repeating_intervals_parse() {
         s.times(later).collect::<Vec<_>>(),
         vec![10 * 60 * SEC, 25 * 60 * SEC, 40 * 60 * SEC]
     );
+    // Joda keeps each field: years, months, weeks and days are calendar steps.
     let p = Period::parse("P1Y2M3W4DT5H6M7.5S").unwrap();
-    assert_eq!(p.months, 14);
-    assert_eq!(
-        p.nanos,
-        ((25 * 86_400 + 5 * 3600 + 6 * 60) * SEC + 7_500_000_000) as u128
-    );
+    assert_eq!((p.years, p.months, p.weeks, p.days), (1, 2, 3, 4));
+    assert_eq!(p.nanos, ((5 * 3600 + 6 * 60) * SEC + 7_500_000_000) as u128);
     // Calendar months: Jan 31 + 1 month is Feb 28.
     let m = Schedule::parse("R3/2026-01-31T00:00:00Z/P1M").unwrap();
-    assert_eq!(m.nth(1).to_string(), "2026-02-28T00:00:00Z");
-    assert_eq!(m.nth(2).to_string(), "2026-03-31T00:00:00Z");
+    assert_eq!(m.nth(1).unwrap().to_string(), "2026-02-28T00:00:00Z");
+    assert_eq!(m.nth(2).unwrap().to_string(), "2026-03-31T00:00:00Z");
     assert_eq!(
         Schedule::parse("R0/2026-01-01T00:00:00Z/PT1H")
             .unwrap()
@@ -449,8 +447,11 @@ fn iso8601_refuses_malformed_schedules_with_clear_errors() {
         ("R-1/2026-01-01T00:00:00Z/P1D", "repetition count"),
         ("R/2026-13-01T00:00:00Z/P1D", "month 13 does not exist"),
         ("R/2026-02-29T00:00:00Z/P1D", "day 29 does not exist"),
-        ("R/2026-01-01 00:00:00Z/P1D", "no `T`"),
-        ("R/2026-01-01T00:00:00/P1D", "no time zone"),
+        ("R/2026-01-01 00:00:00Z/P1D", "YYYY-MM-DD"),
+        ("R/2026-W01-1/P1D", "week dates"),
+        ("R/2026-001/P1D", "ordinal dates"),
+        ("R/2026-01-01T00:00:00+1:00/P1D", "the offset must be"),
+        ("R//P1D", "the start is empty"),
         ("R/2026-01-01T25:00:00Z/P1D", "out of range"),
         ("R/2026-01-01T00:00:00Z/1D", "must start with `P`"),
         ("R/2026-01-01T00:00:00Z/P", "no duration"),
@@ -611,6 +612,149 @@ fn chronos_epsilon_skips_runs_that_cannot_start_in_time() {
         .core
         .tasks
         .is_empty());
+}
+
+/// Chronos' schedule rules end to end, through the master (tasks launched on offers,
+/// run on agents, status updates back). Upstream (mesos/chronos,
+/// src/main/scala/org/apache/mesos/chronos/scheduler/jobs/): `JobUtils.skipForward`
+/// and `JobScheduler.next` (a start in the past runs at the next occurrence, not at
+/// once; `recurrences == 0` is finished: R2 runs exactly twice, and the schedule is
+/// rewritten after each run), `JobScheduler.registerJob` (`filter(!_.disabled)`:
+/// a disabled job never runs) and `processDependencies` (`if
+/// (!dependentJob.disabled)`), `Iso8601Expressions.parse` (an empty start is now
+/// less one second) and `convertToDateTime` (`scheduleTimeZone` keeps the wall
+/// clock: 09:00 in New York is 14:00 UTC in January). Upstream JobSchedulerSpec "Run
+/// the correct job" pins the disabled job as not run.
+#[test]
+fn chronos_schedules_follow_chronos_through_the_master() {
+    let mut tc = chronos_cluster(
+        r#"
+        [[jobs]]
+        name = "past"
+        schedule = "R/2025-12-30T02:00:00Z/P1D"
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "twice"
+        schedule = "R2/2026-01-01T01:00:00Z/PT1H"
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "off"
+        schedule = "R/2026-01-01T00:30:00Z/PT1H"
+        disabled = true
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "off_child"
+        parents = ["twice"]
+        disabled = true
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "child"
+        parents = ["twice"]
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "ny"
+        schedule = "R/2026-01-01T09:00:00Z/P1D"
+        schedule_time_zone = "America/New_York"
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "now"
+        schedule = "R2//PT1H"
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        [[jobs]]
+        name = "burst"
+        schedule = "R3/2026-01-01T00:10:00Z/PT0S"
+        cpus = 1
+        mem = 128
+        duration = { dist = "constant", value = "1min" }
+        "#,
+    );
+    tc.run_for(2 * 86_400 * SEC);
+    let ch = tc.scheduler::<Chronos>("chronos").unwrap();
+    let h = 3600 * SEC;
+    let dues = |name: &str| -> Vec<Time> { ch.runs_of(name).iter().map(|r| r.due).collect() };
+    let all_ok = |name: &str| {
+        ch.runs_of(name)
+            .iter()
+            .all(|r| r.state == RunState::Succeeded && r.started.unwrap() >= r.due)
+    };
+    // Started two days before the epoch: the next 02:00, not at time 0.
+    assert_eq!(dues("past"), vec![2 * h, 26 * h], "past");
+    assert!(all_ok("past"));
+    // R2: exactly two runs; the schedule is rewritten down to R0.
+    assert_eq!(dues("twice"), vec![h, 2 * h], "twice");
+    assert!(all_ok("twice"));
+    assert_eq!(
+        ch.schedule_now("twice").as_deref(),
+        Some("R0/2026-01-01T03:00:00.000Z/PT1H")
+    );
+    assert_eq!(ch.runs_of("child").len(), 2, "child runs after each");
+    // Disabled: never runs, scheduled or dependent.
+    assert!(ch.runs_of("off").is_empty(), "off");
+    assert!(ch.runs_of("off_child").is_empty(), "off_child");
+    // 09:00 New York (EST) is 14:00 UTC.
+    assert_eq!(dues("ny"), vec![14 * h, 38 * h], "ny");
+    assert!(all_ok("ny"));
+    // An empty start is the registration instant less 1 s (the framework registered
+    // within the first second, so that is just before the epoch): the first run is
+    // launched at once, the second an hour after that start.
+    let now = ch.runs_of("now");
+    assert_eq!(now.len(), 2, "now");
+    let registered = now[1].due + SEC - h;
+    assert!(registered > 0 && registered < SEC, "{registered}");
+    assert!(now[0].started.unwrap() < 2 * SEC, "at once");
+    assert!(now.iter().all(|r| r.state == RunState::Succeeded));
+    // A zero period with R3: three runs at once.
+    assert_eq!(dues("burst"), vec![10 * 60 * SEC; 3], "burst");
+    assert!(all_ok("burst"));
+    tc.finish();
+}
+
+#[test]
+fn chronos_refuses_schedules_chronos_cannot_run() {
+    let job = |extra: &str| {
+        format!(
+            "[[jobs]]\nname = \"j\"\n{extra}\ncpus = 1\nmem = 1\nduration = {{ dist = \"constant\", value = \"1s\" }}\n"
+        )
+    };
+    let cases = [
+        (
+            "schedule = \"R/2026-01-01T00:00:00Z/PT0S\"",
+            "schedule",
+            "zero period",
+        ),
+        (
+            "schedule = \"R/2025-01-01T00:00:00Z/P1Y\"",
+            "schedule",
+            "toStandardSeconds",
+        ),
+        (
+            "schedule = \"R/2026-01-01T00:00:00Z/P1D\"\nschedule_time_zone = \"Europe/Pariss\"",
+            "schedule_time_zone",
+            "unknown time zone `Europe/Pariss`",
+        ),
+        ("schedule = \"R/2026-13-01/P1D\"", "schedule", "month 13"),
+    ];
+    for (extra, key, want) in cases {
+        let spec: ChronosSpec =
+            toml::from_str(&format!("epoch = \"2026-01-01T00:00:00Z\"\n{}", job(extra))).unwrap();
+        let (k, m) = spec.validate().unwrap_err();
+        assert_eq!(k, key, "{extra}");
+        assert!(m.contains("job `j`") && m.contains(want), "{extra}: {m}");
+    }
 }
 
 // ---------------------------------------------------------------- Aurora
