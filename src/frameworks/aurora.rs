@@ -490,6 +490,9 @@ pub struct Aurora {
     epoch: Instant,
     /// Agent reserved for a preemptor (job, instance), and until when.
     reserved: BTreeMap<AgentId, (usize, u32, Time)>,
+    /// The unused part of the last offer of each agent, and when it came: the agent's
+    /// slack for preemption while younger than [`OFFER_HOLD`].
+    slack: BTreeMap<AgentId, (Resources, Time)>,
     /// (job, instance) pairs that were preempted, for tests: (victim job, preemptor job).
     pub preempted: Vec<(usize, usize)>,
     now: Time,
@@ -549,6 +552,54 @@ pub fn may_preempt(p: &AuroraJob, v: &AuroraJob) -> bool {
     }
 }
 
+/// How long the unused part of an offer counts as the agent's slack for preemption:
+/// Aurora holds an offer it cannot use at least `min_offer_hold_time` (5 min).
+const OFFER_HOLD: Time = 300 * SEC;
+
+/// A running task the preemptor may kill (Aurora's `PreemptionVictim`): its job (tier,
+/// role, priority) and its resources.
+#[derive(Clone, Debug)]
+pub struct Victim<'a> {
+    pub task: TaskId,
+    pub job: &'a AuroraJob,
+    pub resources: Resources,
+}
+
+/// The victims on one agent that make room for a task of `pending` needing `need`, as
+/// Aurora's `PreemptionVictimFilter.filterPreemptionVictims`: of the candidates it may
+/// preempt ([`may_preempt`]), largest first (the resource vectors compared kind by
+/// kind, CPU, then RAM, then disk, in `ResourceType` order, descending; equal ones by
+/// task id), added one by one until the agent's `slack` (the unused offer Aurora holds
+/// for it) plus the victims' resources hold `need`; `None` if all of them do not.
+pub fn preemption_victims(
+    pending: &AuroraJob,
+    need: &Resources,
+    slack: Resources,
+    candidates: &[Victim],
+) -> Option<Vec<TaskId>> {
+    let mut sorted: Vec<&Victim> = candidates
+        .iter()
+        .filter(|v| may_preempt(pending, v.job))
+        .collect();
+    sorted.sort_by(|a, b| {
+        (b.resources.as_array())
+            .cmp(&a.resources.as_array())
+            .then(a.task.cmp(&b.task))
+    });
+    let mut total = slack;
+    let mut chosen = Vec::new();
+    for v in sorted {
+        // Aurora adds a victim before it checks: even a task the slack alone would
+        // hold costs one victim (it would have been placed without preemption).
+        chosen.push(v.task);
+        total += v.resources;
+        if total.contains(need) {
+            return Some(chosen);
+        }
+    }
+    None
+}
+
 impl Aurora {
     pub fn new(spec: AuroraSpec) -> Aurora {
         let jobs = spec
@@ -585,6 +636,7 @@ impl Aurora {
             preemption_delay: spec.preemption_delay,
             epoch: Instant::parse(&spec.epoch).expect("validated"),
             reserved: BTreeMap::new(),
+            slack: BTreeMap::new(),
             preempted: Vec::new(),
             wrong_victim: None,
             now: 0,
@@ -686,36 +738,31 @@ impl Aurora {
                 continue;
             }
             let need = self.jobs[j].configs[inst.version as usize].resources;
-            // Candidate victims per agent, cheapest first (non-production, low priority).
-            let mut by_agent: BTreeMap<AgentId, Vec<(bool, i32, TaskId)>> = BTreeMap::new();
+            // Candidate victims per agent: this framework's tasks not being killed, on
+            // agents not reserved for another preemptor.
+            let mut by_agent: BTreeMap<AgentId, Vec<Victim>> = BTreeMap::new();
             for (t, live) in &core.tasks {
                 let v = &self.jobs[t.job as usize];
-                let vi = &v.instances[t.index as usize];
-                if vi.killing || self.reserved.contains_key(&live.agent) {
+                if v.instances[t.index as usize].killing || self.reserved.contains_key(&live.agent)
+                {
                     continue;
                 }
-                if may_preempt(&self.jobs[j].spec, &v.spec) {
-                    by_agent.entry(live.agent).or_default().push((
-                        v.production(),
-                        v.spec.priority,
-                        *t,
-                    ));
-                }
+                by_agent.entry(live.agent).or_default().push(Victim {
+                    task: *t,
+                    job: &v.spec,
+                    resources: live.info.resources,
+                });
             }
-            for (agent, mut victims) in by_agent {
-                victims.sort();
-                let mut freed = Resources::ZERO;
-                let mut chosen = Vec::new();
-                for (_, _, t) in victims {
-                    if freed.contains(&need) {
-                        break;
-                    }
-                    freed += core.tasks[&t].info.resources;
-                    chosen.push(t);
-                }
-                if !freed.contains(&need) {
-                    continue;
-                }
+            let found = by_agent.iter().find_map(|(&agent, victims)| {
+                let slack = self
+                    .slack
+                    .get(&agent)
+                    .filter(|s| now < s.1.saturating_add(OFFER_HOLD))
+                    .map_or(Resources::ZERO, |s| s.0);
+                preemption_victims(&self.jobs[j].spec, &need, slack, victims).map(|c| (agent, c))
+            });
+            if let Some((agent, chosen)) = found {
+                self.slack.remove(&agent);
                 for t in chosen {
                     let vj = t.job as usize;
                     self.jobs[vj].instances[t.index as usize].killing = true;
@@ -991,6 +1038,16 @@ impl Scheduler for Aurora {
                     placed.insert((j, i));
                 }
             }
+        }
+        // What is left of each agent's offers is its slack for preemption (Aurora would
+        // hold these offers; here they are declined and remembered).
+        let now = self.now;
+        let mut left: BTreeMap<AgentId, Resources> = BTreeMap::new();
+        for slot in slots.iter() {
+            *left.entry(slot.offer.agent).or_default() += slot.left;
+        }
+        for (agent, r) in left {
+            self.slack.insert(agent, (r, now));
         }
     }
 

@@ -663,6 +663,70 @@ fn aurora_non_production_never_preempts_production() {
     tc.finish();
 }
 
+/// Victim choice through the master (issue 26 point 6), as Aurora's
+/// `PreemptionVictimFilter.filterPreemptionVictims`
+/// (`src/main/java/org/apache/aurora/scheduler/preemptor/PreemptionVictimFilter.java`;
+/// pinned by `PreemptionVictimFilterTest.testMinimalSetPreempted` and
+/// `testPreemptWithOfferAndTask`): one agent (4 CPUs) runs three preemptible tasks of
+/// one CPU, `a` (1 GiB), `b` (2 GiB) and `c` (512 MiB), declared in that order; one CPU
+/// is free and offered. A production task of 2 CPUs waits past `preemption_delay`:
+/// the victims are sorted largest first (CPU ties, so RAM decides: `b`), and `b` plus
+/// the free CPU of the offer hold it, so `b` alone is killed. The old choice (cheapest
+/// first in declaration order, no slack) killed `a` and `b`.
+#[test]
+fn aurora_preempts_the_largest_victim_and_counts_the_offer_slack() {
+    let mut tc = aurora_cluster(
+        1,
+        r#"
+        preemption_delay = "30s"
+        [[jobs]]
+        name = "a"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 1024
+        [[jobs]]
+        name = "b"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 2048
+        [[jobs]]
+        name = "c"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 512
+        [[jobs]]
+        name = "prod"
+        role = "web"
+        tier = "production"
+        instances = 1
+        cpus = 2
+        mem = 1024
+        submit = "1min"
+        "#,
+    );
+    assert!(tc.run_until(MIN, |tc| tc.running("aurora").len() == 3));
+    assert!(tc.run_until(5 * MIN, |tc| aurora(tc).job("prod").unwrap().running() == 1));
+    tc.run_for(5 * MIN);
+    let a = aurora(&tc);
+    assert_eq!(
+        a.stats.preemptions, 1,
+        "one victim is enough with the slack"
+    );
+    assert_eq!(a.preempted, vec![(1, 3)], "b (largest) preempted by prod");
+    assert_eq!(a.job("prod").unwrap().running(), 1);
+    assert_eq!(a.job("a").unwrap().running(), 1);
+    assert_eq!(a.job("c").unwrap().running(), 1);
+    assert_eq!(
+        a.job("b").unwrap().running(),
+        0,
+        "b waits: nothing it may preempt"
+    );
+    tc.finish();
+}
+
 #[test]
 fn aurora_preemption_rules() {
     let job = |tier: &str, role: &str, prio: i32| -> AuroraJob {

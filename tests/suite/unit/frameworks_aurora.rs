@@ -1,6 +1,9 @@
 //! Unit tests of `src/frameworks/aurora.rs`: the rules Aurora's own tests pin, case by
 //! case under the names they give them.
 //!
+//! - Preemption victims: `src/test/java/org/apache/aurora/scheduler/preemptor/`
+//!   `PreemptionVictimFilterTest.java` (the code: `.../scheduler/preemptor/`
+//!   `PreemptionVictimFilter.java`).
 //! - Update strategies: `src/test/java/org/apache/aurora/scheduler/updater/strategy/`
 //!   `BatchStrategyTest.java`, `QueueStrategyTest.java`, `VariableBatchStrategyTest.java`
 //!   (the code: `.../scheduler/updater/strategy/{BatchStrategy,QueueStrategy,
@@ -288,4 +291,227 @@ fn update_strategy_keys_are_validated() {
          [[updates]]\nat = \"1min\"\njob = \"web\"\nstrategy = \"rolling\""
     )
     .is_err());
+}
+
+// ---------------------------------------------------------------- preemption victims
+
+use schedlab::frameworks::aurora::{preemption_victims, AuroraJob, Victim};
+use schedlab::proto::TaskId;
+use schedlab::resources::Resources;
+
+/// A job of `role`, production or not, of `priority`.
+fn job(role: &str, production: bool, priority: i32) -> AuroraJob {
+    let tier = if production {
+        "production"
+    } else {
+        "preemptible"
+    };
+    toml::from_str(&format!(
+        "name = \"j\"\ninstances = 1\ncpus = 1\nmem = 1\nrole = \"{role}\"\n\
+         tier = \"{tier}\"\npriority = {priority}"
+    ))
+    .unwrap()
+}
+
+fn res(cpus: f64, mem: u64) -> Resources {
+    Resources::new(cpus, mem)
+}
+
+/// A running task in the test: (name, role, production, priority, cpus, mem).
+type Running<'a> = (&'a str, &'a str, bool, i32, f64, u64);
+
+/// `PreemptionVictimFilterTest`, case by case: the pending task (role, production,
+/// priority, cpus, mem), the slack offer on the host (none: zero), the tasks on the host
+/// in the order the test passes them, and the victims it expects (none: `None`). The
+/// tests that mock the scheduling filter to accept anything give their tasks no size;
+/// here those tasks get one CPU and the pending task one CPU, which the first victim in
+/// Aurora's order satisfies, as the mock does.
+#[test]
+fn preemption_victims_as_aurora_preemption_victim_filter_test() {
+    #[allow(clippy::type_complexity)]
+    let cases: Vec<(
+        &str,
+        (&str, bool, i32, f64, u64),
+        Resources,
+        Vec<Running>,
+        Option<Vec<&str>>,
+    )> = vec![
+        (
+            "testPreempted",
+            ("A", false, 100, 1.0, 0),
+            Resources::ZERO,
+            vec![("low", "A", false, 0, 1.0, 0)],
+            Some(vec!["low"]),
+        ),
+        (
+            "testLowestPriorityPreempted",
+            ("A", false, 100, 1.0, 0),
+            Resources::ZERO,
+            vec![("lower", "A", false, 1, 1.0, 0)],
+            Some(vec!["lower"]),
+        ),
+        (
+            "testOnePreemptableTask",
+            ("A", false, 98, 1.0, 0),
+            Resources::ZERO,
+            vec![
+                ("high", "A", false, 100, 1.0, 0),
+                ("lower", "A", false, 99, 1.0, 0),
+                ("lowest", "A", false, 1, 1.0, 0),
+            ],
+            Some(vec!["lowest"]),
+        ),
+        (
+            "testHigherPriorityRunning",
+            ("A", false, 0, 1.0, 0),
+            Resources::ZERO,
+            vec![("high", "A", false, 100, 1.0, 0)],
+            None,
+        ),
+        (
+            "testProductionPreemptingNonproduction",
+            ("A", true, -1000, 1.0, 0),
+            Resources::ZERO,
+            vec![("a1", "A", false, 100, 1.0, 0)],
+            Some(vec!["a1"]),
+        ),
+        (
+            "testProductionPreemptingNonproductionAcrossUsers",
+            ("A", true, -1000, 1.0, 0),
+            Resources::ZERO,
+            vec![("a1", "B", false, 100, 1.0, 0)],
+            Some(vec!["a1"]),
+        ),
+        (
+            "testProductionUsersDoNotPreemptEachOther",
+            ("A", true, 1000, 1.0, 0),
+            Resources::ZERO,
+            vec![("a1", "B", true, 0, 1.0, 0)],
+            None,
+        ),
+        (
+            "testProductionPreemptingManyNonProduction",
+            ("B", true, 0, 2.0, 1024),
+            Resources::ZERO,
+            vec![
+                ("a1", "A", false, 0, 1.0, 512),
+                ("b1", "B", false, 0, 1.0, 512),
+            ],
+            Some(vec!["a1", "b1"]),
+        ),
+        (
+            "testMinimalSetPreempted",
+            ("C", true, 0, 2.0, 1024),
+            Resources::ZERO,
+            vec![
+                ("b1", "B", false, 0, 1.0, 512),
+                ("b2", "B", false, 0, 1.0, 512),
+                ("a1", "A", false, 0, 4.0, 4096),
+            ],
+            Some(vec!["a1"]),
+        ),
+        (
+            "testProductionJobNeverPreemptsProductionJob",
+            ("B", true, 0, 1.0, 512),
+            Resources::ZERO,
+            vec![("p1", "A", true, 0, 2.0, 1024)],
+            None,
+        ),
+        (
+            "testPreemptWithOfferAndTask",
+            ("B", true, 0, 2.0, 1024),
+            res(1.0, 512).with_disk(1),
+            vec![("a1", "A", false, 0, 1.0, 512)],
+            Some(vec!["a1"]),
+        ),
+        (
+            "testPreemptWithOfferAndMultipleTasks",
+            ("B", true, 0, 4.0, 2048),
+            res(2.0, 1024).with_disk(1),
+            vec![
+                ("a1", "A", false, 0, 1.0, 512),
+                ("a2", "A", false, 0, 1.0, 512),
+            ],
+            Some(vec!["a1", "a2"]),
+        ),
+        (
+            "testNoPreemptionVictims",
+            ("A", true, 0, 1.0, 0),
+            Resources::ZERO,
+            vec![],
+            None,
+        ),
+        // The issue's cases. Largest first: CPU decides, then RAM; the declaration
+        // order does not matter, and the minimal prefix of that order is taken.
+        (
+            "RAM breaks a CPU tie",
+            ("C", true, 0, 2.0, 1024),
+            res(1.0, 4096),
+            vec![
+                ("small", "A", false, 0, 1.0, 1024),
+                ("large", "A", false, 0, 1.0, 2048),
+                ("tiny", "A", false, 0, 1.0, 512),
+            ],
+            Some(vec!["large"]),
+        ),
+        (
+            "without slack two victims, largest first",
+            ("C", true, 0, 2.0, 1024),
+            Resources::ZERO,
+            vec![
+                ("small", "A", false, 0, 1.0, 1024),
+                ("large", "A", false, 0, 1.0, 2048),
+                ("tiny", "A", false, 0, 1.0, 512),
+            ],
+            Some(vec!["large", "small"]),
+        ),
+        (
+            "not enough even with every victim",
+            ("C", true, 0, 8.0, 1024),
+            res(1.0, 0),
+            vec![
+                ("a", "A", false, 0, 2.0, 512),
+                ("b", "A", false, 0, 2.0, 512),
+            ],
+            None,
+        ),
+        (
+            "same tier: own role, strictly lower priority only",
+            ("A", false, 5, 1.0, 0),
+            Resources::ZERO,
+            vec![
+                ("other-role", "B", false, 0, 4.0, 0),
+                ("same-prio", "A", false, 5, 4.0, 0),
+                ("production", "A", true, 0, 4.0, 0),
+                ("lower", "A", false, 4, 1.0, 0),
+            ],
+            Some(vec!["lower"]),
+        ),
+    ];
+    for (name, (role, prod, prio, cpus, mem), slack, running, want) in cases {
+        let jobs: Vec<AuroraJob> = running
+            .iter()
+            .map(|&(_, r, p, pr, _, _)| job(r, p, pr))
+            .collect();
+        let victims: Vec<Victim> = running
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, _, _, _, c, m))| Victim {
+                task: TaskId {
+                    job: k as u64,
+                    index: 0,
+                    attempt: 0,
+                },
+                job: &jobs[k],
+                resources: res(c, m),
+            })
+            .collect();
+        let got =
+            preemption_victims(&job(role, prod, prio), &res(cpus, mem), slack, &victims).map(|v| {
+                v.iter()
+                    .map(|t| running[t.job as usize].0)
+                    .collect::<Vec<_>>()
+            });
+        assert_eq!(got, want, "{name}");
+    }
 }
