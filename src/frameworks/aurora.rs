@@ -20,9 +20,12 @@
 //!   Aurora writes cron syntax, the schedule is the same idea); each occurrence kills
 //!   the previous run's live instances (Aurora's default `KILL_EXISTING`) and starts
 //!   all instances anew.
-//! - Updates at given times: instances move to the new configuration `batch_size` at a
-//!   time; a batch must run `watch` (Aurora's `watch_secs`, 45 s) before the next; a
-//!   failure of an updated instance rolls the update back the same way.
+//! - Updates at given times, as Aurora's updater (`scheduler/updater/`): instances
+//!   move to the new configuration in groups the `strategy` picks (`batch`,
+//!   `queue`, `variable_batch`: [`UpdateStrategy`]), ascending; an instance is done
+//!   once it has run the new version for `watch` (Aurora's `watch_secs`, 45 s); an
+//!   updated task ending on its own fails the update, which rolls back every
+//!   instance in descending order with the same strategy.
 
 use super::core::{Common, Core, Live, Progress, Scheduler, Slot};
 use super::iso8601::{Instant, Schedule};
@@ -133,10 +136,163 @@ pub struct JobUpdate {
     /// The new version's tasks exit after this long (a crashing release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Latency>,
-    #[serde(default = "one")]
-    pub batch_size: u32,
+    /// Aurora's `update_strategy`: `batch` (`BatchUpdateStrategy`, schedlab's default:
+    /// what `batch_size` alone always meant here), `queue` (`QueueUpdateStrategy`) or
+    /// `variable_batch` (`VariableBatchUpdateStrategy`, with `batch_sizes`).
+    #[serde(default)]
+    pub strategy: StrategyKind,
+    /// The group size of `batch` and `queue` (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    /// The group sizes of `variable_batch`, in order; the last one repeats.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_sizes: Vec<u32>,
     #[serde(default = "watch", with = "crate::units::duration")]
     pub watch: Time,
+}
+
+/// The `strategy` key of an update.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyKind {
+    #[default]
+    Batch,
+    Queue,
+    VariableBatch,
+}
+
+impl JobUpdate {
+    /// The update's strategy (validated: sizes positive, the right key for the kind).
+    pub fn strategy(&self) -> UpdateStrategy {
+        let n = self.batch_size.unwrap_or(1) as usize;
+        match self.strategy {
+            StrategyKind::Batch => UpdateStrategy::Batch(n),
+            StrategyKind::Queue => UpdateStrategy::Queue(n),
+            StrategyKind::VariableBatch => UpdateStrategy::VariableBatch(
+                self.batch_sizes.iter().map(|&x| x as usize).collect(),
+            ),
+        }
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let job = &self.job;
+        if self.batch_size == Some(0) {
+            return Err((
+                "batch_size".into(),
+                format!("update of job `{job}`: batch_size must be positive"),
+            ));
+        }
+        match self.strategy {
+            StrategyKind::VariableBatch => {
+                if self.batch_size.is_some() {
+                    return Err((
+                        "batch_size".into(),
+                        format!(
+                            "update of job `{job}`: strategy = \"variable_batch\" takes batch_sizes, not batch_size"
+                        ),
+                    ));
+                }
+                if self.batch_sizes.is_empty() || self.batch_sizes.contains(&0) {
+                    return Err((
+                        "batch_sizes".into(),
+                        format!(
+                            "update of job `{job}`: strategy = \"variable_batch\" needs batch_sizes, a non-empty list of positive sizes, got {:?}",
+                            self.batch_sizes
+                        ),
+                    ));
+                }
+            }
+            StrategyKind::Batch | StrategyKind::Queue if !self.batch_sizes.is_empty() => {
+                return Err((
+                    "batch_sizes".into(),
+                    format!(
+                        "update of job `{job}`: batch_sizes is for strategy = \"variable_batch\" (this update's strategy takes batch_size)"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(r) = self.failure_rate {
+            super::core::unit_interval("failure_rate", r)?;
+        }
+        if let Some(d) = &self.duration {
+            d.validate().map_err(|m| ("duration".to_string(), m))?;
+        }
+        Ok(())
+    }
+}
+
+/// Which instances an update works on next, as Aurora's `UpdateStrategy.getNextGroup(idle,
+/// active)` (`src/main/java/org/apache/aurora/scheduler/updater/strategy/`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpdateStrategy {
+    /// `BatchStrategy`: a new group only once no instance is active; at most n.
+    Batch(usize),
+    /// `QueueStrategy`: keeps up to n instances active, refilling a freed slot at once.
+    Queue(usize),
+    /// `VariableBatchStrategy`: like `Batch`, the k-th group of the k-th size, the last
+    /// size repeating.
+    VariableBatch(Vec<usize>),
+}
+
+impl UpdateStrategy {
+    /// The instances to start among `idle`, with `active` instances in progress: the
+    /// first of `idle` in the update's order (ascending rolling forward, descending
+    /// rolling back: `UpdateFactory`'s `updateOrder`). `total` is the number of
+    /// instances the update covers (`VariableBatchStrategy.totalModInstanceCount`, the
+    /// idle count at its first call).
+    pub fn next_group(
+        &self,
+        idle: &BTreeSet<u32>,
+        active: usize,
+        total: usize,
+        forward: bool,
+    ) -> Vec<u32> {
+        let limit = match self {
+            UpdateStrategy::Batch(n) if active == 0 => *n,
+            UpdateStrategy::Queue(n) => n.saturating_sub(active),
+            UpdateStrategy::VariableBatch(sizes) if active == 0 => {
+                variable_group_size(sizes, total, idle.len(), forward)
+            }
+            _ => 0,
+        };
+        if forward {
+            idle.iter().take(limit).copied().collect()
+        } else {
+            idle.iter().rev().take(limit).copied().collect()
+        }
+    }
+}
+
+/// `VariableBatchStrategy.determineCurGroupSize`: rolling forward, the size of the
+/// group the `total - remaining` instances already modified have reached (the last
+/// size once the list is used up); rolling back, the forward groups undone from the
+/// last: `remaining` is what was modified, and the partial group it ends in comes first.
+fn variable_group_size(sizes: &[usize], total: usize, remaining: usize, forward: bool) -> usize {
+    let last = sizes.last().copied().unwrap_or(1);
+    if forward {
+        let modified = total.saturating_sub(remaining);
+        let mut sum = 0;
+        for &g in sizes {
+            sum += g;
+            if sum > modified {
+                return g;
+            }
+        }
+        last
+    } else {
+        let mut cur = remaining;
+        for &g in sizes {
+            if cur <= g {
+                return cur;
+            }
+            cur -= g;
+        }
+        match cur % last {
+            0 => last,
+            r => r,
+        }
+    }
 }
 
 fn watch() -> Time {
@@ -198,9 +354,7 @@ impl FrameworkKind for AuroraSpec {
                     format!("update names unknown job `{}`", u.job),
                 ));
             }
-            if u.batch_size == 0 {
-                return Err(("batch_size".into(), "must be positive".into()));
-            }
+            u.validate()?;
         }
         Ok(())
     }
@@ -244,15 +398,37 @@ pub struct Inst {
     killing: bool,
 }
 
+/// A job update in progress, one direction of it (Aurora's `OneWayJobUpdater`): every
+/// instance is idle (not started yet), working, succeeded (dropped) or failed.
 #[derive(Clone, Debug)]
 struct Update {
-    to: u32,
-    from: u32,
-    rolling_back: bool,
-    batch: Vec<u32>,
-    remaining: Vec<u32>,
+    /// Rolling forward (else rolling back).
+    forward: bool,
+    /// The version instances move to.
+    target: u32,
+    /// The other version (where a rollback returns).
+    other: u32,
+    strategy: UpdateStrategy,
     watch: Time,
-    batch_size: usize,
+    /// Instances the update covers.
+    total: usize,
+    idle: BTreeSet<u32>,
+    working: BTreeSet<u32>,
+    failed: BTreeSet<u32>,
+}
+
+/// What an instance of the working set needs (Aurora's `InstanceUpdater.evaluate`, with
+/// `max_per_instance_failures` 0).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum InstEval {
+    /// Runs the target and has for `watch` (`appearsStable`), or has nothing to run.
+    Succeeded,
+    /// Runs the target since less than `watch`: look again at this time.
+    WatchUntil(Time),
+    /// On its way to the target (pending, staging, being killed).
+    Await,
+    /// On another version: to be replaced (kill, then relaunch at the target).
+    Replace,
 }
 
 /// A job's live state.
@@ -263,8 +439,22 @@ pub struct Job {
     pub version: u32,
     pub instances: Vec<Inst>,
     update: Option<Update>,
-    /// Outcomes of updates: "rolled_forward" or "rolled_back".
+    /// Outcomes of updates: "rolled_forward", "rolled_back" or "failed" (a rollback
+    /// whose instance failed: Aurora's FAILED).
     pub update_results: Vec<&'static str>,
+    /// What the updater did to each instance, in order (tests, debugging).
+    pub update_log: Vec<UpdateStep>,
+}
+
+/// One step of an update on one instance: `event` is "start" (the strategy picked it),
+/// "succeeded" (ran the target for `watch`, or needed nothing) or "failed".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateStep {
+    pub at: Time,
+    /// Rolling forward (else rolling back).
+    pub forward: bool,
+    pub instance: u32,
+    pub event: &'static str,
 }
 
 impl Job {
@@ -300,6 +490,9 @@ pub struct Aurora {
     epoch: Instant,
     /// Agent reserved for a preemptor (job, instance), and until when.
     reserved: BTreeMap<AgentId, (usize, u32, Time)>,
+    /// The unused part of the last offer of each agent, and when it came: the agent's
+    /// slack for preemption while younger than [`OFFER_HOLD`].
+    slack: BTreeMap<AgentId, (Resources, Time)>,
     /// (job, instance) pairs that were preempted, for tests: (victim job, preemptor job).
     pub preempted: Vec<(usize, usize)>,
     now: Time,
@@ -359,6 +552,54 @@ pub fn may_preempt(p: &AuroraJob, v: &AuroraJob) -> bool {
     }
 }
 
+/// How long the unused part of an offer counts as the agent's slack for preemption:
+/// Aurora holds an offer it cannot use at least `min_offer_hold_time` (5 min).
+const OFFER_HOLD: Time = 300 * SEC;
+
+/// A running task the preemptor may kill (Aurora's `PreemptionVictim`): its job (tier,
+/// role, priority) and its resources.
+#[derive(Clone, Debug)]
+pub struct Victim<'a> {
+    pub task: TaskId,
+    pub job: &'a AuroraJob,
+    pub resources: Resources,
+}
+
+/// The victims on one agent that make room for a task of `pending` needing `need`, as
+/// Aurora's `PreemptionVictimFilter.filterPreemptionVictims`: of the candidates it may
+/// preempt ([`may_preempt`]), largest first (the resource vectors compared kind by
+/// kind, CPU, then RAM, then disk, in `ResourceType` order, descending; equal ones by
+/// task id), added one by one until the agent's `slack` (the unused offer Aurora holds
+/// for it) plus the victims' resources hold `need`; `None` if all of them do not.
+pub fn preemption_victims(
+    pending: &AuroraJob,
+    need: &Resources,
+    slack: Resources,
+    candidates: &[Victim],
+) -> Option<Vec<TaskId>> {
+    let mut sorted: Vec<&Victim> = candidates
+        .iter()
+        .filter(|v| may_preempt(pending, v.job))
+        .collect();
+    sorted.sort_by(|a, b| {
+        (b.resources.as_array())
+            .cmp(&a.resources.as_array())
+            .then(a.task.cmp(&b.task))
+    });
+    let mut total = slack;
+    let mut chosen = Vec::new();
+    for v in sorted {
+        // Aurora adds a victim before it checks: even a task the slack alone would
+        // hold costs one victim (it would have been placed without preemption).
+        chosen.push(v.task);
+        total += v.resources;
+        if total.contains(need) {
+            return Some(chosen);
+        }
+    }
+    None
+}
+
 impl Aurora {
     pub fn new(spec: AuroraSpec) -> Aurora {
         let jobs = spec
@@ -385,6 +626,7 @@ impl Aurora {
                     .collect(),
                 update: None,
                 update_results: Vec::new(),
+                update_log: Vec::new(),
                 spec: s,
             })
             .collect();
@@ -394,6 +636,7 @@ impl Aurora {
             preemption_delay: spec.preemption_delay,
             epoch: Instant::parse(&spec.epoch).expect("validated"),
             reserved: BTreeMap::new(),
+            slack: BTreeMap::new(),
             preempted: Vec::new(),
             wrong_victim: None,
             now: 0,
@@ -444,11 +687,12 @@ impl Aurora {
         rng: &mut rand_chacha::ChaCha8Rng,
     ) -> bool {
         let job = &mut self.jobs[j];
-        let cfg = &job.configs[job.version as usize];
+        let inst = &mut job.instances[i as usize];
+        // Its own version: a relaunch keeps its configuration; an update sets it.
+        let cfg = &job.configs[inst.version as usize];
         if !slot.fits(&cfg.resources) {
             return false;
         }
-        let inst = &mut job.instances[i as usize];
         let id = TaskId {
             job: j as u64,
             index: i,
@@ -456,7 +700,6 @@ impl Aurora {
         };
         inst.launches += 1;
         inst.state = InstState::Active;
-        inst.version = job.version;
         inst.task = Some(id);
         let fails = cfg.failure_rate > 0.0 && rng.gen::<f64>() < cfg.failure_rate;
         // A batch task runs its duration and exits by its draw; a service runs until
@@ -494,37 +737,32 @@ impl Aurora {
             {
                 continue;
             }
-            let need = self.jobs[j].configs[self.jobs[j].version as usize].resources;
-            // Candidate victims per agent, cheapest first (non-production, low priority).
-            let mut by_agent: BTreeMap<AgentId, Vec<(bool, i32, TaskId)>> = BTreeMap::new();
+            let need = self.jobs[j].configs[inst.version as usize].resources;
+            // Candidate victims per agent: this framework's tasks not being killed, on
+            // agents not reserved for another preemptor.
+            let mut by_agent: BTreeMap<AgentId, Vec<Victim>> = BTreeMap::new();
             for (t, live) in &core.tasks {
                 let v = &self.jobs[t.job as usize];
-                let vi = &v.instances[t.index as usize];
-                if vi.killing || self.reserved.contains_key(&live.agent) {
+                if v.instances[t.index as usize].killing || self.reserved.contains_key(&live.agent)
+                {
                     continue;
                 }
-                if may_preempt(&self.jobs[j].spec, &v.spec) {
-                    by_agent.entry(live.agent).or_default().push((
-                        v.production(),
-                        v.spec.priority,
-                        *t,
-                    ));
-                }
+                by_agent.entry(live.agent).or_default().push(Victim {
+                    task: *t,
+                    job: &v.spec,
+                    resources: live.info.resources,
+                });
             }
-            for (agent, mut victims) in by_agent {
-                victims.sort();
-                let mut freed = Resources::ZERO;
-                let mut chosen = Vec::new();
-                for (_, _, t) in victims {
-                    if freed.contains(&need) {
-                        break;
-                    }
-                    freed += core.tasks[&t].info.resources;
-                    chosen.push(t);
-                }
-                if !freed.contains(&need) {
-                    continue;
-                }
+            let found = by_agent.iter().find_map(|(&agent, victims)| {
+                let slack = self
+                    .slack
+                    .get(&agent)
+                    .filter(|s| now < s.1.saturating_add(OFFER_HOLD))
+                    .map_or(Resources::ZERO, |s| s.0);
+                preemption_victims(&self.jobs[j].spec, &need, slack, victims).map(|c| (agent, c))
+            });
+            if let Some((agent, chosen)) = found {
+                self.slack.remove(&agent);
                 for t in chosen {
                     let vj = t.job as usize;
                     self.jobs[vj].instances[t.index as usize].killing = true;
@@ -580,119 +818,168 @@ impl Aurora {
         job.configs.push(cfg);
         let from = job.version;
         job.version = job.configs.len() as u32 - 1;
+        let n = job.instances.len();
         job.update = Some(Update {
-            to: job.version,
-            from,
-            rolling_back: false,
-            batch: Vec::new(),
-            remaining: (0..job.instances.len() as u32).collect(),
+            forward: true,
+            target: job.version,
+            other: from,
+            strategy: u.strategy(),
             watch: u.watch,
-            batch_size: u.batch_size as usize,
+            total: n,
+            idle: (0..n as u32).collect(),
+            working: BTreeSet::new(),
+            failed: BTreeSet::new(),
         });
-        self.next_batch(core, ctx, j);
+        self.evaluate(core, ctx, j);
     }
 
-    /// Moves the next batch of instances to the update's target version.
-    fn next_batch(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
-        let job = &mut self.jobs[j];
-        let Some(up) = job.update.as_mut() else {
-            return;
-        };
-        let target = if up.rolling_back { up.from } else { up.to };
-        if up.remaining.is_empty() {
-            job.update_results.push(if up.rolling_back {
-                "rolled_back"
-            } else {
-                "rolled_forward"
-            });
-            if up.rolling_back {
-                self.stats.updates_rolled_back += 1;
-            } else {
-                self.stats.updates_rolled_forward += 1;
-            }
-            job.update = None;
-            return;
+    /// Where instance `i` of job `j` stands towards `target` at `now`.
+    fn eval_instance(&self, j: usize, i: u32, target: u32, watch: Time) -> InstEval {
+        let inst = &self.jobs[j].instances[i as usize];
+        match inst.state {
+            // Nothing runs: it takes the target's configuration when it next starts.
+            InstState::Idle | InstState::Finished | InstState::Failed => InstEval::Succeeded,
+            _ if inst.version != target => InstEval::Replace,
+            InstState::Active if !inst.killing => match inst.running_since {
+                Some(s) if s.saturating_add(watch) <= self.now => InstEval::Succeeded,
+                Some(s) => InstEval::WatchUntil(s.saturating_add(watch)),
+                None => InstEval::Await,
+            },
+            _ => InstEval::Await,
         }
-        let n = up.batch_size.min(up.remaining.len());
-        up.batch = up.remaining.drain(..n).collect();
-        for &i in &up.batch.clone() {
-            let inst = &mut job.instances[i as usize];
-            if inst.version == target && inst.state == InstState::Active {
-                continue;
+    }
+
+    /// One evaluation of job `j`'s update (`OneWayJobUpdater.evaluate`): the working
+    /// instances that ran the target for `watch` succeed; a failed one fails the update
+    /// (`max_total_failures` 0), which rolls back a forward update; with nothing idle or
+    /// working left the update is done; otherwise the strategy may start a group. A
+    /// group that needed no action while nothing was working is followed by the next at
+    /// once (`startNextInstanceGroup`).
+    fn evaluate(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
+        loop {
+            let Some(mut up) = self.jobs[j].update.take() else {
+                return;
+            };
+            let done: Vec<u32> = up
+                .working
+                .iter()
+                .copied()
+                .filter(|&i| self.eval_instance(j, i, up.target, up.watch) == InstEval::Succeeded)
+                .collect();
+            let now = self.now;
+            let job = &mut self.jobs[j];
+            for i in done {
+                up.working.remove(&i);
+                job.update_log.push(UpdateStep {
+                    at: now,
+                    forward: up.forward,
+                    instance: i,
+                    event: "succeeded",
+                });
             }
-            match (inst.state, inst.task) {
-                (InstState::Active, Some(t)) => {
-                    inst.killing = true;
-                    core.kill(ctx, t);
+            for &i in &up.failed {
+                job.update_log.push(UpdateStep {
+                    at: now,
+                    forward: up.forward,
+                    instance: i,
+                    event: "failed",
+                });
+            }
+            if !up.failed.is_empty() {
+                if up.forward {
+                    // ROLLING_BACK: every instance back to the old version, the
+                    // instances in descending order (UpdateFactory), same strategy.
+                    job.version = up.other;
+                    let n = job.instances.len();
+                    job.update = Some(Update {
+                        forward: false,
+                        target: up.other,
+                        other: up.target,
+                        strategy: up.strategy,
+                        watch: up.watch,
+                        total: n,
+                        idle: (0..n as u32).collect(),
+                        working: BTreeSet::new(),
+                        failed: BTreeSet::new(),
+                    });
+                    continue;
                 }
-                _ => {
-                    inst.state = InstState::Pending;
-                    inst.pending_since = self.now;
+                job.update_results.push("failed");
+                return;
+            }
+            if up.idle.is_empty() && up.working.is_empty() {
+                if up.forward {
+                    job.update_results.push("rolled_forward");
+                    self.stats.updates_rolled_forward += 1;
+                } else {
+                    job.update_results.push("rolled_back");
+                    self.stats.updates_rolled_back += 1;
+                }
+                return;
+            }
+            let nothing_working = up.working.is_empty();
+            let group = up
+                .strategy
+                .next_group(&up.idle, up.working.len(), up.total, up.forward);
+            let mut acted = false;
+            for &i in &group {
+                up.idle.remove(&i);
+                let ev = self.eval_instance(j, i, up.target, up.watch);
+                let log = &mut self.jobs[j].update_log;
+                log.push(UpdateStep {
+                    at: now,
+                    forward: up.forward,
+                    instance: i,
+                    event: "start",
+                });
+                match ev {
+                    InstEval::Succeeded => {
+                        log.push(UpdateStep {
+                            at: now,
+                            forward: up.forward,
+                            instance: i,
+                            event: "succeeded",
+                        });
+                        let inst = &mut self.jobs[j].instances[i as usize];
+                        inst.version = up.target;
+                    }
+                    InstEval::WatchUntil(at) => {
+                        up.working.insert(i);
+                        acted = true;
+                        core.timer(
+                            ctx,
+                            at - self.now,
+                            AuroraTimer::Watch {
+                                job: j as u32,
+                                instance: i,
+                            },
+                        );
+                    }
+                    InstEval::Await => {
+                        up.working.insert(i);
+                        acted = true;
+                    }
+                    InstEval::Replace => {
+                        up.working.insert(i);
+                        acted = true;
+                        let inst = &mut self.jobs[j].instances[i as usize];
+                        inst.version = up.target;
+                        match (inst.state, inst.task) {
+                            (InstState::Active, Some(t)) if !inst.killing => {
+                                inst.killing = true;
+                                core.kill(ctx, t);
+                            }
+                            (InstState::Pending, _) => inst.pending_since = now,
+                            _ => {} // being killed: it relaunches at the target
+                        }
+                    }
                 }
             }
+            self.jobs[j].update = Some(up);
+            if group.is_empty() || acted || !nothing_working {
+                return;
+            }
         }
-        self.check_batch(core, ctx, j);
-    }
-
-    /// When every instance of the batch runs the target version, watch it.
-    fn check_batch(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
-        let job = &self.jobs[j];
-        let Some(up) = &job.update else { return };
-        let target = if up.rolling_back { up.from } else { up.to };
-        let latest = up.batch.iter().try_fold(0, |acc: Time, &i| {
-            let inst = &job.instances[i as usize];
-            (inst.version == target && inst.state == InstState::Active && !inst.killing)
-                .then_some(())
-                .and(inst.running_since)
-                .map(|s| acc.max(s))
-        });
-        if let Some(t) = latest {
-            let at = t + up.watch;
-            core.timer(
-                ctx,
-                at.saturating_sub(self.now),
-                AuroraTimer::Watch {
-                    job: j as u32,
-                    instance: target,
-                },
-            );
-        }
-    }
-
-    fn watch_done(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize, version: u32) {
-        let job = &self.jobs[j];
-        let Some(up) = &job.update else { return };
-        let target = if up.rolling_back { up.from } else { up.to };
-        if target != version {
-            return;
-        }
-        let now = self.now;
-        let ok = up.batch.iter().all(|&i| {
-            let inst = &job.instances[i as usize];
-            inst.version == target
-                && inst.state == InstState::Active
-                && inst.running_since.is_some_and(|s| s + up.watch <= now)
-        });
-        if ok {
-            self.next_batch(core, ctx, j);
-        }
-    }
-
-    fn rollback(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, j: usize) {
-        let job = &mut self.jobs[j];
-        let Some(up) = job.update.as_mut() else {
-            return;
-        };
-        if up.rolling_back {
-            return;
-        }
-        up.rolling_back = true;
-        job.version = up.from;
-        up.remaining = (0..job.instances.len() as u32)
-            .filter(|&i| job.instances[i as usize].version == up.to)
-            .collect();
-        up.batch.clear();
-        self.next_batch(core, ctx, j);
     }
 }
 
@@ -752,6 +1039,16 @@ impl Scheduler for Aurora {
                 }
             }
         }
+        // What is left of each agent's offers is its slack for preemption (Aurora would
+        // hold these offers; here they are declined and remembered).
+        let now = self.now;
+        let mut left: BTreeMap<AgentId, Resources> = BTreeMap::new();
+        for slot in slots.iter() {
+            *left.entry(slot.offer.agent).or_default() += slot.left;
+        }
+        for (agent, r) in left {
+            self.slack.insert(agent, (r, now));
+        }
     }
 
     fn status(
@@ -777,7 +1074,21 @@ impl Scheduler for Aurora {
         if !ended {
             if status.state == TaskState::Running {
                 inst.running_since = Some(self.now);
-                self.check_batch(core, ctx, j);
+                let version = inst.version;
+                // A working instance of an update runs its target: watch it.
+                if let Some(up) = &self.jobs[j].update {
+                    if up.working.contains(&i) && version == up.target {
+                        let watch = up.watch;
+                        core.timer(
+                            ctx,
+                            watch,
+                            AuroraTimer::Watch {
+                                job: j as u32,
+                                instance: i,
+                            },
+                        );
+                    }
+                }
             }
             return;
         }
@@ -785,10 +1096,16 @@ impl Scheduler for Aurora {
         let job = &self.jobs[j];
         let service = job.spec.job_type == JobType::Service;
         let max_failures = job.spec.max_failures;
-        let updated = job
-            .update
-            .as_ref()
-            .is_some_and(|u| !u.rolling_back && version == u.to);
+        // A working instance's task of the target version ended (any terminal state,
+        // LOST included: `InstanceUpdater` counts `Tasks.isTerminated`) without the
+        // scheduler killing it: the instance fails the update
+        // (`max_per_instance_failures` 0). Aurora ignores instances outside the working
+        // set.
+        let updated = !killing
+            && job
+                .update
+                .as_ref()
+                .is_some_and(|u| u.working.contains(&i) && version == u.target);
         let inst = &mut self.jobs[j].instances[i as usize];
         match status.state {
             TaskState::Finished if !service => {
@@ -805,9 +1122,6 @@ impl Scheduler for Aurora {
                 } else {
                     self.pend(j, i);
                 }
-                if updated {
-                    self.rollback(core, ctx, j);
-                }
             }
             _ => {
                 if !killing {
@@ -816,7 +1130,12 @@ impl Scheduler for Aurora {
                 self.pend(j, i);
             }
         }
-        self.check_batch(core, ctx, j);
+        if updated {
+            if let Some(up) = self.jobs[j].update.as_mut() {
+                up.failed.insert(i);
+            }
+        }
+        self.evaluate(core, ctx, j);
     }
 
     fn timer(&mut self, core: &mut Core, ctx: &mut Ctx<Mesos>, t: AuroraTimer) {
@@ -843,9 +1162,7 @@ impl Scheduler for Aurora {
                 }
             }
             AuroraTimer::Update(u) => self.start_update(core, ctx, u as usize),
-            AuroraTimer::Watch { job, instance } => {
-                self.watch_done(core, ctx, job as usize, instance)
-            }
+            AuroraTimer::Watch { job, .. } => self.evaluate(core, ctx, job as usize),
             AuroraTimer::Preempt => {
                 core.timer(ctx, PREEMPT_EVERY, AuroraTimer::Preempt);
                 self.preempt(core, ctx);

@@ -878,6 +878,70 @@ fn aurora_non_production_never_preempts_production() {
     tc.finish();
 }
 
+/// Victim choice through the master (issue 26 point 6), as Aurora's
+/// `PreemptionVictimFilter.filterPreemptionVictims`
+/// (`src/main/java/org/apache/aurora/scheduler/preemptor/PreemptionVictimFilter.java`;
+/// pinned by `PreemptionVictimFilterTest.testMinimalSetPreempted` and
+/// `testPreemptWithOfferAndTask`): one agent (4 CPUs) runs three preemptible tasks of
+/// one CPU, `a` (1 GiB), `b` (2 GiB) and `c` (512 MiB), declared in that order; one CPU
+/// is free and offered. A production task of 2 CPUs waits past `preemption_delay`:
+/// the victims are sorted largest first (CPU ties, so RAM decides: `b`), and `b` plus
+/// the free CPU of the offer hold it, so `b` alone is killed. The old choice (cheapest
+/// first in declaration order, no slack) killed `a` and `b`.
+#[test]
+fn aurora_preempts_the_largest_victim_and_counts_the_offer_slack() {
+    let mut tc = aurora_cluster(
+        1,
+        r#"
+        preemption_delay = "30s"
+        [[jobs]]
+        name = "a"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 1024
+        [[jobs]]
+        name = "b"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 2048
+        [[jobs]]
+        name = "c"
+        role = "batch"
+        instances = 1
+        cpus = 1
+        mem = 512
+        [[jobs]]
+        name = "prod"
+        role = "web"
+        tier = "production"
+        instances = 1
+        cpus = 2
+        mem = 1024
+        submit = "1min"
+        "#,
+    );
+    assert!(tc.run_until(MIN, |tc| tc.running("aurora").len() == 3));
+    assert!(tc.run_until(5 * MIN, |tc| aurora(tc).job("prod").unwrap().running() == 1));
+    tc.run_for(5 * MIN);
+    let a = aurora(&tc);
+    assert_eq!(
+        a.stats.preemptions, 1,
+        "one victim is enough with the slack"
+    );
+    assert_eq!(a.preempted, vec![(1, 3)], "b (largest) preempted by prod");
+    assert_eq!(a.job("prod").unwrap().running(), 1);
+    assert_eq!(a.job("a").unwrap().running(), 1);
+    assert_eq!(a.job("c").unwrap().running(), 1);
+    assert_eq!(
+        a.job("b").unwrap().running(),
+        0,
+        "b waits: nothing it may preempt"
+    );
+    tc.finish();
+}
+
 #[test]
 fn aurora_preemption_rules() {
     let job = |tier: &str, role: &str, prio: i32| -> AuroraJob {
@@ -951,6 +1015,176 @@ fn aurora_update_rolls_forward_in_batches_and_back_on_failure() {
     assert!(bad.instances.iter().all(|i| i.version == 0));
     assert_eq!(bad.running(), 6);
     tc.finish();
+}
+
+/// The update's steps of one direction as groups: the instances started at one time,
+/// in the order started, with when each group started and when its last instance
+/// succeeded.
+fn update_groups(a: &Aurora, job: &str, forward: bool) -> Vec<(Time, Vec<u32>, Time)> {
+    let log = &a.job(job).unwrap().update_log;
+    let mut groups: Vec<(Time, Vec<u32>, Time)> = Vec::new();
+    for s in log
+        .iter()
+        .filter(|s| s.forward == forward && s.event == "start")
+    {
+        match groups.last_mut() {
+            Some(g) if g.0 == s.at => g.1.push(s.instance),
+            _ => groups.push((s.at, vec![s.instance], 0)),
+        }
+    }
+    for g in &mut groups {
+        g.2 =
+            g.1.iter()
+                .map(|&i| {
+                    log.iter()
+                        .find(|s| s.forward == forward && s.instance == i && s.event == "succeeded")
+                        .map_or(Time::MAX, |s| s.at)
+                })
+                .max()
+                .unwrap();
+    }
+    groups
+}
+
+fn aurora_update_cluster(update: &str) -> TestCluster {
+    aurora_cluster(
+        4,
+        &format!(
+            r#"
+            [[jobs]]
+            name = "svc"
+            instances = 6
+            cpus = 1
+            mem = 512
+            [[updates]]
+            at = "1min"
+            job = "svc"
+            mem = 600
+            watch = "30s"
+            {update}
+            "#
+        ),
+    )
+}
+
+/// Fixed batches wait for the whole batch (`BatchStrategy`: a group only when nothing is
+/// active; `src/main/java/org/apache/aurora/scheduler/updater/strategy/BatchStrategy.java`,
+/// pinned by `BatchStrategyTest.testWaitForBatchCompletion`), and variable batches take
+/// the listed sizes in order, the last repeating (`VariableBatchStrategy.java`,
+/// `VariableBatchStrategyTest.testIncreasingGroupSizes` and
+/// `testMoreInstancesThanSumOfGroupSizes`), through the master: each group starts at
+/// the moment the previous one's last instance has run `watch` (`watch_secs`).
+#[test]
+fn aurora_update_batches_wait_for_the_whole_batch() {
+    for (keys, want) in [
+        ("batch_size = 2", vec![vec![0, 1], vec![2, 3], vec![4, 5]]),
+        (
+            "strategy = \"variable_batch\"\nbatch_sizes = [1, 2]",
+            vec![vec![0], vec![1, 2], vec![3, 4], vec![5]],
+        ),
+        (
+            "strategy = \"variable_batch\"\nbatch_sizes = [3, 1]",
+            vec![vec![0, 1, 2], vec![3], vec![4], vec![5]],
+        ),
+    ] {
+        let mut tc = aurora_update_cluster(keys);
+        tc.run_for(15 * MIN);
+        let a = aurora(&tc);
+        let svc = a.job("svc").unwrap();
+        assert_eq!(svc.update_results, vec!["rolled_forward"], "{keys}");
+        assert!(svc.instances.iter().all(|i| i.version == 1), "{keys}");
+        assert_eq!(svc.running(), 6, "{keys}");
+        let groups = update_groups(a, "svc", true);
+        let got: Vec<Vec<u32>> = groups.iter().map(|g| g.1.clone()).collect();
+        assert_eq!(got, want, "{keys}");
+        for w in groups.windows(2) {
+            assert_eq!(
+                w[1].0, w[0].2,
+                "{keys}: a group starts when the previous one's last instance has run watch"
+            );
+        }
+        for g in &groups {
+            assert!(g.2 >= g.0 + 30 * SEC, "{keys}: each instance watched 30 s");
+        }
+        tc.finish();
+    }
+}
+
+/// A crashing release rolled back, with `batch_size` 2 under both fixed strategies. The
+/// forward update starts [0, 1], they fail, and the rollback goes over every instance in
+/// descending order (`UpdateFactory`'s reversed `updateOrder`): [4, 3] need nothing and
+/// [2, 1] is picked at once (`OneWayJobUpdater.startNextInstanceGroup` goes on while
+/// a group needed no action), 2 needs nothing, 1 is replaced. Then the strategies
+/// differ: the queue (`QueueStrategy.java`, `QueueStrategyTest.testFillsQueue`) refills
+/// the free slot with 0 while 1 is still being rolled back; the batch
+/// (`BatchStrategyTest.testWaitForBatchCompletion`) starts 0 only once 1 has run
+/// `watch`.
+#[test]
+fn aurora_update_queue_refills_at_once_batch_waits_and_rollback_is_reversed() {
+    for strategy in ["queue", "batch"] {
+        let mut tc = aurora_cluster(
+            4,
+            &format!(
+                r#"
+                [[jobs]]
+                name = "svc"
+                instances = 5
+                cpus = 1
+                mem = 512
+                [[updates]]
+                at = "1min"
+                job = "svc"
+                failure_rate = 1.0
+                strategy = "{strategy}"
+                batch_size = 2
+                watch = "30s"
+                "#
+            ),
+        );
+        tc.run_for(15 * MIN);
+        let a = aurora(&tc);
+        let svc = a.job("svc").unwrap();
+        assert_eq!(svc.update_results, vec!["rolled_back"], "{strategy}");
+        assert!(svc.instances.iter().all(|i| i.version == 0), "{strategy}");
+        assert_eq!(svc.running(), 5, "{strategy}");
+        let forward: Vec<Vec<u32>> = update_groups(a, "svc", true)
+            .into_iter()
+            .map(|g| g.1)
+            .collect();
+        assert_eq!(forward, vec![vec![0, 1]], "{strategy}");
+        let back: Vec<u32> = svc
+            .update_log
+            .iter()
+            .filter(|s| !s.forward && s.event == "start")
+            .map(|s| s.instance)
+            .collect();
+        assert_eq!(back, vec![4, 3, 2, 1, 0], "{strategy}: rollback in reverse");
+        let at = |i: u32, event: &str| {
+            svc.update_log
+                .iter()
+                .find(|s| !s.forward && s.instance == i && s.event == event)
+                .unwrap()
+                .at
+        };
+        assert_eq!(
+            at(4, "start"),
+            at(1, "start"),
+            "{strategy}: no-op groups pass at once"
+        );
+        if strategy == "queue" {
+            assert!(
+                at(0, "start") < at(1, "succeeded"),
+                "queue: 0 fills the slot while 1 is rolled back"
+            );
+        } else {
+            assert_eq!(
+                at(0, "start"),
+                at(1, "succeeded"),
+                "batch: 0 waits for the whole batch"
+            );
+        }
+        tc.finish();
+    }
 }
 
 #[test]

@@ -30,6 +30,7 @@ mod coord_session;
 mod coord_tree;
 mod coord_vote;
 mod coord_watch;
+mod frameworks_aurora;
 mod frameworks_constraints;
 mod frameworks_iso8601;
 mod frameworks_registry;
