@@ -265,6 +265,11 @@ impl Instance {
         !self.killing || self.kill_is_failure
     }
 
+    /// Counts toward the app's instances: goal Running and not inactive.
+    fn counts(&self) -> bool {
+        self.goal_running() && !self.inactive
+    }
+
     fn place(&self) -> Place<'_> {
         Place {
             hostname: &self.hostname,
@@ -335,7 +340,7 @@ impl App {
     fn current(&self) -> usize {
         self.instances
             .values()
-            .filter(|i| i.version == self.version && i.goal_running() && !i.inactive)
+            .filter(|i| i.version == self.version && i.counts())
             .count()
     }
 
@@ -348,6 +353,21 @@ impl App {
             .as_ref()
             .map_or(self.target as usize, Replace::started);
         queued.saturating_sub(self.current())
+    }
+
+    /// An instance of `version` ended (or was expunged): a new one is relaunched by the
+    /// launcher, an old one frees capacity for new ones (`launchInstances`).
+    fn replacement_saw_end(&mut self, id: TaskId, version: u32) {
+        let Some(r) = self.replace.as_mut() else {
+            return;
+        };
+        if version == self.version {
+            r.new_ended(id);
+        } else {
+            r.old_ended(id);
+            r.launch();
+        }
+        self.end_replace_if_done();
     }
 
     /// Drops the replacement once Marathon's `checkFinished` holds.
@@ -485,7 +505,7 @@ impl Marathon {
         let mut cur: Vec<(TaskId, &Instance)> = app
             .instances
             .iter()
-            .filter(|(_, i)| i.goal_running() && !i.inactive)
+            .filter(|(_, i)| i.counts())
             .map(|(t, i)| (*t, i))
             .collect();
         let surplus = cur.len().saturating_sub(app.target as usize);
@@ -646,11 +666,7 @@ impl Marathon {
         // Marathon's capacity rule, counted afresh: outside a replacement at most the
         // target run; during one, old and new instances together stay within
         // `maxCapacity` (or within what there was when it started).
-        let live = app
-            .instances
-            .values()
-            .filter(|i| i.goal_running() && !i.inactive)
-            .count();
+        let live = app.instances.values().filter(|i| i.counts()).count();
         let bound = app
             .replace
             .as_ref()
@@ -764,15 +780,7 @@ impl Marathon {
         let inst = app.instances.remove(&id).expect("present");
         core.tasks.remove(&id);
         self.stats.instances_lost += 1;
-        if let Some(r) = app.replace.as_mut() {
-            if inst.version == app.version {
-                r.new_ended(id);
-            } else {
-                r.old_ended(id);
-                r.launch();
-            }
-            app.end_replace_if_done();
-        }
+        app.replacement_saw_end(id, inst.version);
     }
 
     /// Starts the health-check rounds of the app's current version.
@@ -847,15 +855,7 @@ impl Scheduler for Marathon {
                 }
             };
             let current = inst.version == app.version;
-            if let Some(r) = app.replace.as_mut() {
-                if current {
-                    r.new_ended(id);
-                } else {
-                    r.old_ended(id);
-                    r.launch();
-                }
-                app.end_replace_if_done();
-            }
+            app.replacement_saw_end(id, inst.version);
             // The launch delay is the current version's (Marathon keys it by version).
             if failed && current {
                 let delay = app.spec.backoff.after_failure(app.delay, self.now);
