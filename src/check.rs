@@ -3,7 +3,9 @@
 //! Safety (checked after every event, and at the end):
 //!
 //! - No agent is over-committed: what its tasks use never exceeds its resources, in
-//!   the agent's own accounting and in the master's.
+//!   the agent's own accounting and in the master's. Revocable CPUs are checked
+//!   against the agent's idle allocation instead: after every event, no agent's
+//!   revocable tasks use more than that (its QoS controller has killed them).
 //! - No offer is used twice: the tasks launched against one offer belong to the
 //!   framework it was made to and together fit in it.
 //! - Every launched task reaches a terminal state or is still running at the end (or
@@ -285,7 +287,14 @@ impl Checker {
         let now = c.sim.now();
         for &a in &c.agents {
             if let Some(agent) = c.sim.actor::<Agent>(a) {
-                if !agent.total().contains(&agent.used) {
+                if agent.revocable_interference() {
+                    self.violations.push(format!(
+                        "t={now}: agent {} runs revocable tasks beyond its idle allocation: uses {}",
+                        c.sim.name(a),
+                        agent.used,
+                    ));
+                }
+                if !agent.total().contains(&agent.used.non_revocable()) {
                     self.violations.push(format!(
                         "t={now}: agent {} over-committed: uses {} of {}",
                         c.sim.name(a),
@@ -336,7 +345,9 @@ impl Checker {
         }
         for (_, m) in c.live_masters() {
             for ag in &m.agents {
-                if !ag.total.contains(&ag.used) {
+                // Revocable CPUs are the agent's to correct (its QoS controller): the
+                // master may launch on an estimate the agent has since lowered.
+                if !ag.total.contains(&ag.used.non_revocable()) {
                     self.violations.push(format!(
                         "t={now}: master over-commits agent {}: {} of {}",
                         ag.hostname, ag.used, ag.total

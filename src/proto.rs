@@ -116,6 +116,9 @@ pub enum Reason {
     /// the task: a kill by the master, not by the framework.
     AgentShutdown,
     CommandFailed,
+    /// Mesos `REASON_CONTAINER_PREEMPTED` (`REASON_EXECUTOR_PREEMPTED` before 0.26):
+    /// the agent's QoS controller killed a revocable task to give its resources back.
+    ContainerPreempted,
 }
 
 impl Reason {
@@ -134,6 +137,7 @@ impl Reason {
             Reason::AgentRestarted => "agent_restarted",
             Reason::AgentShutdown => "agent_shutdown",
             Reason::CommandFailed => "command_failed",
+            Reason::ContainerPreempted => "container_preempted",
         }
     }
 }
@@ -219,7 +223,7 @@ pub type Attributes = std::collections::BTreeMap<String, String>;
 /// The payloads of rare, large messages are boxed (here and below) so that every
 /// message, and so every queued event, stays small: a month-long Borg-size run moves
 /// a billion of them through the event queue.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameworkInfo {
     pub id: Option<FrameworkId>,
     pub name: String,
@@ -233,6 +237,26 @@ pub struct FrameworkInfo {
     /// `FrameworkInfo.failover_timeout`: how long the master keeps the framework's
     /// tasks after its scheduler disconnected (default 0: killed at once).
     pub failover_timeout: Time,
+    /// Mesos' REVOCABLE_RESOURCES capability: offered revocable (oversubscribed) CPUs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revocable_resources: bool,
+}
+
+/// Hashes the capability only when set, so that every run made before it existed
+/// keeps its golden fingerprint.
+impl std::hash::Hash for FrameworkInfo {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.id.hash(h);
+        self.name.hash(h);
+        self.role.hash(h);
+        self.weight_milli.hash(h);
+        self.principal.hash(h);
+        self.partition_aware.hash(h);
+        self.failover_timeout.hash(h);
+        if self.revocable_resources {
+            true.hash(h);
+        }
+    }
 }
 
 /// What an agent says of itself when it (re-)registers (Mesos' `SlaveInfo`).
@@ -396,6 +420,11 @@ pub enum Msg {
     /// The engine's notice that a linked peer died (libprocess' `exited`: its TCP
     /// connection broke). Sent "from" the dead actor.
     Exited,
+    /// Agent -> master (Mesos' `UpdateSlaveMessage` with `oversubscribed_resources`):
+    /// the agent's revocable total, in use plus what its resource estimator offers.
+    UpdateAgent {
+        oversubscribed: Resources,
+    },
 }
 
 impl Message for Msg {
@@ -431,6 +460,7 @@ impl Message for Msg {
             Msg::ReregisterAgent(_) => "reregister_agent",
             Msg::Coord(m) => m.kind(),
             Msg::Exited => "exited",
+            Msg::UpdateAgent { .. } => "update_agent",
         }
     }
 }
@@ -469,6 +499,9 @@ pub enum Timer {
     Framework(FrameworkTimer),
     // coordination servers and clients
     Coord(crate::coord::CoordTimer),
+    /// The agent polls its resource estimator (Mesos
+    /// `--oversubscribed_resources_interval`).
+    Oversubscription,
 }
 
 /// A framework's own timer: what it is for (`kind`, the framework's own numbering) and

@@ -1,5 +1,12 @@
 //! Scalar resources in fixed point: CPUs and GPUs in thousandths, memory and disk in MiB.
 //!
+//! Revocable CPUs (Mesos oversubscription, `docs/oversubscription.md`) are a fifth kind
+//! of the same bundle, so that offers, accepts, task ends and every ledger carry them
+//! with no second path. Where Mesos compares scalar quantities stripped of the
+//! revocable flag (DRF shares: "the hierarchical allocator considers oversubscribed
+//! resources as regular resources when doing fairness calculations", `hierarchical.hpp`;
+//! `--min_allocatable_resources`), [`Resources::as_array`] counts them as CPUs.
+//!
 //! Mesos keeps resources as doubles and has had to fight rounding (MESOS-4687: it now
 //! rounds scalars to three decimals). schedlab stores the same three decimals as
 //! integers, so that adding and subtracting allocations never drifts, "over-committed"
@@ -10,9 +17,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 
 /// A bundle of scalar resources.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Resources {
     /// CPUs in thousandths (1000 = one CPU).
     pub cpus: u64,
@@ -22,6 +27,30 @@ pub struct Resources {
     pub disk: u64,
     /// GPUs in thousandths (fractional GPU requests, as in Alibaba's openb trace).
     pub gpus: u64,
+    /// Revocable CPUs in thousandths: an agent's oversubscribed (allocated but idle)
+    /// CPU, offered only to frameworks that opted in (`REVOCABLE_RESOURCES`), and
+    /// taken back by the agent's QoS controller (`mesos::oversubscription`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revocable_cpus: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
+/// Hashes the regular kinds as the derived impl did before revocable CPUs existed and
+/// revocable CPUs only when there are some, so that every run without oversubscription
+/// keeps its golden fingerprint.
+impl std::hash::Hash for Resources {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.cpus.hash(h);
+        self.mem.hash(h);
+        self.disk.hash(h);
+        self.gpus.hash(h);
+        if self.revocable_cpus != 0 {
+            self.revocable_cpus.hash(h);
+        }
+    }
 }
 
 /// The names of the resource kinds, in the order `Resources::as_array` uses.
@@ -33,6 +62,7 @@ impl Resources {
         mem: 0,
         disk: 0,
         gpus: 0,
+        revocable_cpus: 0,
     };
 
     /// Builds from human units: CPUs, MiB of memory.
@@ -42,7 +72,30 @@ impl Resources {
             mem: mem_mib,
             disk: 0,
             gpus: 0,
+            revocable_cpus: 0,
         }
+    }
+
+    /// Only revocable CPUs.
+    pub fn revocable(cpus: f64) -> Resources {
+        Resources {
+            revocable_cpus: (cpus * 1000.0).round() as u64,
+            ..Resources::ZERO
+        }
+    }
+
+    /// The same bundle without its revocable part (Mesos `Resources::nonRevocable`).
+    pub fn non_revocable(&self) -> Resources {
+        Resources {
+            revocable_cpus: 0,
+            ..*self
+        }
+    }
+
+    /// All CPUs, revocable or not: what `--min_allocatable_resources` compares, as
+    /// Mesos compares scalar quantities stripped of their revocable flag.
+    pub fn all_cpus(&self) -> u64 {
+        self.cpus + self.revocable_cpus
     }
 
     pub fn with_disk(mut self, disk_mib: u64) -> Resources {
@@ -55,16 +108,41 @@ impl Resources {
         self
     }
 
+    /// The scalar quantities in [`KINDS`] order, revocable CPUs counted as CPUs (Mesos'
+    /// `createStrippedScalarQuantity`): what shares and minimum offers compare.
     pub fn as_array(&self) -> [u64; 4] {
-        [self.cpus, self.mem, self.disk, self.gpus]
+        [self.all_cpus(), self.mem, self.disk, self.gpus]
     }
 
+    /// Regular kinds only (no revocable CPUs).
     pub fn from_array(a: [u64; 4]) -> Resources {
         Resources {
             cpus: a[0],
             mem: a[1],
             disk: a[2],
             gpus: a[3],
+            revocable_cpus: 0,
+        }
+    }
+
+    /// Every kind, revocable CPUs last: what the kind-wise operations run over.
+    fn all(&self) -> [u64; 5] {
+        [
+            self.cpus,
+            self.mem,
+            self.disk,
+            self.gpus,
+            self.revocable_cpus,
+        ]
+    }
+
+    fn from_all(a: [u64; 5]) -> Resources {
+        Resources {
+            cpus: a[0],
+            mem: a[1],
+            disk: a[2],
+            gpus: a[3],
+            revocable_cpus: a[4],
         }
     }
 
@@ -79,6 +157,7 @@ impl Resources {
             && self.mem >= other.mem
             && self.disk >= other.disk
             && self.gpus >= other.gpus
+            && self.revocable_cpus >= other.revocable_cpus
     }
 
     /// `self - other`, or `None` if some kind would go negative.
@@ -89,26 +168,25 @@ impl Resources {
             mem: self.mem.checked_sub(other.mem)?,
             disk: self.disk.checked_sub(other.disk)?,
             gpus: self.gpus.checked_sub(other.gpus)?,
+            revocable_cpus: self.revocable_cpus.checked_sub(other.revocable_cpus)?,
         })
     }
 
     /// Kind-wise minimum.
     pub fn min(&self, other: &Resources) -> Resources {
-        Resources::from_array(std::array::from_fn(|i| {
-            self.as_array()[i].min(other.as_array()[i])
-        }))
+        let (a, b) = (self.all(), other.all());
+        Resources::from_all(std::array::from_fn(|i| a[i].min(b[i])))
     }
 
     /// Kind-wise `self - other`, floored at zero.
     pub fn saturating_sub(&self, other: &Resources) -> Resources {
-        Resources::from_array(std::array::from_fn(|i| {
-            self.as_array()[i].saturating_sub(other.as_array()[i])
-        }))
+        let (a, b) = (self.all(), other.all());
+        Resources::from_all(std::array::from_fn(|i| a[i].saturating_sub(b[i])))
     }
 
     /// `n` copies of `self`.
     pub fn times(&self, n: u64) -> Resources {
-        Resources::from_array(self.as_array().map(|x| x * n))
+        Resources::from_all(self.all().map(|x| x * n))
     }
 
     /// Share of each kind in `total` (kinds absent from the cluster count as 0).
@@ -142,6 +220,7 @@ impl Add for Resources {
             mem: self.mem + o.mem,
             disk: self.disk + o.disk,
             gpus: self.gpus + o.gpus,
+            revocable_cpus: self.revocable_cpus + o.revocable_cpus,
         }
     }
 }
@@ -178,6 +257,13 @@ impl fmt::Display for Resources {
         }
         if self.gpus > 0 {
             write!(f, "; gpus:{}", self.gpus as f64 / 1000.0)?;
+        }
+        if self.revocable_cpus > 0 {
+            write!(
+                f,
+                "; cpus(revocable):{}",
+                self.revocable_cpus as f64 / 1000.0
+            )?;
         }
         Ok(())
     }

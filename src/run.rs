@@ -184,6 +184,7 @@ impl Cluster {
                 cfg.reserved = reserved.clone();
                 cfg.launch_delay = g.launch_delay;
                 cfg.attributes = g.attributes.clone();
+                cfg.oversubscription = g.oversubscription.clone();
                 if let Some(hook) = hooks.agent {
                     hook(&mut cfg);
                 }

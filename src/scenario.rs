@@ -257,6 +257,10 @@ pub struct AgentGroup {
     pub launch_delay: Time,
     #[serde(default)]
     pub reserve: Vec<Reservation>,
+    /// Revocable CPUs from the idle part of what the agents' tasks were allocated
+    /// (Mesos oversubscription; `mesos::oversubscription`). None by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversubscription: Option<crate::mesos::oversubscription::Oversubscription>,
 }
 
 fn agent_name() -> String {
@@ -609,6 +613,14 @@ impl Scenario {
                 role.clone(),
                 format!("allocator.weights.{role} must be positive, got {}", w.0),
             ));
+        }
+        for g in &self.agents {
+            if let Some((key, why)) = g.oversubscription.as_ref().and_then(|o| o.invalid()) {
+                return Err((
+                    key.into(),
+                    format!("agents `{}`: oversubscription.{key} {why}", g.name),
+                ));
+            }
         }
         if self.agents.iter().all(|g| g.count == 0) {
             return Err(("agents".into(), "the cluster has no agents".into()));

@@ -65,6 +65,8 @@ pub struct Framework {
     pub key: DrfKey<u64>,
     /// When it was last offered anything (`None`: never since it registered).
     pub last_offer: Option<Time>,
+    /// Mesos' `REVOCABLE_RESOURCES` capability: only then is it offered revocable CPUs.
+    pub revocable: bool,
 }
 
 /// A role: weight, quota and the sorter of its frameworks. Its place among roles is
@@ -604,7 +606,14 @@ impl HierarchicalAllocator {
                     a.allocated
                 ));
             }
-            if !a.total.contains(&a.allocated) {
+            // Revocable CPUs may be over-committed for a while: the agent's estimate can
+            // shrink below what runs on them until its QoS controller kills (Mesos'
+            // `updateSlave` takes any new estimate).
+            if !a
+                .total
+                .non_revocable()
+                .contains(&a.allocated.non_revocable())
+            {
                 return Err(format!(
                     "agent {id} over-committed: {} > {}",
                     a.allocated, a.total
@@ -737,6 +746,7 @@ impl Allocator for HierarchicalAllocator {
                 name: framework_name_key(fw),
             },
             last_offer: None,
+            revocable: false,
         });
         self.roles[r as usize].members.insert(fw);
         self.role_allocated(r, alloc, count);
@@ -1004,6 +1014,12 @@ impl Allocator for HierarchicalAllocator {
                 )
             })
             .collect()
+    }
+
+    fn set_revocable_capable(&mut self, fw: FrameworkId, capable: bool) {
+        if let Some(f) = self.fw_mut(fw) {
+            f.revocable = capable;
+        }
     }
 
     fn policy(&self) -> &Policy {

@@ -147,6 +147,11 @@ pub trait Allocator {
     fn allocation(&self, agent: AgentId, fw: FrameworkId) -> Resources;
     /// Weighted dominant share of every role known, in role-name order.
     fn role_shares(&self) -> Vec<(String, f64)>;
+    /// Whether `fw` has Mesos' `REVOCABLE_RESOURCES` capability: only such frameworks
+    /// are offered revocable CPUs (`stripIncapableResources` in `hierarchical.cpp`).
+    /// An agent's revocable CPUs are part of its total (`add_agent` with the new total,
+    /// as Mesos' `updateSlave` with the oversubscribed estimate).
+    fn set_revocable_capable(&mut self, fw: FrameworkId, capable: bool);
     /// The policy this allocator runs.
     fn policy(&self) -> &Policy;
 }
@@ -176,6 +181,7 @@ pub const MESOS_MIN_ALLOCATABLE: Resources = Resources {
     mem: 32,
     disk: 0,
     gpus: 0,
+    revocable_cpus: 0,
 };
 
 /// How to build an allocator: the policy, built once (policies are stateless, so the

@@ -76,6 +76,7 @@ pub const UNLIMITED: Resources = Resources {
     mem: u64::MAX,
     disk: u64::MAX,
     gpus: u64::MAX,
+    revocable_cpus: u64::MAX,
 };
 
 impl QuotaRound {

@@ -24,6 +24,14 @@
 //!    roles' first eligible framework. Unreserved resources go to at most two frameworks
 //!    per agent per round (one per stage; without quota, one).
 //!
+//! Revocable CPUs (an agent's oversubscribed estimate) are unreserved and outside quota:
+//! they count toward no guarantee, limit or headroom (Mesos counts `nonRevocable()`
+//! resources only), and go only to frameworks with the `REVOCABLE_RESOURCES` capability
+//! (`stripIncapableResources`): in stage 2 a capable framework's bundle includes them,
+//! and if the framework picked is not capable, they go to the policy's pick among the
+//! capable ones, in the same order (Mesos' stage-2 loop goes on to the next framework,
+//! which is offered what is left: the revocable part).
+//!
 //! Filters are checked here, at allocation time: a filter whose `until` has passed
 //! (`now >= until`) no longer holds and is dropped when met (docs/design.md, Decline filters: a filter shorter
 //! than the allocation interval lasts until the next allocation).
@@ -204,7 +212,7 @@ impl HierarchicalAllocator {
         let mut unallocated_reserved: BTreeMap<RoleId, Resources> = BTreeMap::new();
         for a in self.agents.iter().flatten() {
             let free = self.free_of(a);
-            headroom += free.unreserved;
+            headroom += free.unreserved.non_revocable();
             for (r, x) in free.reserved {
                 if let Some(q) = charged[r as usize] {
                     *unallocated_reserved.entry(q).or_default() += x;
@@ -213,7 +221,7 @@ impl HierarchicalAllocator {
         }
         let consumed = |r: RoleId| {
             let held = unallocated_reserved.get(&r).copied().unwrap_or_default();
-            self.tree.subtree_alloc(r) + held
+            (self.tree.subtree_alloc(r) + held).non_revocable()
         };
         QuotaRound::new(
             self.quota_roles
@@ -230,20 +238,32 @@ impl HierarchicalAllocator {
     }
 
     /// The bundle a framework of `role` would be offered from `free`, and its unreserved
-    /// part.
+    /// non-revocable part (what counts toward quota); `revocable`: whether the framework
+    /// takes revocable CPUs.
     ///
     /// Stage 2: the unreserved part is first cut to the role's limit, kind by kind
     /// (Mesos' `shrinkResources` to `limit - consumed`), then given only if what stays
-    /// free still covers every unmet guarantee (`sufficientHeadroom`).
-    fn bundle(&self, role: RoleId, free: &Free, quota: &QuotaRound) -> (Resources, Resources) {
-        let cut = kind_min(&free.unreserved, &quota.room(role));
-        let unreserved = if quota.fits_headroom(&cut) {
+    /// free still covers every unmet guarantee (`sufficientHeadroom`). Revocable CPUs
+    /// are outside quota: given whole to a framework that takes them.
+    fn bundle(
+        &self,
+        role: RoleId,
+        free: &Free,
+        quota: &QuotaRound,
+        revocable: bool,
+    ) -> (Resources, Resources) {
+        let cut = kind_min(&free.unreserved.non_revocable(), &quota.room(role));
+        let mut unreserved = if quota.fits_headroom(&cut) {
             cut
         } else {
             Resources::ZERO
         };
+        let counted = unreserved;
+        if revocable {
+            unreserved.revocable_cpus = free.unreserved.revocable_cpus;
+        }
         let bundle = kind_min(&(unreserved + free.reserved_for(role)), &free.all);
-        (bundle, kind_min(&unreserved, &bundle))
+        (bundle, kind_min(&counted, &bundle))
     }
 
     /// Stage 1's bundle for a role below its guarantee (Mesos 1.9+ `__allocate`, stage
@@ -257,8 +277,9 @@ impl HierarchicalAllocator {
         quota: &QuotaRound,
     ) -> (Resources, Resources) {
         let room = quota.room(role);
-        let guaranteed = kind_min(&kind_min(&free.unreserved, &quota.unmet(role)), &room);
-        let rest = free.unreserved.saturating_sub(&guaranteed);
+        let unreserved = free.unreserved.non_revocable();
+        let guaranteed = kind_min(&kind_min(&unreserved, &quota.unmet(role)), &room);
+        let rest = unreserved.saturating_sub(&guaranteed);
         let more = kind_min(
             &kind_min(&rest, &quota.surplus()),
             &room.saturating_sub(&guaranteed),
@@ -341,11 +362,13 @@ impl HierarchicalAllocator {
             }
         }
         if let Some(fw) = chosen {
-            let role = self.fw(fw).expect("picked").role;
-            let (bundle, unreserved) = self.bundle(role, &free, &round.quota);
+            let f = self.fw(fw).expect("picked");
+            let role = f.role;
+            let (bundle, unreserved) = self.bundle(role, &free, &round.quota, f.revocable);
             self.offer(agent, fw, role, bundle, unreserved, round);
             served.push(role);
         }
+        self.offer_revocable(agent, &free, round, rng);
         for &(role, res) in &free.reserved {
             if served.contains(&role) || self.roles[role as usize].active.is_empty() {
                 continue;
@@ -360,6 +383,45 @@ impl HierarchicalAllocator {
             if let Some(fw) = pick {
                 self.offer(agent, fw, role, res, Resources::ZERO, round);
             }
+        }
+    }
+
+    /// Offers the revocable CPUs left on `agent` (those the stage-2 framework did not
+    /// take: it is not capable) to the policy's pick among the capable frameworks.
+    fn offer_revocable(
+        &mut self,
+        agent: AgentId,
+        free: &Free,
+        round: &mut Round,
+        rng: &mut ChaCha8Rng,
+    ) {
+        let a = self.agent(agent).expect("listed agent");
+        let left = a
+            .total
+            .revocable_cpus
+            .saturating_sub(a.allocated.revocable_cpus);
+        let bundle = Resources {
+            revocable_cpus: left,
+            ..Resources::ZERO
+        };
+        let capable = |fw: &FrameworkId| self.fw(*fw).is_some_and(|f| f.revocable);
+        if left == 0 || !self.allocatable(&bundle) || !self.active.iter().any(capable) {
+            return;
+        }
+        let mut c = RoundCandidates {
+            alloc: self,
+            agent,
+            free,
+            agent_free: bundle,
+            round,
+            role: None,
+            revocable_only: true,
+        };
+        let pick = self.rules.pick(&mut c, rng);
+        self.drop_expired(round);
+        if let Some(fw) = pick {
+            let role = self.fw(fw).expect("picked").role;
+            self.offer(agent, fw, role, bundle, Resources::ZERO, round);
         }
     }
 
@@ -446,6 +508,7 @@ impl HierarchicalAllocator {
             agent_free: free.all,
             round,
             role: None,
+            revocable_only: false,
         };
         self.rules.pick(&mut c, rng)
     }
@@ -468,6 +531,7 @@ impl HierarchicalAllocator {
             agent_free: a.total.saturating_sub(&a.allocated),
             round,
             role: Some(role),
+            revocable_only: false,
         };
         self.rules.pick(&mut c, rng)
     }
@@ -486,6 +550,8 @@ struct RoundCandidates<'a> {
     agent_free: Resources,
     round: &'a mut Round,
     role: Option<RoleId>,
+    /// The pick of [`HierarchicalAllocator::offer_revocable`]: capable frameworks only.
+    revocable_only: bool,
 }
 
 impl RoundCandidates<'_> {
@@ -494,15 +560,30 @@ impl RoundCandidates<'_> {
         self.alloc.filtered(fw, agent, now, &mut self.round.expired)
     }
 
+    /// Can some framework of `role` take something in stage 2 (revocable CPUs
+    /// included: a superset of what each framework can take)?
     fn role_can_take(&self, role: RoleId) -> bool {
         let a = self.alloc;
-        a.allocatable(&a.bundle(role, self.free, &self.round.quota).0)
+        self.revocable_only || a.allocatable(&a.bundle(role, self.free, &self.round.quota, true).0)
+    }
+
+    /// Can `fw` take something in stage 2, given its capability? Only frameworks that
+    /// are not capable, on an agent with revocable CPUs free, need the second look.
+    fn fw_can_take(&self, fw: FrameworkId) -> bool {
+        let a = self.alloc;
+        let f = a.fw(fw).expect("active framework");
+        if self.revocable_only {
+            return f.revocable;
+        }
+        f.revocable
+            || self.free.unreserved.revocable_cpus == 0
+            || a.allocatable(&a.bundle(f.role, self.free, &self.round.quota, false).0)
     }
 
     fn eligible_fw(&mut self, fw: FrameworkId) -> bool {
         if self.role.is_none() {
             let role = self.alloc.fw(fw).expect("active framework").role;
-            if !self.role_can_take(role) {
+            if !self.role_can_take(role) || !self.fw_can_take(fw) {
                 return false;
             }
         }
@@ -550,7 +631,7 @@ impl Candidates for RoundCandidates<'_> {
             if let Some(fw) = a.roles[r as usize]
                 .sorter
                 .iter()
-                .find(|&fw| !self.filtered(fw))
+                .find(|&fw| self.fw_can_take(fw) && !self.filtered(fw))
             {
                 return Some(fw);
             }

@@ -7,11 +7,16 @@
 //!   whenever they end; a `batch` job runs them to completion, failing an instance
 //!   after `max_failures` failures (`max_task_failures`, default 1). LOST is not a
 //!   failure: the instance is rescheduled.
-//! - Tiers: `production` (Aurora's `preferred`) or `preemptible`, and a `priority`.
-//!   Pending tasks are placed production first, then by priority. A task pending
-//!   longer than `preemption_delay` may preempt: a production task may preempt
-//!   non-production tasks of any role; otherwise only tasks of its own role, its own
-//!   tier and a lower priority (docs/design.md, Frameworks). Non-production never preempts production.
+//! - Tiers (Aurora's default `tiers.json`): `production` (Aurora's `preferred`: not
+//!   preemptible, not revocable), `preemptible` (the default), `revocable`
+//!   (preemptible, on revocable CPUs: its tasks take revocable CPUs and regular
+//!   memory, `ResourceType.CPUS.isMesosRevocable`; the framework needs
+//!   `revocable_resources = true`, Aurora's `-receive_revocable_resources`), and a
+//!   `priority`. Pending tasks are placed production first, then by priority. A task
+//!   pending longer than `preemption_delay` may preempt (`preemptionFilter`): a
+//!   non-preemptible (production) task may preempt preemptible tasks (preemptible or
+//!   revocable tier) of any role; tasks of equal preemptibility only within their role
+//!   and with a strictly higher priority. Non-production never preempts production.
 //!   The victims' agent is then reserved for the preemptor until it is placed.
 //!   Aurora preempts among its own scheduler's tasks only (Mesos has no
 //!   cross-framework preemption), and so does this model: the victims are this
@@ -64,12 +69,42 @@ fn default_epoch() -> String {
     "2026-01-01T00:00:00Z".into()
 }
 
+/// Aurora's tiers (`tiers.json`: `preferred`, `preemptible`, `revocable`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
+    /// Aurora's `preferred`: not preemptible, not revocable.
     Production,
     #[default]
     Preemptible,
+    /// Preemptible, and its tasks run on revocable CPUs.
+    Revocable,
+}
+
+impl Tier {
+    /// `TierInfo.isPreemptible`.
+    pub fn preemptible(self) -> bool {
+        self != Tier::Production
+    }
+
+    /// `TierInfo.isRevocable`.
+    pub fn revocable(self) -> bool {
+        self == Tier::Revocable
+    }
+
+    /// A task's resources in this tier: a revocable task takes its CPUs revocable and
+    /// the rest regular (Aurora marks only CPUs revocable, `AcceptedOffer.create`).
+    pub fn task_resources(self, cpus: f64, mem: u64) -> Resources {
+        let r = Resources::new(cpus, mem);
+        match self.revocable() {
+            true => Resources {
+                revocable_cpus: r.cpus,
+                cpus: 0,
+                ..r
+            },
+            false => r,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -359,6 +394,13 @@ impl FrameworkKind for AuroraSpec {
         Ok(())
     }
 
+    const REVOCABLE: bool = true;
+
+    fn needs_revocable(&self) -> Option<String> {
+        let i = self.jobs.iter().position(|j| j.tier.revocable())?;
+        Some(format!("jobs.{i}.tier"))
+    }
+
     fn build(&self, _common: &Common, _seed: u64) -> Aurora {
         Aurora::new(self.clone())
     }
@@ -544,12 +586,17 @@ impl TimerTag for AuroraTimer {
 }
 const PREEMPT_EVERY: Time = 5 * SEC;
 
-/// Whether a task of `p` may preempt a task of `v` (docs/design.md, Frameworks; Aurora "Preemption").
+/// Whether a task of `p` may preempt a task of `v`, as Aurora's
+/// `PreemptionVictimFilter.preemptionFilter`: a non-preemptible task may preempt any
+/// preemptible one; two of equal preemptibility only within a role and with a strictly
+/// higher priority (so a revocable task may preempt a lower-priority preemptible task
+/// of its role, and the reverse).
 pub fn may_preempt(p: &AuroraJob, v: &AuroraJob) -> bool {
-    match (p.tier, v.tier) {
-        (Tier::Production, Tier::Preemptible) => true,
-        (a, b) => a == b && p.role == v.role && p.priority > v.priority,
+    let (pp, vp) = (p.tier.preemptible(), v.tier.preemptible());
+    if !pp && vp {
+        return true;
     }
+    pp == vp && p.role == v.role && p.priority > v.priority
 }
 
 /// How long the unused part of an offer counts as the agent's slack for preemption:
@@ -571,6 +618,12 @@ pub struct Victim<'a> {
 /// kind, CPU, then RAM, then disk, in `ResourceType` order, descending; equal ones by
 /// task id), added one by one until the agent's `slack` (the unused offer Aurora holds
 /// for it) plus the victims' resources hold `need`; `None` if all of them do not.
+///
+/// Revocable CPUs never count toward the fit: the slack is the offer's non-revocable
+/// part (`getNonRevocableOfferResources`), and a revocable victim frees its memory but
+/// not its CPUs (`bag.filter(IS_MESOS_REVOCABLE.negate())`). Aurora's resource bags
+/// know kinds, not revocability, so `need` is compared as quantities (a revocable
+/// task needs that many CPUs of any kind).
 pub fn preemption_victims(
     pending: &AuroraJob,
     need: &Resources,
@@ -586,14 +639,19 @@ pub fn preemption_victims(
             .cmp(&a.resources.as_array())
             .then(a.task.cmp(&b.task))
     });
-    let mut total = slack;
+    let need = Resources {
+        cpus: need.all_cpus(),
+        revocable_cpus: 0,
+        ..*need
+    };
+    let mut total = slack.non_revocable();
     let mut chosen = Vec::new();
     for v in sorted {
         // Aurora adds a victim before it checks: even a task the slack alone would
         // hold costs one victim (it would have been placed without preemption).
         chosen.push(v.task);
-        total += v.resources;
-        if total.contains(need) {
+        total += v.resources.non_revocable();
+        if total.contains(&need) {
             return Some(chosen);
         }
     }
@@ -607,7 +665,7 @@ impl Aurora {
             .into_iter()
             .map(|s| Job {
                 configs: vec![Config {
-                    resources: Resources::new(s.cpus.0, s.mem.0.round() as u64),
+                    resources: s.tier.task_resources(s.cpus.0, s.mem.0.round() as u64),
                     failure_rate: s.failure_rate,
                     duration: s.duration.clone(),
                 }],
@@ -808,8 +866,9 @@ impl Aurora {
         let job = &mut self.jobs[j];
         let old = job.configs[job.version as usize].clone();
         let cfg = Config {
-            resources: Resources::new(
-                u.cpus.map_or(old.resources.cpus_f64(), |c| c.0),
+            resources: job.spec.tier.task_resources(
+                u.cpus
+                    .map_or(old.resources.all_cpus() as f64 / 1000.0, |c| c.0),
                 u.mem.map_or(old.resources.mem, |m| m.0.round() as u64),
             ),
             failure_rate: u.failure_rate.unwrap_or(old.failure_rate),

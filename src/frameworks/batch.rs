@@ -103,6 +103,7 @@ impl BatchConfig {
             partition_aware: self.partition_aware,
             reconcile_interval: self.reconcile_interval,
             failover_timeout: self.failover_timeout,
+            revocable_resources: false,
         }
     }
 }

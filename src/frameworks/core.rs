@@ -59,6 +59,10 @@ pub struct Common {
     /// this framework's tasks after its scheduler process died.
     #[serde(default, with = "crate::units::duration")]
     pub failover_timeout: Time,
+    /// Mesos' REVOCABLE_RESOURCES capability: the framework is offered the agents'
+    /// revocable (oversubscribed) CPUs (Aurora: `-receive_revocable_resources`).
+    #[serde(default)]
+    pub revocable_resources: bool,
 }
 
 impl Common {
@@ -75,6 +79,7 @@ impl Common {
             partition_aware: false,
             reconcile_interval: ten_minutes(),
             failover_timeout: 0,
+            revocable_resources: false,
         }
     }
 
@@ -373,6 +378,7 @@ pub fn register_message(cfg: &Common, id: Option<FrameworkId>) -> Msg {
         principal: cfg.principal.clone().unwrap_or_else(|| cfg.name.clone()),
         partition_aware: cfg.partition_aware,
         failover_timeout: cfg.failover_timeout,
+        revocable_resources: cfg.revocable_resources,
     }))
 }
 

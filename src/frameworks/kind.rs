@@ -51,6 +51,18 @@ pub trait FrameworkKind:
         Ok(())
     }
 
+    /// Can this kind launch tasks on revocable CPUs (may it set Mesos'
+    /// REVOCABLE_RESOURCES capability, `revocable_resources`)? Only Aurora can among
+    /// the modelled schedulers (its revocable tier); Marathon and Chronos never did.
+    const REVOCABLE: bool = false;
+
+    /// The key of a setting that needs revocable resources (an Aurora job in the
+    /// revocable tier), if any: refused unless `revocable_resources` is set, as such a
+    /// task could never be placed.
+    fn needs_revocable(&self) -> Option<String> {
+        None
+    }
+
     /// The task sizes and job sizes its settings ask for, with key paths relative to
     /// the `[[frameworks]]` entry, for the checks made before a run
     /// (`scenario::checks`); none by default.
@@ -76,6 +88,8 @@ fn with_common<S: DeserializeOwned>(mut t: toml::Table) -> Result<(Common, S), S
 trait Settings: Debug + Send + Sync {
     fn kind(&self) -> &'static str;
     fn validate(&self) -> Result<(), (String, String)>;
+    fn revocable(&self) -> bool;
+    fn needs_revocable(&self) -> Option<String>;
     fn demands(&self) -> Vec<crate::workload::Demand>;
     fn to_json(&self, common: &Common) -> Result<serde_json::Value, String>;
     fn spawn(
@@ -96,6 +110,12 @@ impl<K: FrameworkKind> Settings for K {
     }
     fn validate(&self) -> Result<(), (String, String)> {
         FrameworkKind::validate(self)
+    }
+    fn revocable(&self) -> bool {
+        K::REVOCABLE
+    }
+    fn needs_revocable(&self) -> Option<String> {
+        FrameworkKind::needs_revocable(self)
     }
     fn demands(&self) -> Vec<crate::workload::Demand> {
         FrameworkKind::demands(self)
@@ -181,6 +201,24 @@ impl FrameworkConfig {
         let w = self.common.weight;
         if w <= 0.0 || !w.is_finite() {
             return Err(("weight".into(), format!("must be positive, got {w}")));
+        }
+        if self.common.revocable_resources && !self.settings.revocable() {
+            return Err((
+                "revocable_resources".into(),
+                format!(
+                    "a {} framework never launches on revocable resources (of the modelled schedulers only Aurora does, with its revocable tier)",
+                    self.settings.kind()
+                ),
+            ));
+        }
+        if let (false, Some(key)) = (
+            self.common.revocable_resources,
+            self.settings.needs_revocable(),
+        ) {
+            return Err((
+                key.clone(),
+                format!("{key} runs on revocable CPUs, which the framework is offered only with revocable_resources = true (Aurora's -receive_revocable_resources)"),
+            ));
         }
         self.settings.validate()
     }

@@ -23,9 +23,13 @@
 //!   pause`/`resume`). Each update names the agent (the id it re-registers under),
 //!   so that its acknowledgement can find its way back.
 //! - The agent never runs more than its resources: a task that does not fit (which a
-//!   correct master never sends) is refused with TASK_ERROR and counted.
+//!   correct master never sends) is refused with TASK_ERROR and counted. Revocable
+//!   CPUs are not checked at launch (Mesos does not); with oversubscription on, the
+//!   agent reports its revocable total and its QoS controller kills revocable tasks on
+//!   interference (`mesos::oversubscription`).
 
 use super::detector::{Inbound, MasterDetector};
+use super::oversubscription::Oversubscription;
 use crate::actor::{Actor, ActorId, Ctx, Time, TimerId, MS, SEC};
 use crate::alloc::{AgentId, FrameworkId};
 use crate::proto::{
@@ -68,6 +72,9 @@ pub struct AgentConfig {
     pub panic_on_master_lost_sabotage: bool,
     /// Mesos `--attributes`: reported at registration, carried in offers.
     pub attributes: crate::proto::Attributes,
+    /// Resource estimator and QoS controller; `None`: no revocable resources (Mesos'
+    /// default `noop` estimator).
+    pub oversubscription: Option<Oversubscription>,
 }
 
 impl AgentConfig {
@@ -82,6 +89,7 @@ impl AgentConfig {
             unstamped_updates_sabotage: false,
             panic_on_master_lost_sabotage: false,
             attributes: Default::default(),
+            oversubscription: None,
         }
     }
 }
@@ -131,6 +139,11 @@ pub struct Agent {
     incarnation: u64,
     /// Updates generated without an id, under `unstamped_updates_sabotage`.
     unstamped: std::collections::BTreeSet<u64>,
+    /// The revocable total last sent to the master (`None`: to be sent at the next
+    /// poll or registration).
+    oversubscribed: Option<Resources>,
+    /// Revocable tasks killed by the QoS controller.
+    pub qos_kills: u64,
 }
 
 impl Agent {
@@ -154,11 +167,66 @@ impl Agent {
             killed_on_shutdown: 0,
             incarnation: 0,
             unstamped: Default::default(),
+            oversubscribed: None,
+            qos_kills: 0,
         }
+    }
+
+    /// Sends the master the revocable total if it changed since last sent (Mesos'
+    /// `Slave::_forwardOversubscribed`), only while registered.
+    fn forward_oversubscribed(&mut self, ctx: &mut Ctx<Mesos>) {
+        let Some(o) = &self.cfg.oversubscription else {
+            return;
+        };
+        let total = o.reported(&self.used);
+        if self.id.is_some() && self.oversubscribed != Some(total) {
+            self.oversubscribed = Some(total);
+            self.master.send(
+                ctx,
+                Msg::UpdateAgent {
+                    oversubscribed: total,
+                },
+            );
+        }
+    }
+
+    /// The QoS controller, consulted after every change of the tasks (corrections are
+    /// applied at once: `--qos_correction_interval_min` is 0): on interference, every
+    /// revocable task is killed, TASK_LOST with `REASON_CONTAINER_PREEMPTED`, and the
+    /// new estimate is forwarded at once (Mesos waits for the next poll; see
+    /// `mesos::oversubscription` for why schedlab does not).
+    fn correct_qos(&mut self, ctx: &mut Ctx<Mesos>) {
+        let Some(o) = &self.cfg.oversubscription else {
+            return;
+        };
+        if !o.interferes(&self.used) {
+            return;
+        }
+        let victims: Vec<(FrameworkId, TaskId)> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.info.resources.revocable_cpus > 0)
+            .map(|(k, _)| *k)
+            .collect();
+        for (fw, task) in victims {
+            self.qos_kills += 1;
+            let (state, reason) = (TaskState::Lost, Reason::ContainerPreempted);
+            self.stop_task(ctx, fw, task, state, reason);
+        }
+        self.forward_oversubscribed(ctx);
     }
 
     pub fn total(&self) -> Resources {
         self.cfg.resources
+    }
+
+    /// Do its revocable tasks use more than the idle allocation (what its QoS
+    /// controller must never leave standing)?
+    pub fn revocable_interference(&self) -> bool {
+        match &self.cfg.oversubscription {
+            Some(o) => o.interferes(&self.used),
+            None => self.used.revocable_cpus > 0,
+        }
     }
 
     /// The id the leading master gave this agent, while the agent counts itself
@@ -382,10 +450,26 @@ impl Agent {
         state: TaskState,
         reason: Reason,
     ) {
-        if let Some(t) = self.tasks.remove(&(fw, task)) {
-            self.used -= t.info.resources;
-            self.report(ctx, fw, task, state, reason);
+        if self.stop_task(ctx, fw, task, state, reason) {
+            self.correct_qos(ctx);
         }
+    }
+
+    /// Ends a running task and reports it; false if it was not running.
+    fn stop_task(
+        &mut self,
+        ctx: &mut Ctx<Mesos>,
+        fw: FrameworkId,
+        task: TaskId,
+        state: TaskState,
+        reason: Reason,
+    ) -> bool {
+        let Some(t) = self.tasks.remove(&(fw, task)) else {
+            return false;
+        };
+        self.used -= t.info.resources;
+        self.report(ctx, fw, task, state, reason);
+        true
     }
 }
 
@@ -395,6 +479,9 @@ impl Actor<Mesos> for Agent {
         self.master.start(ctx);
         self.register(ctx);
         self.arm_check(ctx, self.silence());
+        if let Some(o) = &self.cfg.oversubscription {
+            ctx.set_timer(o.interval, Timer::Oversubscription);
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Mesos>, from: ActorId, msg: Msg) {
@@ -433,6 +520,9 @@ impl Actor<Mesos> for Agent {
                 if resumed {
                     self.resume_updates(ctx);
                 }
+                // Mesos sends the estimate on every (re-)registration.
+                self.oversubscribed = None;
+                self.forward_oversubscribed(ctx);
                 // Mesos' `Slave::reregistered`: a task the master holds here that this
                 // agent does not know (never received, or forgotten) is reported LOST
                 // (DROPPED to a partition-aware framework), reliably; a known one
@@ -466,7 +556,8 @@ impl Actor<Mesos> for Agent {
                 if self.id.is_none() {
                     self.run_before_registered += 1;
                 }
-                let fits = self.cfg.resources.contains(&(self.used + task.resources));
+                let fits =
+                    (self.cfg.resources).contains(&(self.used + task.resources).non_revocable());
                 if !fits {
                     self.refused += 1;
                     self.report(
@@ -488,6 +579,7 @@ impl Actor<Mesos> for Agent {
                 );
                 self.report(ctx, framework, key.1, TaskState::Starting, Reason::None);
                 ctx.set_timer(self.cfg.launch_delay, Timer::TaskStarted(key.1, framework));
+                self.correct_qos(ctx);
             }
             Msg::KillTask { framework, task } => self.end_task(
                 ctx,
@@ -508,6 +600,7 @@ impl Actor<Mesos> for Agent {
                     self.used -= t.info.resources;
                     self.streams.remove(&k);
                 }
+                self.correct_qos(ctx);
             }
             Msg::StatusAck {
                 framework,
@@ -545,6 +638,13 @@ impl Actor<Mesos> for Agent {
         };
         match timer {
             Timer::RegisterRetry if self.id.is_none() => self.register(ctx),
+            Timer::Oversubscription => {
+                let every = self.cfg.oversubscription.as_ref().map(|o| o.interval);
+                if let Some(every) = every {
+                    ctx.set_timer(every, Timer::Oversubscription);
+                    self.forward_oversubscribed(ctx);
+                }
+            }
             Timer::MasterCheck => {
                 // Mesos re-arms the agent's ping timer at every ping and it fires only
                 // after a full silence. Here the one pending check moves itself to the

@@ -84,6 +84,10 @@ pub struct RegisteredFramework {
     pub partition_aware: bool,
     pub failover_timeout: Time,
     pub active: bool,
+    /// Mesos' REVOCABLE_RESOURCES capability (written only when set, so that the
+    /// registry's bytes, and the fingerprints of runs without it, stay as they were).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revocable: bool,
 }
 
 /// One record of the registry: a child znode of [`REGISTRY_PATH`].
@@ -144,6 +148,7 @@ impl Record {
                     partition_aware: f.partition_aware,
                     failover_timeout: f.failover_timeout,
                     active: f.active,
+                    revocable: f.revocable,
                 })
             }
         };
@@ -751,10 +756,7 @@ impl Master {
             let id = self.frameworks.len() as FrameworkId;
             let actor = ActorId(f.actor);
             self.fw_by_actor.insert(actor, id);
-            if f.active {
-                self.add_to_allocator(id, &f.role, f.weight_milli);
-                self.alloc.suppress(id, true);
-            }
+            let active = f.active;
             self.frameworks.push(FrameworkEntry {
                 actor,
                 name: f.name,
@@ -766,7 +768,12 @@ impl Master {
                 weight_milli: f.weight_milli,
                 failover_timeout: f.failover_timeout,
                 offers: BTreeSet::new(),
+                revocable: f.revocable,
             });
+            if active {
+                self.add_to_allocator(id);
+                self.alloc.suppress(id, true);
+            }
         }
         let ha = self.ha.as_mut().expect("HA master");
         ha.phase = Phase::Leading;
@@ -830,9 +837,9 @@ impl Master {
             Admission::Framework(id) => {
                 let f = &mut self.frameworks[id as usize];
                 f.connected = true;
-                let (actor, role, weight) = (f.actor, f.role.clone(), f.weight_milli);
+                let actor = f.actor;
                 self.admitting.remove(&actor);
-                self.add_to_allocator(id, &role, weight);
+                self.add_to_allocator(id);
                 ctx.send(actor, Msg::FrameworkRegistered { id });
                 self.request_allocation(ctx);
             }

@@ -117,6 +117,8 @@ impl Master {
         a.forgotten = false;
         a.awaiting_pong = false;
         a.missed_pongs = 0;
+        // Its revocable total comes anew after the registration reply.
+        a.oversubscribed = Resources::ZERO;
         let (total, reserved) = (a.total, a.reserved.clone());
         self.alloc.add_agent(id, total);
         for (role, res) in &reserved {

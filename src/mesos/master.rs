@@ -120,6 +120,8 @@ pub struct FrameworkEntry {
     pub weight_milli: u64,
     pub failover_timeout: Time,
     pub offers: BTreeSet<OfferId>,
+    /// Mesos' REVOCABLE_RESOURCES capability.
+    pub revocable: bool,
 }
 
 /// An agent as the master knows it.
@@ -144,6 +146,9 @@ pub struct AgentEntry {
     pub(super) next_ping: Time,
     /// Known from the registry after a failover, not yet re-registered.
     pub(super) recovering: bool,
+    /// Its revocable total, as it last reported it (`mesos::oversubscription`); not
+    /// part of `total`, which is what it registered with.
+    pub oversubscribed: Resources,
     /// Marked unreachable at this time (in the registry's unreachable list).
     pub unreachable_since: Option<Time>,
     /// Marked gone by the operator: shut down, never admitted again.
@@ -183,6 +188,7 @@ impl AgentEntry {
             missed_pongs: 0,
             next_ping: 0,
             recovering,
+            oversubscribed: Resources::ZERO,
             unreachable_since: None,
             gone: false,
             forgotten: false,
@@ -596,6 +602,21 @@ impl Master {
         }
     }
 
+    /// Withdraws an outstanding offer: its resources go back to the allocator and its
+    /// framework is told (Mesos' `rescindOffer`).
+    pub(super) fn rescind_offer(&mut self, ctx: &mut Ctx<Mesos>, id: OfferId) {
+        if let Some(o) = self.offers.get(&id).cloned() {
+            let fw = o.framework;
+            self.take_offer(ctx, fw, id);
+            self.counters.offers_rescinded += 1;
+            self.alloc.recover(o.agent, fw, o.resources);
+            ctx.send(
+                self.frameworks[fw as usize].actor,
+                Msg::Rescind { offer: id },
+            );
+        }
+    }
+
     /// Takes an offer out of circulation; returns it if it belonged to `fw`.
     pub(super) fn take_offer(
         &mut self,
@@ -756,8 +777,20 @@ impl Master {
         ctx: &mut Ctx<Mesos>,
         from: AgentId,
         fw: FrameworkId,
-        status: TaskStatus,
+        mut status: TaskStatus,
     ) {
+        // The agent's choice for a QoS kill (Mesos' `_qosCorrections`: TASK_GONE if
+        // the framework is partition-aware, else TASK_LOST), made here because
+        // schedlab's RunTask does not carry the FrameworkInfo the agent would read.
+        if status.reason == Reason::ContainerPreempted
+            && status.state == TaskState::Lost
+            && self
+                .frameworks
+                .get(fw as usize)
+                .is_some_and(|f| f.partition_aware)
+        {
+            status.state = TaskState::Gone;
+        }
         let entry = self
             .tasks
             .get_mut(&(fw, status.task))
@@ -921,11 +954,16 @@ impl Master {
         self.persist(ctx, [Record::Framework(fw)], None);
     }
 
-    pub(super) fn add_to_allocator(&mut self, id: FrameworkId, role: &str, weight_milli: u64) {
-        if weight_milli != 1000 {
-            self.alloc.set_weight(role, weight_milli as f64 / 1000.0);
+    pub(super) fn add_to_allocator(&mut self, id: FrameworkId) {
+        let f = &self.frameworks[id as usize];
+        if f.weight_milli != 1000 {
+            self.alloc
+                .set_weight(&f.role, f.weight_milli as f64 / 1000.0);
         }
-        self.alloc.add_framework(id, role);
+        self.alloc.add_framework(id, &f.role);
+        if f.revocable {
+            self.alloc.set_revocable_capable(id, true);
+        }
     }
 
     /// SUBSCRIBE: a new framework (replied to once the registry has it), or a known one
@@ -1023,6 +1061,7 @@ impl Actor<Mesos> for Master {
                     weight_milli,
                     partition_aware,
                     failover_timeout,
+                    revocable_resources,
                     ..
                 } = *info;
                 self.register_framework(
@@ -1039,6 +1078,7 @@ impl Actor<Mesos> for Master {
                         weight_milli,
                         failover_timeout,
                         offers: BTreeSet::new(),
+                        revocable: revocable_resources,
                     },
                 )
             }
@@ -1052,6 +1092,9 @@ impl Actor<Mesos> for Master {
                 self.reregister_agent(ctx, from, id, info, tasks);
             }
             Msg::Pong => self.pong(from),
+            Msg::UpdateAgent { oversubscribed } => {
+                self.update_oversubscribed(ctx, from, oversubscribed)
+            }
             Msg::Accept {
                 framework,
                 offers,
@@ -1159,18 +1202,7 @@ impl Actor<Mesos> for Master {
             Timer::FrameworkFailover(fw, term) if self.current(term) => {
                 self.failover_expired(ctx, fw)
             }
-            Timer::OfferTimeout(id, term) if self.current(term) => {
-                if let Some(o) = self.offers.get(&id).cloned() {
-                    let fw = o.framework;
-                    self.take_offer(ctx, fw, id);
-                    self.counters.offers_rescinded += 1;
-                    self.alloc.recover(o.agent, fw, o.resources);
-                    ctx.send(
-                        self.frameworks[fw as usize].actor,
-                        Msg::Rescind { offer: id },
-                    );
-                }
-            }
+            Timer::OfferTimeout(id, term) if self.current(term) => self.rescind_offer(ctx, id),
             _ => {}
         }
     }

@@ -6,4 +6,5 @@ pub mod ha;
 pub mod health;
 pub mod master;
 pub mod operator;
+pub mod oversubscription;
 pub mod pings;

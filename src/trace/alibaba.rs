@@ -302,6 +302,7 @@ fn batch_task_2018(cap: Resources, bad: BadRows) -> ParseFn {
                 mem: scale(mem.unwrap_or(0.0) / 100.0, cap.mem),
                 disk: 0,
                 gpus: 0,
+                revocable_cpus: 0,
             },
             name: Some(task_name),
         }))
@@ -341,6 +342,7 @@ fn container_meta_2018(cap: Resources, bad: BadRows) -> ParseFn {
                 mem: scale(mem / 100.0, cap.mem),
                 disk: 0,
                 gpus: 0,
+                revocable_cpus: 0,
             },
             name: Some(container),
         }))
@@ -430,6 +432,7 @@ fn batch_task_2017(cap: Resources, bad: BadRows) -> ParseFn {
                 mem: scale(mem.unwrap_or(0.0), cap.mem),
                 disk: 0,
                 gpus: 0,
+                revocable_cpus: 0,
             },
             name: Some(task.to_string()),
         }))
@@ -565,6 +568,7 @@ fn pod(row: &Row, bad: &BadRows) -> Result<Option<TraceJob>, TraceError> {
                 mem,
                 disk: 0,
                 gpus,
+                revocable_cpus: 0,
             },
             duration: end.saturating_sub(start),
             name: None,
@@ -627,6 +631,7 @@ pub fn read_nodes_gpu2023(files: Vec<PathBuf>) -> Result<Vec<Machine>, TraceErro
                 mem: row.parse(2, "memory_mib")?,
                 disk: 0,
                 gpus: row.parse::<u64>(3, "gpu")? * 1000,
+                revocable_cpus: 0,
             },
             attributes,
             add_time: 0,
@@ -671,6 +676,7 @@ pub fn read_machine_meta(files: Vec<PathBuf>, cap: &Resources) -> Result<Vec<Mac
                         mem: scale(mem / 100.0, cap.mem),
                         disk: cap.disk,
                         gpus: 0,
+                        revocable_cpus: 0,
                     },
                     attributes,
                     add_time: t,

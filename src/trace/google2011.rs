@@ -97,6 +97,7 @@ fn task_event(row: &Row, cap: &Resources) -> Result<(Event, u8), TraceError> {
             mem: scale(mem.unwrap_or(0.0), cap.mem),
             disk: scale(disk.unwrap_or(0.0), cap.disk),
             gpus: 0,
+            revocable_cpus: 0,
         })
     };
     let distinct: Option<u8> = row.opt(12, "different machines restriction")?;
@@ -269,6 +270,7 @@ pub fn read_machine_events(
             mem: scale(mem.unwrap_or(0.0), cap.mem),
             disk: cap.disk,
             gpus: 0,
+            revocable_cpus: 0,
         };
         match ty {
             0 => {

@@ -293,6 +293,7 @@ impl Feed2019 {
             mem: scale(mem.unwrap_or(0.0), self.cap.mem),
             disk: 0,
             gpus: 0,
+            revocable_cpus: 0,
         });
         let mut constraints = Vec::new();
         if let Some(Value::Array(cs)) = o.get("constraint") {
@@ -426,6 +427,7 @@ pub fn read_machine_events(
             mem: scale(mem.unwrap_or(0.0), cap.mem),
             disk: cap.disk,
             gpus: 0,
+            revocable_cpus: 0,
         };
         match ty {
             1 => {

@@ -159,6 +159,7 @@ fn parse_row(row: &Row) -> Result<TaskRow, TraceError> {
                 mem: row.parse(4, "mem_mib")?,
                 disk: row.parse(5, "disk_mib")?,
                 gpus: m(6, "gpus")?,
+                revocable_cpus: 0,
             },
             duration: row.parse::<Time>(7, "duration_ns")?,
             name: None,

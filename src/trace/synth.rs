@@ -569,6 +569,7 @@ impl Gen {
                 mem: self.mem.sample(&mut self.rng).round() as u64,
                 disk: self.disk.sample(&mut self.rng).round() as u64,
                 gpus: (self.gpus.sample(&mut self.rng) * 1000.0).round() as u64,
+                revocable_cpus: 0,
             };
             let d = self.dur.sample(&mut self.rng);
             let duration = if service {

@@ -235,6 +235,7 @@ fn register(ctx: &mut Ctx<Mesos>, master: ActorId, name: &str) {
             principal: name.into(),
             partition_aware: false,
             failover_timeout: 0,
+            revocable_resources: false,
         })),
     );
 }
@@ -536,6 +537,7 @@ fn scenario(cfg: &Table2Config) -> Scenario {
             attributes: Default::default(),
             launch_delay: cfg.launch_delay,
             reserve: Vec::new(),
+            oversubscription: None,
         }],
         frameworks: Vec::new(),
         network: cfg.network.clone(),

@@ -1326,3 +1326,81 @@ fn yarn_and_marathon_share_the_cluster_under_drf() {
     eprintln!("DRF shares: yarn {a:.3}, marathon {b:.3}");
     tc.finish();
 }
+
+/// Oversubscription through the master (issue 26 point 7; Mesos
+/// `docs/oversubscription.md`, Aurora's revocable tier): one agent of 8 CPUs whose
+/// regular tasks use half of their allocation. Four production tasks of one CPU run
+/// for 3 min; at the estimator's next poll (15 s, `--oversubscribed_resources_interval`)
+/// the agent reports 2 idle CPUs as revocable, the master offers them to Aurora (which
+/// has REVOCABLE_RESOURCES), and the two instances of the revocable job run on them
+/// (revocable CPUs, regular memory). When the first production task ends, the idle
+/// allocation (1.5 CPUs) no longer holds the revocable tasks: the QoS controller kills
+/// every one of them (REASON_CONTAINER_PREEMPTED, as Mesos' `load` controller kills all
+/// revocable executors), and none runs again while nothing is idle.
+#[test]
+fn aurora_runs_revocable_tasks_on_idle_cpus_until_the_allocation_is_needed() {
+    use schedlab::mesos::agent::Agent;
+    use schedlab::mesos::oversubscription::Oversubscription;
+    let spec: AuroraSpec = toml::from_str(
+        r#"
+        [[jobs]]
+        name = "web"
+        tier = "production"
+        type = "batch"
+        instances = 4
+        cpus = 1
+        mem = 1024
+        duration = { dist = "constant", value = "3min" }
+        [[jobs]]
+        name = "spare"
+        tier = "revocable"
+        instances = 2
+        cpus = 1
+        mem = 512
+        "#,
+    )
+    .unwrap();
+    let common = Common {
+        revocable_resources: true,
+        ..Common::named("aurora")
+    };
+    let mut tc = ClusterBuilder::new()
+        .agents(1, 8.0, 16384.0)
+        .with(|scn| {
+            scn.agents[0].oversubscription = Some(Oversubscription {
+                usage: 0.5,
+                offer: 1.0,
+                interval: 15 * SEC,
+            })
+        })
+        .scheduler(common, move || Aurora::new(spec.clone()))
+        .build()
+        .unwrap();
+    let agent = |tc: &TestCluster| -> (u64, u64, u64) {
+        let a = tc.cluster.sim.actor::<Agent>(tc.cluster.agents[0]).unwrap();
+        (a.used.cpus, a.used.revocable_cpus, a.qos_kills)
+    };
+    let spare = |tc: &TestCluster| {
+        let a = tc.scheduler::<Aurora>("aurora");
+        a.map_or(0, |a| a.job("spare").unwrap().running())
+    };
+    assert!(tc.run_until(MIN, |tc| spare(tc) == 2));
+    assert!(
+        tc.now() >= 15 * SEC,
+        "not before the estimator's first poll"
+    );
+    assert_eq!(agent(&tc), (4000, 2000, 0), "4 regular CPUs, 2 revocable");
+    // The first production task to end leaves 1.5 idle CPUs under 2 revocable ones in
+    // use: both revocable tasks are killed at that instant.
+    assert!(tc.run_until(4 * MIN, |tc| agent(tc).2 > 0));
+    assert!(tc.now() >= 3 * MIN);
+    assert_eq!(agent(&tc), (3000, 0, 2));
+    tc.run_for(5 * MIN);
+    assert_eq!(aurora(&tc).job("web").unwrap().running(), 0);
+    assert_eq!(aurora(&tc).job("spare").unwrap().running(), 0);
+    // After the first kill the agent reports 1.5 idle CPUs: one revocable task comes
+    // back, and is killed when the third production task ends (0.5 idle). Then
+    // nothing is idle, nothing is revocable, and no task flaps on a stale estimate.
+    assert_eq!(agent(&tc), (0, 0, 3), "nothing idle: nothing revocable");
+    tc.finish();
+}

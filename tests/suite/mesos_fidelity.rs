@@ -64,6 +64,7 @@ impl Actor<Mesos> for Probe {
                 principal: "probe".into(),
                 partition_aware: self.partition_aware,
                 failover_timeout: 3600 * SEC,
+                revocable_resources: false,
             })),
         );
     }
@@ -761,6 +762,7 @@ impl Actor<Mesos> for Reuser {
                 principal: "reuser".into(),
                 partition_aware: false,
                 failover_timeout: 0,
+                revocable_resources: false,
             })),
         );
     }

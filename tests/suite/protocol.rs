@@ -47,6 +47,7 @@ impl Actor<Mesos> for Probe {
                 principal: "probe".into(),
                 partition_aware: false,
                 failover_timeout: 0,
+                revocable_resources: false,
             })),
         );
     }

@@ -515,3 +515,89 @@ fn preemption_victims_as_aurora_preemption_victim_filter_test() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+/// A job of `role` in `tier` (`production`, `preemptible` or `revocable`).
+fn tier_job(role: &str, tier: &str, priority: i32) -> AuroraJob {
+    toml::from_str(&format!(
+        "name = \"j\"\ninstances = 1\ncpus = 1\nmem = 1\nrole = \"{role}\"\n\
+         tier = \"{tier}\"\npriority = {priority}"
+    ))
+    .unwrap()
+}
+
+/// Aurora's `PreemptionVictimFilter` (issue 26 point 7): the offer slack is its
+/// non-revocable part (`getNonRevocableOfferResources`), and a revocable victim frees
+/// its RAM but not its CPUs (`bag.filter(IS_MESOS_REVOCABLE.negate())`); the victims
+/// are still sorted by their whole size.
+#[test]
+fn revocable_cpus_never_count_toward_a_preemption() {
+    let prod = tier_job("web", "production", 0);
+    let spare = tier_job("batch", "revocable", 0);
+    let plain = tier_job("batch", "preemptible", 0);
+    let id = |k: u64| TaskId {
+        job: k,
+        index: 0,
+        attempt: 0,
+    };
+    // r: revocable, 2 CPUs (revocable) and 2 GiB; p: preemptible, 1 CPU, 512 MiB.
+    let r = spare.tier.task_resources(2.0, 2048);
+    assert_eq!((r.cpus, r.revocable_cpus), (0, 2000));
+    let victims = vec![
+        Victim {
+            task: id(0),
+            job: &spare,
+            resources: r,
+        },
+        Victim {
+            task: id(1),
+            job: &plain,
+            resources: res(1.0, 512),
+        },
+    ];
+    // Slack of one regular CPU. r is the largest (2 CPUs) and goes first, but its CPUs
+    // do not count: 1 + 0 CPUs do not hold 2, so p is needed too. Counting them, r
+    // alone would do.
+    assert_eq!(
+        preemption_victims(&prod, &res(2.0, 1024), res(1.0, 0), &victims),
+        Some(vec![id(0), id(1)])
+    );
+    // Slack of two revocable CPUs only: not counted, and p's one CPU is not enough
+    // with r's zero. Counting the revocable slack, p alone would do.
+    let revocable_slack = Resources::revocable(2.0);
+    assert_eq!(
+        preemption_victims(&prod, &res(2.0, 1024), revocable_slack, &victims),
+        None
+    );
+    // A revocable pending task needs CPUs as a quantity: regular ones freed count.
+    let pending = tier_job("batch", "revocable", 1);
+    let need = pending.tier.task_resources(1.0, 256);
+    assert_eq!(
+        preemption_victims(&pending, &need, Resources::ZERO, &victims[1..]),
+        Some(vec![id(1)])
+    );
+}
+
+/// `PreemptionVictimFilter.preemptionFilter` over the three default tiers (Aurora's
+/// `tiers.json`: preferred, preemptible, revocable): a non-preemptible task preempts
+/// any preemptible one; equal preemptibility (preemptible and revocable are both
+/// preemptible) needs the same role and a strictly higher priority.
+#[test]
+fn preemption_rules_over_the_three_tiers() {
+    let cases = [
+        // (pending tier, role, priority), (victim tier, role, priority), may preempt
+        (("production", "a", 0), ("revocable", "b", 9), true),
+        (("production", "a", 0), ("preemptible", "b", 9), true),
+        (("revocable", "a", 9), ("production", "a", 0), false),
+        (("revocable", "a", 2), ("preemptible", "a", 1), true),
+        (("preemptible", "a", 2), ("revocable", "a", 1), true),
+        (("revocable", "a", 2), ("preemptible", "b", 1), false),
+        (("revocable", "a", 1), ("revocable", "a", 1), false),
+        (("production", "a", 2), ("production", "a", 1), true),
+        (("production", "a", 2), ("production", "b", 1), false),
+    ];
+    for ((pt, pr, pp), (vt, vr, vp), want) in cases {
+        let got =
+            schedlab::frameworks::aurora::may_preempt(&tier_job(pr, pt, pp), &tier_job(vr, vt, vp));
+        assert_eq!(got, want, "{pt}/{pr}/{pp} over {vt}/{vr}/{vp}");
+    }
+}
