@@ -418,7 +418,9 @@ impl Recorder {
             framework: fw.map_or("", |f| &f.name),
             role: fw.map_or("", |f| &f.role),
             agent: agent.map_or("", String::as_str),
-            cpus: row.resources.cpus_f64(),
+            // Every CPU of the task, revocable ones included (an Aurora revocable-tier
+            // task's CPUs are all revocable; docs/output.md).
+            cpus: row.resources.all_cpus() as f64 / 1000.0,
             mem: row.resources.mem,
             submit: row.submit,
             start: row.start,

@@ -1404,3 +1404,27 @@ fn aurora_runs_revocable_tasks_on_idle_cpus_until_the_allocation_is_needed() {
     assert_eq!(agent(&tc), (0, 0, 3), "nothing idle: nothing revocable");
     tc.finish();
 }
+
+/// The README's oversubscription headline: `scenarios/oversubscription.toml` (seed 1),
+/// every invariant checked after every event (revocable tasks never run beyond their
+/// agent's idle allocation once an event is handled): the revocable backlog runs, and
+/// the end of the 20-minute production batch makes the QoS controllers kill 23
+/// revocable tasks, reported LOST (`container_preempted`), none of another tier.
+#[test]
+fn the_oversubscription_scenario_kills_revocable_tasks_when_the_batch_ends() {
+    use schedlab::mesos::agent::Agent;
+    let scn = scenario_file("oversubscription.toml");
+    let mut tc = ClusterBuilder::from_scenario(scn.clone()).build().unwrap();
+    tc.run_for(20 * MIN);
+    let kills = |tc: &TestCluster| -> u64 {
+        (tc.cluster.agents.iter())
+            .map(|&a| tc.cluster.sim.actor::<Agent>(a).unwrap().qos_kills)
+            .sum()
+    };
+    assert_eq!(kills(&tc), 0, "nothing killed while the batch runs");
+    tc.run_for(40 * MIN);
+    assert_eq!(kills(&tc), 23);
+    tc.finish();
+    let out = schedlab::run::execute(&scn, &schedlab::run::RunOptions::default()).unwrap();
+    assert_eq!(out.tasks.lost, 23, "{:?}", out.tasks);
+}
