@@ -15,7 +15,8 @@
 //! - Failed, lost and killed-unhealthy instances are replaced after a launch back-off
 //!   (Marathon's `RateLimiter`): 1 s, times 1.15 per further failure, at most 300 s
 //!   (`backoffSeconds`, `backoffFactor`, `maxLaunchDelaySeconds`); a delay more than
-//!   `maxLaunchDelaySeconds` past its last failure is dropped, and a deployment resets it.
+//!   `maxLaunchDelaySeconds` past its last failure is dropped, and a deployment that rolls
+//!   out a new version resets it (a scale alone does not: `TaskReplaceActor` resets it).
 //!   `crash_mean` makes tasks exit FAILED after an exponential time.
 //! - Deployments at given times: a change of `instances` alone scales (surplus instances
 //!   are killed as Marathon picks them: evening out GROUP_BY distributions first, then
@@ -313,8 +314,8 @@ impl App {
         }
     }
 
-    /// No launch before this time (the back-off's deadline).
-    fn launch_at(&self) -> Time {
+    /// No launch before this time (the back-off's deadline; 0: no delay).
+    pub fn launch_at(&self) -> Time {
         self.delay.map_or(0, |d| d.deadline())
     }
 
@@ -588,11 +589,15 @@ impl Marathon {
             self.start_health_rounds(core, ctx, a);
         }
         let app = &mut self.apps[a];
-        app.delay = None;
         if !new_version && app.replace.is_none() {
+            // A scale keeps the launch delay: Marathon resets it only when a
+            // replacement starts (`TaskReplaceActor`: "Resetting the backoff delay before
+            // restarting the runSpec"; the delay is keyed by the config version, which a
+            // scale does not change), never in the scaling path.
             self.scale_down(core, ctx, a);
             return;
         }
+        app.delay = None;
         // A new version, or a change while one rolls out (Marathon's forced deployment
         // starts a new replacement from the instances as they are).
         let seen: Vec<Seen> = app

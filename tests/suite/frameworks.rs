@@ -1428,3 +1428,102 @@ fn the_oversubscription_scenario_kills_revocable_tasks_when_the_batch_ends() {
     let out = schedlab::run::execute(&scn, &schedlab::run::RunOptions::default()).unwrap();
     assert_eq!(out.tasks.lost, 23, "{:?}", out.tasks);
 }
+
+/// Marathon resets an app's launch back-off when a new version rolls out
+/// (`TaskReplaceActor`: "Resetting the backoff delay before restarting the runSpec";
+/// `docs/docs/backoff.md`: "when new version of an application is deployed"), not when
+/// it is only scaled (the delay is keyed by the config version, and the scaling path
+/// never calls `resetDelay`). A crash-looping app keeps its delay through a scale at
+/// 30 s and loses it at the restart at 60 s.
+#[test]
+fn marathon_keeps_the_launch_delay_through_a_scale_and_resets_it_on_a_new_version() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "crashy"
+        instances = 2
+        cpus = 0.5
+        mem = 256
+        crash_mean = "3s"
+        [[deployments]]
+        at = "30s"
+        app = "crashy"
+        instances = 3
+        [[deployments]]
+        at = "60s"
+        app = "crashy"
+        restart = true
+        "#,
+    );
+    let mut tc = with_marathon(ClusterBuilder::new().agents(2, 4.0, 8192.0), spec);
+    let launch_at =
+        |tc: &TestCluster| tc.scheduler::<Marathon>("marathon").unwrap().apps[0].launch_at();
+    tc.run_for(30 * SEC - 1);
+    let before = launch_at(&tc);
+    assert!(before > 0, "crash-looping: delayed");
+    tc.run_for(2);
+    assert_eq!(launch_at(&tc), before, "the scale keeps the delay");
+    tc.run_for(30 * SEC - 2);
+    assert!(launch_at(&tc) > 0);
+    tc.run_for(2);
+    assert_eq!(launch_at(&tc), 0, "the new version resets it");
+    tc.finish();
+}
+
+/// Marathon's health checks never kill an unreachable instance (issue 26 point 5;
+/// `HealthCheckActor` checks running instances only and "performs no kill" on an
+/// unreachable one). Every instance turns unhealthy about a second after it runs, and
+/// checks every 60 s with no grace kill reachable instances at the third failure
+/// (about 180 s); one agent crashes as soon as all run, and its instances, unreachable
+/// from 75 s later, are not killed, whatever their checks would say, until they become
+/// inactive after 300 s and are replaced.
+#[test]
+fn marathon_never_kills_an_unreachable_instance_for_failed_health_checks() {
+    let spec = marathon(
+        r#"
+        [[apps]]
+        id = "web"
+        instances = 6
+        cpus = 1
+        mem = 512
+        unhealthy_mean = "1s"
+        health = { grace = "0s", interval = "60s", max_consecutive_failures = 3 }
+        "#,
+    );
+    let mut tc = with_marathon(ClusterBuilder::new().agents(4, 4.0, 8192.0), spec);
+    assert!(tc.run_until(MIN, |tc| tc.running("marathon").len() == 6));
+    let host = tc.per_host("marathon").keys().next().unwrap().clone();
+    tc.kill_agent(&host);
+    // Instances seen unreachable and not (yet) being killed: none of them may be
+    // killed while it stays unreachable. (One killed for its checks before the crash
+    // stays a kill in flight; that is not a kill of an unreachable instance.)
+    let mut spared = std::collections::BTreeSet::new();
+    let limit = tc.now() + 6 * MIN;
+    tc.step_until(limit, |tc| {
+        let m = tc.scheduler::<Marathon>("marathon").unwrap();
+        for (id, i) in &m.apps[0].instances {
+            match (i.unreachable_since.is_some(), i.killing) {
+                (true, false) => {
+                    spared.insert(*id);
+                }
+                (true, true) => assert!(
+                    !spared.contains(id),
+                    "an unreachable instance was killed: {i:?}"
+                ),
+                _ => {}
+            }
+        }
+        false
+    });
+    assert!(
+        !spared.is_empty(),
+        "the crashed agent's instances became unreachable"
+    );
+    let m = tc.scheduler::<Marathon>("marathon").unwrap();
+    assert!(
+        m.stats.killed_unhealthy > 0,
+        "checks kill reachable instances meanwhile: {}",
+        m.stats.killed_unhealthy
+    );
+    tc.finish();
+}
