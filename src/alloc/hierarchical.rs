@@ -849,14 +849,17 @@ impl Allocator for HierarchicalAllocator {
         }
     }
 
-    /// Panics if `agent` is unknown or `res` does not fit in what is free on it: both
-    /// are master bookkeeping bugs. `fw` need not be registered yet.
+    /// Panics if `agent` is unknown or the regular part of `res` does not fit in what
+    /// is free on it: both are master bookkeeping bugs. Revocable CPUs may exceed the
+    /// agent's revocable total: an agent re-registering with revocable tasks sends its
+    /// estimate only after the reply (Mesos' `_forwardOversubscribed` on registration).
+    /// `fw` need not be registered yet.
     fn add_allocated(&mut self, agent: AgentId, fw: FrameworkId, res: Resources) {
         let a = self
             .agent(agent)
             .unwrap_or_else(|| panic!("add_allocated on unknown agent {agent}"));
         assert!(
-            a.total.contains(&(a.allocated + res)),
+            (a.total.non_revocable()).contains(&(a.allocated + res).non_revocable()),
             "add_allocated of {res} over-commits agent {agent} ({} of {} allocated)",
             a.allocated,
             a.total
